@@ -1,0 +1,73 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { handleClientError } from './client-errors.js';
+import type { BaseConfig } from './config.js';
+import authPlugin from './plugins/auth.js';
+import clientJobIdPlugin from './plugins/client-job-id.js';
+import errorsPlugin, { sendApiError, toApiError } from './plugins/errors.js';
+import healthPlugin from './plugins/health.js';
+import lifecyclePlugin from './plugins/lifecycle.js';
+import metricsPlugin from './plugins/metrics.js';
+import requestContextPlugin, { requestIdFor, requestLoggerFactory } from './plugins/request-context.js';
+import { type Telemetry, getActiveTelemetry } from './telemetry/setup.js';
+
+/** Answered without an API key and while draining: supervisors and scrapers must always reach them. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/healthz', '/live']);
+/** Polled by supervisors and scrapers: not logged per request. */
+const QUIET_PATHS: ReadonlySet<string> = new Set([...OPEN_PATHS, '/metrics']);
+/** Still answered while draining, but behind the API key when one is set. */
+const DRAIN_OPEN_PATHS = QUIET_PATHS;
+
+export interface BuildAppOptions {
+  config: BaseConfig;
+  /** The service's version, reported in health, metrics and spans. */
+  version: string;
+  /** Defaults to what `setupOtel` started in this process (disabled when it did not run). */
+  telemetry?: Telemetry;
+  /** Where log lines go (default stdout); tests pass a stream to read them. */
+  logStream?: { write(line: string): void };
+}
+
+/**
+ * Builds a service's fastify instance with every shared concern registered,
+ * never listening (tests use `inject()`; `serve()` listens). The service then
+ * registers its own routes on the returned instance.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, version } = options;
+  const telemetry = options.telemetry ?? getActiveTelemetry();
+  const service = config.SERVICE_NAME;
+
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      base: { service, version, pid: process.pid },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    genReqId: requestIdFor,
+    logController: new LogController({
+      requestIdLogLabel: 'request_id',
+      // Supervisors poll these every few seconds; a line per poll would drown the log.
+      disableRequestLogging: (request) => QUIET_PATHS.has(request.url.split('?', 1)[0] ?? ''),
+    }),
+    childLoggerFactory: requestLoggerFactory,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { maxHeaderSize: config.MAX_HEADER_BYTES },
+    clientErrorHandler: handleClientError,
+    frameworkErrors: (error, _request, reply) =>
+      sendApiError(reply, toApiError(error, { bodyLimitBytes: config.BODY_LIMIT_BYTES })),
+    // close() waits for in-flight requests; keep-alive sockets with nothing in flight are closed.
+    forceCloseConnections: 'idle',
+    // We answer 503 ourselves while draining (lifecycle plugin), in our error shape.
+    return503OnClosing: false,
+  });
+
+  await app.register(errorsPlugin, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  await app.register(requestContextPlugin);
+  await app.register(metricsPlugin, { service, version });
+  await app.register(healthPlugin, { service, version, telemetryStatus: () => telemetry.status() });
+  await app.register(lifecyclePlugin, { openPaths: DRAIN_OPEN_PATHS, retryAfterSeconds: 5 });
+  await app.register(clientJobIdPlugin);
+  await app.register(authPlugin, { apiKeys: config.API_KEYS, openPaths: OPEN_PATHS });
+  return app;
+}

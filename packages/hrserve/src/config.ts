@@ -1,0 +1,171 @@
+import { z } from 'zod';
+
+/**
+ * Configuration from the environment: one zod schema per service, parsed once
+ * at start-up. Every field carries a description, which doubles as the "how to
+ * fix it" line when a value is rejected. No other module reads `process.env`.
+ */
+
+/** Environment variables set to an empty string count as unset. */
+function unsetIfEmpty(value: unknown): unknown {
+  return value === '' ? undefined : value;
+}
+
+const booleanFromEnv = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const normalized = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+    if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+    return value;
+  },
+  z.boolean({ error: 'expected true or false' }),
+);
+
+const positiveInteger = (description: string) =>
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected a number above 0' })
+    .describe(description);
+
+const commaSeparatedList = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0)
+      : value,
+  z.array(z.string()),
+);
+
+/** OpenTelemetry settings: the standard `OTEL_*` variables the platform honours. */
+export const telemetryConfigShape = {
+  OTEL_SDK_DISABLED: z
+    .preprocess(unsetIfEmpty, booleanFromEnv.default(false))
+    .describe('Set to true to turn OpenTelemetry off entirely (no spans, no export).'),
+  OTEL_SERVICE_NAME: z
+    .preprocess(unsetIfEmpty, z.string().min(1).optional())
+    .describe('Overrides the trace service name (default: "<service>-api", e.g. llmchat-api).'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .preprocess(unsetIfEmpty, z.string().default('http://localhost:4317'))
+    .describe('OTLP gRPC collector address, e.g. http://localhost:4317.'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .preprocess(unsetIfEmpty, z.string().optional())
+    .describe('OTLP gRPC address for traces only; overrides OTEL_EXPORTER_OTLP_ENDPOINT.'),
+  OTEL_EXPORTER_OTLP_TIMEOUT: z
+    .preprocess(unsetIfEmpty, positiveInteger('Milliseconds one export may take before it is abandoned.').default(5000))
+    .describe('Milliseconds one export may take before it is abandoned (default 5000).'),
+  OTEL_METRICS_EXPORTER: z
+    .preprocess(unsetIfEmpty, z.enum(['none', 'otlp']).default('none'))
+    .describe('"otlp" also pushes OpenTelemetry metrics to the collector; /metrics (Prometheus) is always on.'),
+  OTEL_METRIC_EXPORT_INTERVAL: z
+    .preprocess(unsetIfEmpty, positiveInteger('Milliseconds between OTLP metric pushes.').default(60000))
+    .describe('Milliseconds between OTLP metric pushes (default 60000).'),
+  TELEMETRY_SHUTDOWN_TIMEOUT_MS: z
+    .preprocess(unsetIfEmpty, positiveInteger('Upper bound in ms on flushing telemetry at shutdown.').default(2000))
+    .describe('Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).'),
+};
+
+export const telemetryConfigSchema = z.object(telemetryConfigShape);
+export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
+
+export interface ServiceDefaults {
+  /** The service's name, e.g. `llmchat`; traces use `<name>-api`. */
+  name: string;
+  /** The port from the service's manifest. */
+  port: number;
+}
+
+/**
+ * The fields every service shares. Services extend it:
+ * `baseConfigSchema({ name: 'llmchat', port: 2020 }).extend({ LLMCHAT_MODEL: … })`.
+ */
+export function baseConfigSchema(defaults: ServiceDefaults) {
+  return z.object({
+    SERVICE_NAME: z
+      .preprocess(unsetIfEmpty, z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes').default(defaults.name))
+      .describe(`Name the service reports in logs, health and metrics (default ${defaults.name}).`),
+    PORT: z
+      .preprocess(
+        unsetIfEmpty,
+        z.coerce
+          .number({ error: 'expected a port number' })
+          .int({ error: 'expected a whole number' })
+          .min(0, { error: 'expected a port from 1 to 65535 (0 picks a free port)' })
+          .max(65535, { error: 'expected a port from 1 to 65535 (0 picks a free port)' })
+          .default(defaults.port),
+      )
+      .describe(`TCP port to listen on (default ${defaults.port}; 0 picks a free one).`),
+    HOST: z
+      .preprocess(unsetIfEmpty, z.string().min(1).default('127.0.0.1'))
+      .describe('Address to bind (default 127.0.0.1, this host only; 0.0.0.0 for every interface — set API_KEYS then).'),
+    LOG_LEVEL: z
+      .preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+      .describe('Log level: fatal, error, warn, info, debug, trace or silent (default info).'),
+    API_KEYS: z
+      .preprocess(unsetIfEmpty, commaSeparatedList.default([]))
+      .describe('Comma-separated API keys; when set, every route but /health and /live needs one (Authorization: Bearer <key> or X-Api-Key).'),
+    BODY_LIMIT_BYTES: z
+      .preprocess(unsetIfEmpty, positiveInteger('Largest request body accepted, in bytes.').default(4 * 1024 * 1024))
+      .describe('Largest request body accepted, in bytes (default 4 MiB); larger gets 413.'),
+    MAX_HEADER_BYTES: z
+      .preprocess(unsetIfEmpty, positiveInteger('Largest request header block accepted, in bytes.').default(16 * 1024))
+      .describe('Largest request header block accepted, in bytes (default 16 KiB); larger gets 431.'),
+    REQUEST_TIMEOUT_MS: z
+      .preprocess(unsetIfEmpty, positiveInteger('Milliseconds a client has to send a whole request.').default(30000))
+      .describe('Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.'),
+    DRAIN_TIMEOUT_MS: z
+      .preprocess(unsetIfEmpty, positiveInteger('Milliseconds in-flight requests get to finish at shutdown.').default(30000))
+      .describe('Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).'),
+    ...telemetryConfigShape,
+  });
+}
+
+export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
+
+/** Raised when the environment does not satisfy a config schema; lists every problem. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The exit code for bad configuration (EX_CONFIG from sysexits.h); units can refuse to restart on it. */
+export const CONFIG_ERROR_EXIT_CODE = 78;
+
+type Environment = Record<string, string | undefined>;
+
+/** Parses the environment with `schema`; throws a `ConfigError` naming every bad variable and how to fix it. */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Environment): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const problems = result.error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? '(environment)');
+    const given = env[variable];
+    const help = shape[variable]?.description;
+    const shown = given === undefined ? 'unset' : JSON.stringify(given);
+    return `${variable}=${shown}: ${issue.message}.${help ? ` ${help}` : ''}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/**
+ * For `main.ts`: parse the environment or print every problem to stderr and
+ * exit with EX_CONFIG. A service never starts half-configured.
+ */
+export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: Environment = process.env): z.output<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\nFix the variables above (environment or the unit's EnvironmentFile) and start again.\n`);
+    process.exit(CONFIG_ERROR_EXIT_CODE);
+  }
+}

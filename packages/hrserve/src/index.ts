@@ -1,0 +1,46 @@
+export { buildApp, type BuildAppOptions, OPEN_PATHS } from './app.js';
+export {
+  CLIENT_JOB_ID_ATTRIBUTE,
+  CLIENT_JOB_ID_HEADER,
+  CLIENT_JOB_ID_PATTERN,
+  CLIENT_JOB_ID_QUERY,
+  CLIENT_JOB_ID_RULE,
+  readClientJobId,
+} from './client-job-id.js';
+export {
+  type BaseConfig,
+  baseConfigSchema,
+  CONFIG_ERROR_EXIT_CODE,
+  ConfigError,
+  loadConfig,
+  loadConfigOrExit,
+  type ServiceDefaults,
+  type TelemetryConfig,
+  telemetryConfigSchema,
+} from './config.js';
+export {
+  ApiError,
+  type ApiErrorOptions,
+  defineError,
+  type ErrorSpec,
+  errorCatalogue,
+  isApiError,
+  type OpenAIErrorType,
+} from './errors/catalogue.js';
+export {
+  type OpenAIErrorBody,
+  openAIErrorBodyJsonSchema,
+  openAIErrorBodySchema,
+  toOpenAIErrorBody,
+} from './errors/openai-error-body.js';
+export { describeIssues, parseRequest } from './errors/validate.js';
+export { sendApiError } from './plugins/errors.js';
+export { Health, type HealthStatus } from './plugins/health.js';
+export { Lifecycle } from './plugins/lifecycle.js';
+export { REQUEST_ID_HEADER, TRACE_ID_HEADER } from './plugins/request-context.js';
+export { type RunningService, type ServeOptions, serve } from './serve.js';
+export type { TelemetryStatus } from './telemetry/export-status.js';
+export { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
+export { currentTraceIds, startSpan } from './telemetry/spans.js';
+// Services build on these without depending on fastify themselves.
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,0 +1,101 @@
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ZodError } from 'zod';
+import { ApiError, type ErrorSpec, errorCatalogue, isApiError } from '../errors/catalogue.js';
+import { toOpenAIErrorBody } from '../errors/openai-error-body.js';
+import { describeIssues, issuePath } from '../errors/validate.js';
+
+export interface ErrorsOptions {
+  /** Shown in the 413 message so the caller knows the bound. */
+  bodyLimitBytes: number;
+}
+
+/** Names the field a fastify (ajv) schema violation is about, as a dotted path. */
+function validationParam(error: FastifyError): string | null {
+  const first = error.validation?.[0];
+  if (!first) return null;
+  const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const missing = (first.params as { missingProperty?: string }).missingProperty;
+  const field = [path, missing].filter(Boolean).join('.');
+  return field === '' ? null : field;
+}
+
+/**
+ * Turns anything thrown while serving a request into an `ApiError`. Errors we
+ * did not make ourselves are described by what the client did, never by their
+ * own message for 5xx: that could carry a path or internals.
+ */
+export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
+  if (isApiError(error)) return error;
+  if (error instanceof ZodError) {
+    const first = error.issues[0];
+    return new ApiError(errorCatalogue.invalidRequest, `Invalid request: ${describeIssues(error.issues, 'request')}.`, {
+      param: first ? issuePath(first.path) || null : null,
+    });
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    const param = validationParam(fastifyError as FastifyError);
+    return new ApiError(
+      errorCatalogue.invalidRequest,
+      `Invalid ${where}: ${param ? `'${param}' ` : ''}${fastifyError.validation[0]?.message ?? 'is invalid'}.`,
+      { param },
+    );
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(
+        errorCatalogue.payloadTooLarge,
+        `Request body is larger than the limit of ${options.bodyLimitBytes} bytes. Send a smaller body (the operator can raise BODY_LIMIT_BYTES).`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(errorCatalogue.unsupportedMediaType, 'Unsupported Content-Type. Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(errorCatalogue.invalidJson, 'The body is empty but Content-Type is application/json. Send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError(errorCatalogue.invalidJson, 'The body is not valid JSON. Check quoting, commas and brackets.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(errorCatalogue.invalidRequest, 'Content-Length does not match the body sent.');
+    default:
+      break;
+  }
+  // fastify's JSON parser reports syntax errors as a SyntaxError with statusCode 400.
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new ApiError(errorCatalogue.invalidJson, 'The body is not valid JSON. Check quoting, commas and brackets.');
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const spec: ErrorSpec = { code: 'invalid_request', status, type: 'invalid_request_error' };
+    return new ApiError(spec, fastifyError.message ?? 'Invalid request.');
+  }
+  return new ApiError(
+    errorCatalogue.internal,
+    'The server had an error while processing your request. Retry it; if it keeps failing, report the x-request-id response header.',
+    { cause: error },
+  );
+}
+
+export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply.code(error.status).headers(error.headers).type('application/json').send(toOpenAIErrorBody(error));
+}
+
+/** One handler renders every error as `{"error":{message,type,param,code}}`. */
+const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const apiError = toApiError(error, options);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: apiError.code, status: apiError.status }, apiError.message);
+    return sendApiError(reply, apiError);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    return sendApiError(
+      reply,
+      new ApiError(errorCatalogue.notFound, `No route ${request.method} ${path.slice(0, 200)}. Check the method and path.`),
+    );
+  });
+};
+
+export default fp(errorsPlugin, { name: 'hrserve-errors', fastify: '5.x' });

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { TelemetryStatus } from '../telemetry/export-status.js';
+
+/** Readiness of a service: only `ok` serves traffic (200); every other state answers 503. */
+export type HealthStatus = 'starting' | 'loading' | 'ok' | 'draining' | 'error';
+
+/** Readiness state plus the details a service adds (llmchat adds its model). */
+export class Health {
+  private current: HealthStatus = 'starting';
+  private reason: string | undefined;
+  private readonly details = new Map<string, () => unknown>();
+
+  get status(): HealthStatus {
+    return this.current;
+  }
+
+  /** `reason` says why a service is not ok (shown in `/health` as `reason`). */
+  set(status: HealthStatus, reason?: string): void {
+    // Draining is final: nothing brings a stopping service back to ok.
+    if (this.current === 'draining' && status !== 'draining') return;
+    this.current = status;
+    this.reason = reason;
+  }
+
+  /** Adds a field to the `/health` body, computed on each call. */
+  addDetail(name: string, provide: () => unknown): void {
+    this.details.set(name, provide);
+  }
+
+  snapshot(): Record<string, unknown> {
+    const body: Record<string, unknown> = { status: this.current };
+    if (this.reason !== undefined) body.reason = this.reason;
+    for (const [name, provide] of this.details) body[name] = provide();
+    return body;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    health: Health;
+  }
+}
+
+export interface HealthOptions {
+  service: string;
+  version: string;
+  telemetryStatus: () => TelemetryStatus;
+}
+
+const healthBodySchema = {
+  type: 'object',
+  required: ['status', 'service', 'version', 'uptime_s'],
+  properties: {
+    status: { type: 'string', enum: ['starting', 'loading', 'ok', 'draining', 'error'] },
+    service: { type: 'string' },
+    version: { type: 'string' },
+    uptime_s: { type: 'number' },
+  },
+  additionalProperties: true,
+} as const;
+
+/**
+ * `/health` (alias `/healthz`): readiness as JSON, 200 only when `ok`.
+ * `/live`: 200 while the process runs, whatever the readiness.
+ */
+const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, options) => {
+  const health = new Health();
+  const startedAt = performance.now();
+  app.decorate('health', health);
+
+  const readiness = async (_request: unknown, reply: import('fastify').FastifyReply) => {
+    const { status, ...rest } = health.snapshot();
+    reply.code(status === 'ok' ? 200 : 503);
+    return {
+      status,
+      service: options.service,
+      version: options.version,
+      uptime_s: Math.round((performance.now() - startedAt) / 100) / 10,
+      ...rest,
+      telemetry: options.telemetryStatus(),
+    };
+  };
+  const routeOptions = {
+    schema: { response: { 200: healthBodySchema, 503: healthBodySchema } },
+    config: { otel: false },
+  };
+  app.get('/health', routeOptions, readiness);
+  app.get('/healthz', routeOptions, readiness);
+  app.get('/live', { config: { otel: false } }, async () => ({ status: 'ok' }));
+};
+
+export default fp(healthPlugin, { name: 'hrserve-health', fastify: '5.x' });

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { ApiError, errorCatalogue } from '../errors/catalogue.js';
+
+/** Tracks requests in flight and turns new work away while the service drains. */
+export class Lifecycle {
+  private inFlightCount = 0;
+  private drainingSince: number | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== null;
+  }
+
+  started(): void {
+    this.inFlightCount += 1;
+  }
+
+  finished(): void {
+    this.inFlightCount -= 1;
+    if (this.inFlightCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  startDraining(): void {
+    this.drainingSince ??= Date.now();
+  }
+
+  /** Resolves true once no request is in flight, or false when `timeoutMs` passes first. */
+  waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlightCount === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    lifecycle: Lifecycle;
+  }
+}
+
+export interface LifecycleOptions {
+  /** Paths still answered while draining (health, liveness, metrics). */
+  openPaths: ReadonlySet<string>;
+  /** Seconds a turned-away client should wait before retrying elsewhere or here. */
+  retryAfterSeconds: number;
+}
+
+const lifecyclePlugin: FastifyPluginAsync<LifecycleOptions> = async (app, options) => {
+  const lifecycle = new Lifecycle();
+  app.decorate('lifecycle', lifecycle);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const open = options.openPaths.has(request.url.split('?', 1)[0] ?? '');
+    if (lifecycle.draining && !open) {
+      // The connection closes after this answer so the client reconnects to a live instance.
+      reply.header('connection', 'close');
+      throw new ApiError(errorCatalogue.draining, 'The service is shutting down. Retry shortly.', {
+        headers: { 'retry-after': String(options.retryAfterSeconds) },
+      });
+    }
+    if (open) return;
+    lifecycle.started();
+    // 'close' fires exactly once per response, finished or cut off, streams and hijacked replies included.
+    reply.raw.once('close', () => lifecycle.finished());
+  });
+};
+
+export default fp(lifecyclePlugin, { name: 'hrserve-lifecycle', fastify: '5.x' });

@@ -1,0 +1,3 @@
+export type { TelemetryStatus } from './export-status.js';
+export { getActiveTelemetry, setupOtel, type Telemetry } from './setup.js';
+export { currentTraceIds, startSpan } from './spans.js';

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import FastifyOtel from '@fastify/otel';
+import { type Meter, type Tracer, metrics, trace } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { CLIENT_JOB_ID_ATTRIBUTE, validClientJobId } from '../client-job-id.js';
+import { type TelemetryConfig, loadConfigOrExit, telemetryConfigSchema } from '../config.js';
+import { StatusRecordingExporter, type TelemetryStatus } from './export-status.js';
+
+/** `service.instance.id` (incubating semantic convention; not exported by the stable entry). */
+const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
+
+/** Paths probed every few seconds by supervisors and scrapers: tracing them is noise. */
+const UNTRACED_PATHS = new Set(['/live', '/health', '/healthz', '/metrics']);
+
+export interface Telemetry {
+  /** False when `OTEL_SDK_DISABLED=true`: tracer and meter are then no-ops. */
+  readonly enabled: boolean;
+  /** `service.name` on every span, e.g. `llmchat-api`. */
+  readonly serviceName: string;
+  readonly tracer: Tracer;
+  readonly meter: Meter;
+  /** For `/health`: exporter endpoint and the outcome of the last export. */
+  status(): TelemetryStatus;
+  /** Flushes and stops telemetry; never takes longer than `TELEMETRY_SHUTDOWN_TIMEOUT_MS`. */
+  shutdown(): Promise<void>;
+}
+
+/*
+ * OpenTelemetry's providers are process-wide (the API keeps them on globalThis),
+ * and the preload (`node --import`) and the service's main are separate entry
+ * points; this is how the app finds the telemetry the preload started.
+ */
+const ACTIVE_TELEMETRY = Symbol.for('hrserve.telemetry');
+type TelemetryHolder = { [ACTIVE_TELEMETRY]?: Telemetry };
+
+/** The telemetry `setupOtel` started in this process, or a disabled one. */
+export function getActiveTelemetry(): Telemetry {
+  return (globalThis as TelemetryHolder)[ACTIVE_TELEMETRY] ?? disabledTelemetry('unknown');
+}
+
+function disabledTelemetry(serviceName: string): Telemetry {
+  return {
+    enabled: false,
+    serviceName,
+    tracer: trace.getTracer(serviceName),
+    meter: metrics.getMeter(serviceName),
+    status: () => ({ enabled: false, endpoint: null, last_export: null }),
+    shutdown: async () => {},
+  };
+}
+
+/** gRPC wants `http://host:port`; operators often write `host:port`, as collectors document it. */
+function normalizeEndpoint(endpoint: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+/**
+ * Starts OpenTelemetry for a service. Call it from the service's preload module
+ * (`node --import ./dist/telemetry.js dist/main.js`), before fastify or http are
+ * loaded, so HTTP server spans exist. Spans go over OTLP gRPC to
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`; W3C `traceparent` is read from incoming requests
+ * and written into outgoing fetch/undici calls.
+ *
+ * A collector that is down, absent or slow never blocks a request: spans are
+ * batched and exported in the background, each export is bounded by
+ * `OTEL_EXPORTER_OTLP_TIMEOUT`, and the queue drops rather than grows.
+ */
+export function setupOtel(
+  serviceName: string,
+  version: string,
+  env: Record<string, string | undefined> = process.env,
+): Telemetry {
+  // Same rule as the service's own config: bad telemetry settings stop the start, listing each.
+  const config: TelemetryConfig = loadConfigOrExit(telemetryConfigSchema, env);
+  const resourceServiceName = config.OTEL_SERVICE_NAME ?? `${serviceName}-api`;
+  if (config.OTEL_SDK_DISABLED) {
+    const telemetry = disabledTelemetry(resourceServiceName);
+    (globalThis as TelemetryHolder)[ACTIVE_TELEMETRY] = telemetry;
+    return telemetry;
+  }
+
+  const endpoint = normalizeEndpoint(
+    config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  );
+  const exporter = new StatusRecordingExporter(
+    new OTLPTraceExporter({ url: endpoint, timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT }),
+  );
+  const metricReaders =
+    config.OTEL_METRICS_EXPORTER === 'otlp'
+      ? [
+          new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({
+              url: normalizeEndpoint(config.OTEL_EXPORTER_OTLP_ENDPOINT),
+              timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
+            }),
+            exportIntervalMillis: config.OTEL_METRIC_EXPORT_INTERVAL,
+            exportTimeoutMillis: Math.min(config.OTEL_EXPORTER_OTLP_TIMEOUT, config.OTEL_METRIC_EXPORT_INTERVAL),
+          }),
+        ]
+      : [];
+
+  const sdk = new NodeSDK({
+    // serviceName wins over OTEL_SERVICE_NAME from the env detector; we resolved it above.
+    serviceName: resourceServiceName,
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: resourceServiceName,
+      [ATTR_SERVICE_VERSION]: version,
+      [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
+    }),
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, {
+        exportTimeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
+        scheduledDelayMillis: 1000,
+      }),
+    ],
+    metricReaders,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) =>
+          UNTRACED_PATHS.has((request.url ?? '').split('?', 1)[0] ?? ''),
+        // On the server span from its start, so even a request that fails early carries it.
+        startIncomingSpanHook: (request) => {
+          const jobId = validClientJobId(request.url ?? '', request.headers);
+          return jobId === undefined ? {} : { [CLIENT_JOB_ID_ATTRIBUTE]: jobId };
+        },
+      }),
+      new UndiciInstrumentation(),
+      new FastifyOtel.FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
+        requestHook: (span, request) => {
+          const jobId = validClientJobId(request.url, request.headers);
+          if (jobId !== undefined) span.setAttribute(CLIENT_JOB_ID_ATTRIBUTE, jobId);
+        },
+      }),
+    ],
+  });
+  sdk.start();
+
+  const telemetry: Telemetry = {
+    enabled: true,
+    serviceName: resourceServiceName,
+    tracer: trace.getTracer(resourceServiceName, version),
+    meter: metrics.getMeter(resourceServiceName, version),
+    status: () => ({ enabled: true, endpoint, last_export: exporter.last }),
+    shutdown: () => withTimeout(sdk.shutdown(), config.TELEMETRY_SHUTDOWN_TIMEOUT_MS),
+  };
+  (globalThis as TelemetryHolder)[ACTIVE_TELEMETRY] = telemetry;
+  return telemetry;
+}
