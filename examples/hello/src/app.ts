@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import {
   ApiError,
   buildApp,
@@ -35,12 +37,14 @@ export async function buildHelloApp(config: HelloConfig): Promise<FastifyInstanc
   app.get('/v1/count', async (request, reply) => {
     const query = parseRequest(countQuery, request.query, 'query');
     reply.type('text/plain');
-    return (async function* () {
-      for (let i = 1; i <= query.to; i++) {
-        await new Promise((resolve) => setTimeout(resolve, query.interval_ms));
-        yield `${i}\n`;
-      }
-    })();
+    return Readable.from(
+      (async function* () {
+        for (let i = 1; i <= query.to; i++) {
+          await setTimeout(query.interval_ms);
+          yield `${i}\n`;
+        }
+      })(),
+    );
   });
 
   // Calls another service: the trace continues there through the traceparent header.

@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SpawnedService, spawnHello } from './__fixtures__/spawn-service.js';
+
+const running: SpawnedService[] = [];
+async function start(env: Record<string, string> = {}): Promise<SpawnedService> {
+  const service = await spawnHello(env);
+  running.push(service);
+  return service;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+
+async function readAll(response: Response): Promise<string> {
+  return await response.text();
+}
+
+describe('graceful shutdown on SIGTERM', () => {
+  it('lets an in-flight stream finish, answers draining meanwhile, then exits 0', async () => {
+    const service = await start({ DRAIN_TIMEOUT_MS: '10000' });
+    const stream = await fetch(`${service.url}/v1/count?to=15&interval_ms=100`);
+    expect(stream.status).toBe(200);
+    const body = readAll(stream);
+
+    service.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const health = await fetch(`${service.url}/health`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { status: string }).status).toBe('draining');
+    expect((await fetch(`${service.url}/live`)).status).toBe(200);
+
+    const refused = await fetch(`${service.url}/v1/hello`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('service_draining');
+
+    expect(await body).toBe(Array.from({ length: 15 }, (_, i) => `${i + 1}\n`).join(''));
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(service.logs.some((line) => line.msg === 'stopped')).toBe(true);
+  });
+
+  it('cuts what is still running at the drain timeout and still exits 0', async () => {
+    const service = await start({ DRAIN_TIMEOUT_MS: '500' });
+    const stream = await fetch(`${service.url}/v1/count?to=100&interval_ms=100`);
+    const body = readAll(stream).catch(() => 'cut');
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(3000);
+    expect(await body).not.toContain('100\n');
+    expect(service.logs.some((line) => line.msg === 'drain timeout reached: closing the remaining connections')).toBe(true);
+  });
+});
+
+/** A TCP server that accepts connections and never answers: the worst collector. */
+async function blackHole(): Promise<{ endpoint: string; server: Server }> {
+  const server = createServer(() => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { endpoint: `http://127.0.0.1:${address.port}`, server };
+}
+
+async function medianLatencyMs(url: string, count: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
+}
+
+describe('a collector that is down or black-holing', () => {
+  it('neither slows requests nor delays shutdown past its bound', async () => {
+    const hole = await blackHole();
+    try {
+      const baseline = await start({ OTEL_SDK_DISABLED: 'true' });
+      const down = await start({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
+      const stuck = await start({
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: hole.endpoint,
+        TELEMETRY_SHUTDOWN_TIMEOUT_MS: '1000',
+      });
+      // Warm up each (JIT, connection) before measuring.
+      for (const service of [baseline, down, stuck]) await medianLatencyMs(`${service.url}/v1/hello`, 20);
+      const [baseMs, downMs, stuckMs] = [
+        await medianLatencyMs(`${baseline.url}/v1/hello`, 60),
+        await medianLatencyMs(`${down.url}/v1/hello`, 60),
+        await medianLatencyMs(`${stuck.url}/v1/hello`, 60),
+      ];
+      // Exports happen off the request path: a dead collector may cost span bookkeeping, never a wait on the network.
+      expect(downMs).toBeLessThan(baseMs + 5);
+      expect(stuckMs).toBeLessThan(baseMs + 5);
+
+      // Spans are queued for the black hole; shutdown must still be bounded by TELEMETRY_SHUTDOWN_TIMEOUT_MS.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const downHealth = (await (await fetch(`${down.url}/health`)).json()) as {
+        status: string;
+        telemetry: { last_export: { ok: boolean } | null };
+      };
+      expect(downHealth.status).toBe('ok');
+      expect(downHealth.telemetry.last_export?.ok).toBe(false);
+      const signalledAt = Date.now();
+      stuck.child.kill('SIGTERM');
+      down.child.kill('SIGTERM');
+      expect(await stuck.exited).toEqual({ code: 0, signal: null });
+      expect(await down.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(4000);
+
+      // The dead collector shows in /health before the stop, as a failed last export.
+    } finally {
+      hole.server.close();
+    }
+  });
+});
+
+describe('configuration errors', () => {
+  it('exits 78 listing every bad variable and how to fix it', async () => {
+    const failed = spawnHello({ PORT: 'eighty', LOG_LEVEL: 'loud', HELLO_UPSTREAM_URL: 'not a url' });
+    await expect(failed).rejects.toThrow(/exited \(78\)/);
+    const message = String(await failed.catch((error: Error) => error.message));
+    expect(message).toContain('PORT="eighty"');
+    expect(message).toContain('LOG_LEVEL="loud"');
+    expect(message).toContain('HELLO_UPSTREAM_URL="not a url"');
+    expect(message).toContain('TCP port to listen on');
+  });
+});
