@@ -16,8 +16,14 @@ import type { HelloConfig } from './config.js';
 /** A service's own error, rendered by the shared handler like every other. */
 const relayNotConfigured = defineError('relay_not_configured', 501, 'server_error');
 
-const echoBody = z.object({ text: z.string().min(1).max(1000), repeat: z.int().min(1).max(10).default(1) });
-const countQuery = z.object({ to: z.coerce.number().int().min(1).max(1000), interval_ms: z.coerce.number().int().min(0).max(5000).default(100) });
+const echoBody = z.object({
+  text: z.string().min(1).max(1000),
+  repeat: z.int().min(1).max(10).default(1),
+});
+const countQuery = z.object({
+  to: z.coerce.number().int().min(1).max(1000),
+  interval_ms: z.coerce.number().int().min(0).max(5000).default(100),
+});
 
 /** A service is the shared app plus its own routes; everything else comes from hrserve. */
 export async function buildHelloApp(config: HelloConfig): Promise<FastifyInstance> {
@@ -50,9 +56,15 @@ export async function buildHelloApp(config: HelloConfig): Promise<FastifyInstanc
   // Calls another service: the trace continues there through the traceparent header.
   app.get<{ Querystring: { name?: string } }>('/v1/relay', async (request) => {
     const upstream = config.HELLO_UPSTREAM_URL;
-    if (!upstream) throw new ApiError(relayNotConfigured, 'This instance has no upstream; set HELLO_UPSTREAM_URL.');
+    if (!upstream)
+      throw new ApiError(
+        relayNotConfigured,
+        'This instance has no upstream; set HELLO_UPSTREAM_URL.',
+      );
     return startSpan(tracer, 'hello.relay', { 'hello.upstream': upstream }, async () => {
-      const response = await fetch(new URL(`/v1/hello?name=${encodeURIComponent(request.query.name ?? 'relay')}`, upstream));
+      const response = await fetch(
+        new URL(`/v1/hello?name=${encodeURIComponent(request.query.name ?? 'relay')}`, upstream),
+      );
       return { upstream: await response.json() };
     });
   });

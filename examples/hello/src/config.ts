@@ -3,7 +3,11 @@ import { z } from 'zod';
 
 /** hello's settings: the shared ones plus its own, each described for the error message. */
 export const helloConfigSchema = baseConfigSchema({ name: 'hello', port: 2099 }).extend({
-  HELLO_GREETING: z.string().min(1).default('Hello').describe('Word the greeting starts with (default Hello).'),
+  HELLO_GREETING: z
+    .string()
+    .min(1)
+    .default('Hello')
+    .describe('Word the greeting starts with (default Hello).'),
   HELLO_UPSTREAM_URL: z
     .url()
     .optional()

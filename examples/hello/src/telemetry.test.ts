@@ -11,7 +11,11 @@ describe('telemetry over OTLP gRPC', () => {
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
     const otel = { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
-    upstream = await spawnHello({ ...otel, SERVICE_NAME: 'hello', OTEL_SERVICE_NAME: 'upstream-api' });
+    upstream = await spawnHello({
+      ...otel,
+      SERVICE_NAME: 'hello',
+      OTEL_SERVICE_NAME: 'upstream-api',
+    });
     front = await spawnHello({ ...otel, HELLO_UPSTREAM_URL: upstream.url });
   });
 
@@ -29,12 +33,18 @@ describe('telemetry over OTLP gRPC', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('x-trace-id')).toBe(traceId);
 
-    const spans = await receiver.waitFor((all) => all.some((span) => span.traceId === traceId && span.kind === 2));
-    const server = spans.find((span) => span.traceId === traceId && span.kind === 2) as ReceivedSpan;
+    const spans = await receiver.waitFor((all) =>
+      all.some((span) => span.traceId === traceId && span.kind === 2),
+    );
+    const server = spans.find(
+      (span) => span.traceId === traceId && span.kind === 2,
+    ) as ReceivedSpan;
     expect(server.name).toBe('GET /v1/hello');
     expect(server.parentSpanId).toBe(callerSpanId);
     expect(server.attributes.client_job_id).toBe('job-42');
-    expect(server.attributes['http.response.status_code'] ?? server.attributes['http.status_code']).toBe(200);
+    expect(
+      server.attributes['http.response.status_code'] ?? server.attributes['http.status_code'],
+    ).toBe(200);
     expect(server.resource['service.name']).toBe('hello-api');
     expect(server.resource['service.version']).toBe('0.1.0');
     expect(String(server.resource['service.instance.id'])).toMatch(/^[0-9a-f-]{36}$/);
@@ -43,7 +53,12 @@ describe('telemetry over OTLP gRPC', () => {
     const fastifySpans = await receiver.waitFor((all) =>
       all.some((span) => span.traceId === traceId && span.scope === '@fastify/otel'),
     );
-    const request = fastifySpans.find((span) => span.traceId === traceId && span.scope === '@fastify/otel' && span.parentSpanId === server.spanId);
+    const request = fastifySpans.find(
+      (span) =>
+        span.traceId === traceId &&
+        span.scope === '@fastify/otel' &&
+        span.parentSpanId === server.spanId,
+    );
     expect(request).toBeDefined();
     expect(request?.attributes.client_job_id).toBe('job-42');
   });
@@ -55,13 +70,24 @@ describe('telemetry over OTLP gRPC', () => {
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
     const spans = await receiver.waitFor((all) =>
-      all.some((span) => span.traceId === traceId && span.resource['service.name'] === 'upstream-api' && span.kind === 2),
+      all.some(
+        (span) =>
+          span.traceId === traceId &&
+          span.resource['service.name'] === 'upstream-api' &&
+          span.kind === 2,
+      ),
     );
     const inTrace = spans.filter((span) => span.traceId === traceId);
-    const frontServer = inTrace.find((span) => span.resource['service.name'] === 'hello-api' && span.kind === 2);
+    const frontServer = inTrace.find(
+      (span) => span.resource['service.name'] === 'hello-api' && span.kind === 2,
+    );
     const relay = inTrace.find((span) => span.name === 'hello.relay');
-    const outgoing = inTrace.find((span) => span.resource['service.name'] === 'hello-api' && span.kind === 3);
-    const upstreamServer = inTrace.find((span) => span.resource['service.name'] === 'upstream-api' && span.kind === 2);
+    const outgoing = inTrace.find(
+      (span) => span.resource['service.name'] === 'hello-api' && span.kind === 3,
+    );
+    const upstreamServer = inTrace.find(
+      (span) => span.resource['service.name'] === 'upstream-api' && span.kind === 2,
+    );
 
     expect(frontServer?.parentSpanId).toBe('');
     expect(relay?.attributes['hello.upstream']).toBe(upstream.url);
@@ -74,7 +100,9 @@ describe('telemetry over OTLP gRPC', () => {
     const before = receiver.spans.length;
     await fetch(`${front.url}/health`);
     await fetch(`${front.url}/v1/hello`);
-    await receiver.waitFor((all) => all.slice(before).some((span) => span.name === 'GET /v1/hello'));
+    await receiver.waitFor((all) =>
+      all.slice(before).some((span) => span.name === 'GET /v1/hello'),
+    );
     expect(receiver.spans.slice(before).some((span) => span.name.includes('/health'))).toBe(false);
   });
 

@@ -7,8 +7,11 @@ import errorsPlugin, { sendApiError, toApiError } from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
 import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
-import requestContextPlugin, { requestIdFor, requestLoggerFactory } from './plugins/request-context.js';
-import { type Telemetry, getActiveTelemetry } from './telemetry/setup.js';
+import requestContextPlugin, {
+  requestIdFor,
+  requestLoggerFactory,
+} from './plugins/request-context.js';
+import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 /** Answered without an API key and while draining: supervisors and scrapers must always reach them. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/healthz', '/live']);

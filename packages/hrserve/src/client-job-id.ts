@@ -35,10 +35,13 @@ export function readClientJobId(
 ): ClientJobIdResult {
   const fromQuery = queryValues(url);
   const rawHeader = headers[CLIENT_JOB_ID_HEADER];
-  const fromHeader = rawHeader === undefined ? [] : Array.isArray(rawHeader) ? rawHeader : [rawHeader];
+  const fromHeader =
+    rawHeader === undefined ? [] : Array.isArray(rawHeader) ? rawHeader : [rawHeader];
 
-  if (fromQuery.length > 1) return { kind: 'invalid', source: 'query', reason: 'given more than once' };
-  if (fromHeader.length > 1) return { kind: 'invalid', source: 'header', reason: 'given more than once' };
+  if (fromQuery.length > 1)
+    return { kind: 'invalid', source: 'query', reason: 'given more than once' };
+  if (fromHeader.length > 1)
+    return { kind: 'invalid', source: 'header', reason: 'given more than once' };
   const query = fromQuery[0];
   const header = fromHeader[0];
   if (query !== undefined && !CLIENT_JOB_ID_PATTERN.test(query)) {
@@ -48,7 +51,11 @@ export function readClientJobId(
     return { kind: 'invalid', source: 'header', reason: `must be ${CLIENT_JOB_ID_RULE}` };
   }
   if (query !== undefined && header !== undefined && query !== header) {
-    return { kind: 'invalid', source: 'header', reason: 'differs from the client_job_id query parameter' };
+    return {
+      kind: 'invalid',
+      source: 'header',
+      reason: 'differs from the client_job_id query parameter',
+    };
   }
   const value = query ?? header;
   return value === undefined ? { kind: 'absent' } : { kind: 'valid', value };

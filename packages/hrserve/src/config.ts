@@ -55,17 +55,30 @@ export const telemetryConfigShape = {
     .preprocess(unsetIfEmpty, z.string().optional())
     .describe('OTLP gRPC address for traces only; overrides OTEL_EXPORTER_OTLP_ENDPOINT.'),
   OTEL_EXPORTER_OTLP_TIMEOUT: z
-    .preprocess(unsetIfEmpty, positiveInteger('Milliseconds one export may take before it is abandoned.').default(5000))
+    .preprocess(
+      unsetIfEmpty,
+      positiveInteger('Milliseconds one export may take before it is abandoned.').default(5000),
+    )
     .describe('Milliseconds one export may take before it is abandoned (default 5000).'),
   OTEL_METRICS_EXPORTER: z
     .preprocess(unsetIfEmpty, z.enum(['none', 'otlp']).default('none'))
-    .describe('"otlp" also pushes OpenTelemetry metrics to the collector; /metrics (Prometheus) is always on.'),
+    .describe(
+      '"otlp" also pushes OpenTelemetry metrics to the collector; /metrics (Prometheus) is always on.',
+    ),
   OTEL_METRIC_EXPORT_INTERVAL: z
-    .preprocess(unsetIfEmpty, positiveInteger('Milliseconds between OTLP metric pushes.').default(60000))
+    .preprocess(
+      unsetIfEmpty,
+      positiveInteger('Milliseconds between OTLP metric pushes.').default(60000),
+    )
     .describe('Milliseconds between OTLP metric pushes (default 60000).'),
   TELEMETRY_SHUTDOWN_TIMEOUT_MS: z
-    .preprocess(unsetIfEmpty, positiveInteger('Upper bound in ms on flushing telemetry at shutdown.').default(2000))
-    .describe('Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).'),
+    .preprocess(
+      unsetIfEmpty,
+      positiveInteger('Upper bound in ms on flushing telemetry at shutdown.').default(2000),
+    )
+    .describe(
+      'Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).',
+    ),
 };
 
 export const telemetryConfigSchema = z.object(telemetryConfigShape);
@@ -85,7 +98,13 @@ export interface ServiceDefaults {
 export function baseConfigSchema(defaults: ServiceDefaults) {
   return z.object({
     SERVICE_NAME: z
-      .preprocess(unsetIfEmpty, z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes').default(defaults.name))
+      .preprocess(
+        unsetIfEmpty,
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes')
+          .default(defaults.name),
+      )
       .describe(`Name the service reports in logs, health and metrics (default ${defaults.name}).`),
     PORT: z
       .preprocess(
@@ -100,25 +119,52 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
       .describe(`TCP port to listen on (default ${defaults.port}; 0 picks a free one).`),
     HOST: z
       .preprocess(unsetIfEmpty, z.string().min(1).default('127.0.0.1'))
-      .describe('Address to bind (default 127.0.0.1, this host only; 0.0.0.0 for every interface — set API_KEYS then).'),
+      .describe(
+        'Address to bind (default 127.0.0.1, this host only; 0.0.0.0 for every interface — set API_KEYS then).',
+      ),
     LOG_LEVEL: z
-      .preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+      .preprocess(
+        unsetIfEmpty,
+        z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      )
       .describe('Log level: fatal, error, warn, info, debug, trace or silent (default info).'),
     API_KEYS: z
       .preprocess(unsetIfEmpty, commaSeparatedList.default([]))
-      .describe('Comma-separated API keys; when set, every route but /health and /live needs one (Authorization: Bearer <key> or X-Api-Key).'),
+      .describe(
+        'Comma-separated API keys; when set, every route but /health and /live needs one (Authorization: Bearer <key> or X-Api-Key).',
+      ),
     BODY_LIMIT_BYTES: z
-      .preprocess(unsetIfEmpty, positiveInteger('Largest request body accepted, in bytes.').default(4 * 1024 * 1024))
+      .preprocess(
+        unsetIfEmpty,
+        positiveInteger('Largest request body accepted, in bytes.').default(4 * 1024 * 1024),
+      )
       .describe('Largest request body accepted, in bytes (default 4 MiB); larger gets 413.'),
     MAX_HEADER_BYTES: z
-      .preprocess(unsetIfEmpty, positiveInteger('Largest request header block accepted, in bytes.').default(16 * 1024))
-      .describe('Largest request header block accepted, in bytes (default 16 KiB); larger gets 431.'),
+      .preprocess(
+        unsetIfEmpty,
+        positiveInteger('Largest request header block accepted, in bytes.').default(16 * 1024),
+      )
+      .describe(
+        'Largest request header block accepted, in bytes (default 16 KiB); larger gets 431.',
+      ),
     REQUEST_TIMEOUT_MS: z
-      .preprocess(unsetIfEmpty, positiveInteger('Milliseconds a client has to send a whole request.').default(30000))
-      .describe('Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.'),
+      .preprocess(
+        unsetIfEmpty,
+        positiveInteger('Milliseconds a client has to send a whole request.').default(30000),
+      )
+      .describe(
+        'Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.',
+      ),
     DRAIN_TIMEOUT_MS: z
-      .preprocess(unsetIfEmpty, positiveInteger('Milliseconds in-flight requests get to finish at shutdown.').default(30000))
-      .describe('Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).'),
+      .preprocess(
+        unsetIfEmpty,
+        positiveInteger('Milliseconds in-flight requests get to finish at shutdown.').default(
+          30000,
+        ),
+      )
+      .describe(
+        'Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).',
+      ),
     ...telemetryConfigShape,
   });
 }
@@ -160,12 +206,17 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Environment): 
  * For `main.ts`: parse the environment or print every problem to stderr and
  * exit with EX_CONFIG. A service never starts half-configured.
  */
-export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: Environment = process.env): z.output<S> {
+export function loadConfigOrExit<S extends z.ZodObject>(
+  schema: S,
+  env: Environment = process.env,
+): z.output<S> {
   try {
     return loadConfig(schema, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\nFix the variables above (environment or the unit's EnvironmentFile) and start again.\n`);
+    process.stderr.write(
+      `${error.message}\nFix the variables above (environment or the unit's EnvironmentFile) and start again.\n`,
+    );
     process.exit(CONFIG_ERROR_EXIT_CODE);
   }
 }

@@ -1,4 +1,6 @@
-export { buildApp, type BuildAppOptions, OPEN_PATHS } from './app.js';
+// Services build on these without depending on fastify themselves.
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+export { type BuildAppOptions, buildApp, OPEN_PATHS } from './app.js';
 export {
   CLIENT_JOB_ID_ATTRIBUTE,
   CLIENT_JOB_ID_HEADER,
@@ -42,5 +44,3 @@ export { type RunningService, type ServeOptions, serve } from './serve.js';
 export type { TelemetryStatus } from './telemetry/export-status.js';
 export { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 export { currentTraceIds, startSpan } from './telemetry/spans.js';
-// Services build on these without depending on fastify themselves.
-export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BaseConfig } from './config.js';
-import { type Telemetry, getActiveTelemetry } from './telemetry/setup.js';
+import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 export interface ServeOptions {
   /** Flushed at shutdown; defaults to what `setupOtel` started. */
@@ -42,7 +42,10 @@ export async function serve(
       app.log.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
       process.exit(1);
     }
-    app.log.info({ signal, in_flight: app.lifecycle.inFlight }, 'shutting down: draining in-flight requests');
+    app.log.info(
+      { signal, in_flight: app.lifecycle.inFlight },
+      'shutting down: draining in-flight requests',
+    );
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -57,7 +60,11 @@ export async function serve(
   return { url, stop };
 }
 
-async function drainAndClose(app: FastifyInstance, drainTimeoutMs: number, telemetry: Telemetry): Promise<void> {
+async function drainAndClose(
+  app: FastifyInstance,
+  drainTimeoutMs: number,
+  telemetry: Telemetry,
+): Promise<void> {
   app.health.set('draining');
   app.lifecycle.startDraining();
   const drained = await app.lifecycle.waitForIdle(drainTimeoutMs);

@@ -47,7 +47,8 @@ function toRecord(attributes: WireKeyValue[] = []): Record<string, string | numb
   for (const { key, value } of attributes) {
     if (!value?.value) continue;
     const raw = value[value.value];
-    if (raw !== undefined) record[key] = value.value === 'int_value' ? Number(raw) : (raw as string | number | boolean);
+    if (raw !== undefined)
+      record[key] = value.value === 'int_value' ? Number(raw) : (raw as string | number | boolean);
   }
   return record;
 }
@@ -64,26 +65,38 @@ export class OtlpReceiver {
   ) {}
 
   static async start(): Promise<OtlpReceiver> {
-    const definition = protoLoader.loadSync(fileURLToPath(new URL('./otlp-trace.proto', import.meta.url)), {
-      keepCase: true,
-      longs: String,
-      defaults: true,
-      oneofs: true,
-    });
+    const definition = protoLoader.loadSync(
+      fileURLToPath(new URL('./otlp-trace.proto', import.meta.url)),
+      {
+        keepCase: true,
+        longs: String,
+        defaults: true,
+        oneofs: true,
+      },
+    );
     const proto = grpc.loadPackageDefinition(definition) as unknown as {
-      opentelemetry: { proto: { collector: { trace: { v1: { TraceService: { service: grpc.ServiceDefinition } } } } } };
+      opentelemetry: {
+        proto: {
+          collector: { trace: { v1: { TraceService: { service: grpc.ServiceDefinition } } } };
+        };
+      };
     };
     const server = new grpc.Server();
     let receiver: OtlpReceiver | undefined;
     server.addService(proto.opentelemetry.proto.collector.trace.v1.TraceService.service, {
-      Export: (call: grpc.ServerUnaryCall<WireRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      Export: (
+        call: grpc.ServerUnaryCall<WireRequest, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         receiver?.record(call.request);
         callback(null, {});
       },
     });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-        error ? reject(error) : resolve(boundPort),
+      server.bindAsync(
+        '127.0.0.1:0',
+        grpc.ServerCredentials.createInsecure(),
+        (error, boundPort) => (error ? reject(error) : resolve(boundPort)),
       ),
     );
     receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
@@ -111,11 +124,16 @@ export class OtlpReceiver {
   }
 
   /** Waits until `predicate` holds over the spans received so far. */
-  async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs = 10_000): Promise<ReceivedSpan[]> {
+  async waitFor(
+    predicate: (spans: ReceivedSpan[]) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<ReceivedSpan[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.spans)) {
       if (Date.now() > deadline) {
-        throw new Error(`spans not received in ${timeoutMs} ms; got: ${this.spans.map((span) => span.name).join(', ')}`);
+        throw new Error(
+          `spans not received in ${timeoutMs} ms; got: ${this.spans.map((span) => span.name).join(', ')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

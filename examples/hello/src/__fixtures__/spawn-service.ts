@@ -50,7 +50,9 @@ export async function spawnHello(env: Record<string, string> = {}): Promise<Spaw
         }
       }
     });
-    void exited.then(({ code }) => reject(new Error(`hello exited (${code}) before listening: ${stderr}`)));
+    void exited.then(({ code }) =>
+      reject(new Error(`hello exited (${code}) before listening: ${stderr}`)),
+    );
   });
   return {
     url,

@@ -1,10 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import {
-  CLIENT_JOB_ID_HEADER,
-  CLIENT_JOB_ID_QUERY,
-  readClientJobId,
-} from '../client-job-id.js';
+import { CLIENT_JOB_ID_HEADER, CLIENT_JOB_ID_QUERY, readClientJobId } from '../client-job-id.js';
 import { ApiError, errorCatalogue } from '../errors/catalogue.js';
 
 declare module 'fastify' {

@@ -29,9 +29,13 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
   if (isApiError(error)) return error;
   if (error instanceof ZodError) {
     const first = error.issues[0];
-    return new ApiError(errorCatalogue.invalidRequest, `Invalid request: ${describeIssues(error.issues, 'request')}.`, {
-      param: first ? issuePath(first.path) || null : null,
-    });
+    return new ApiError(
+      errorCatalogue.invalidRequest,
+      `Invalid request: ${describeIssues(error.issues, 'request')}.`,
+      {
+        param: first ? issuePath(first.path) || null : null,
+      },
+    );
   }
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
@@ -50,19 +54,34 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
         `Request body is larger than the limit of ${options.bodyLimitBytes} bytes. Send a smaller body (the operator can raise BODY_LIMIT_BYTES).`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(errorCatalogue.unsupportedMediaType, 'Unsupported Content-Type. Send the body as application/json.');
+      return new ApiError(
+        errorCatalogue.unsupportedMediaType,
+        'Unsupported Content-Type. Send the body as application/json.',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError(errorCatalogue.invalidJson, 'The body is empty but Content-Type is application/json. Send a JSON object.');
+      return new ApiError(
+        errorCatalogue.invalidJson,
+        'The body is empty but Content-Type is application/json. Send a JSON object.',
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError(errorCatalogue.invalidJson, 'The body is not valid JSON. Check quoting, commas and brackets.');
+      return new ApiError(
+        errorCatalogue.invalidJson,
+        'The body is not valid JSON. Check quoting, commas and brackets.',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiError(errorCatalogue.invalidRequest, 'Content-Length does not match the body sent.');
+      return new ApiError(
+        errorCatalogue.invalidRequest,
+        'Content-Length does not match the body sent.',
+      );
     default:
       break;
   }
   // fastify's JSON parser reports syntax errors as a SyntaxError with statusCode 400.
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
-    return new ApiError(errorCatalogue.invalidJson, 'The body is not valid JSON. Check quoting, commas and brackets.');
+    return new ApiError(
+      errorCatalogue.invalidJson,
+      'The body is not valid JSON. Check quoting, commas and brackets.',
+    );
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -77,7 +96,11 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
-  return reply.code(error.status).headers(error.headers).type('application/json').send(toOpenAIErrorBody(error));
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .type('application/json')
+    .send(toOpenAIErrorBody(error));
 }
 
 /** One handler renders every error as `{"error":{message,type,param,code}}`. */
@@ -93,7 +116,10 @@ const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => 
     const path = request.url.split('?', 1)[0] ?? '';
     return sendApiError(
       reply,
-      new ApiError(errorCatalogue.notFound, `No route ${request.method} ${path.slice(0, 200)}. Check the method and path.`),
+      new ApiError(
+        errorCatalogue.notFound,
+        `No route ${request.method} ${path.slice(0, 200)}. Check the method and path.`,
+      ),
     );
   });
 };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import FastifyOtel from '@fastify/otel';
-import { type Meter, type Tracer, metrics, trace } from '@opentelemetry/api';
+import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -11,7 +11,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { CLIENT_JOB_ID_ATTRIBUTE, validClientJobId } from '../client-job-id.js';
-import { type TelemetryConfig, loadConfigOrExit, telemetryConfigSchema } from '../config.js';
+import { loadConfigOrExit, type TelemetryConfig, telemetryConfigSchema } from '../config.js';
 import { StatusRecordingExporter, type TelemetryStatus } from './export-status.js';
 
 /** `service.instance.id` (incubating semantic convention; not exported by the stable entry). */
@@ -119,7 +119,10 @@ export function setupOtel(
               timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
             }),
             exportIntervalMillis: config.OTEL_METRIC_EXPORT_INTERVAL,
-            exportTimeoutMillis: Math.min(config.OTEL_EXPORTER_OTLP_TIMEOUT, config.OTEL_METRIC_EXPORT_INTERVAL),
+            exportTimeoutMillis: Math.min(
+              config.OTEL_EXPORTER_OTLP_TIMEOUT,
+              config.OTEL_METRIC_EXPORT_INTERVAL,
+            ),
           }),
         ]
       : [];

@@ -1,10 +1,10 @@
 import {
   type Attributes,
+  context,
+  isSpanContextValid,
   type Span,
   SpanStatusCode,
   type Tracer,
-  context,
-  isSpanContextValid,
   trace,
 } from '@opentelemetry/api';
 

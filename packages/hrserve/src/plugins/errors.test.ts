@@ -1,0 +1,133 @@
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../__fixtures__/test-app.js';
+import { openAIErrorBodySchema } from '../errors/openai-error-body.js';
+
+function expectErrorShape(body: unknown) {
+  return openAIErrorBodySchema.strict().parse(body).error;
+}
+
+describe('errors rendered as OpenAI error JSON', () => {
+  let testApp: TestApp;
+  beforeAll(async () => {
+    testApp = await buildTestApp({ BODY_LIMIT_BYTES: '1024', MAX_HEADER_BYTES: '2048' });
+  });
+  afterAll(() => testApp.app.close());
+
+  it('unknown route → 404 in the same shape', async () => {
+    const response = await testApp.app.inject({ method: 'POST', url: '/v1/nothing?x=1' });
+    expect(response.statusCode).toBe(404);
+    expect(expectErrorShape(response.json())).toEqual({
+      message: 'No route POST /v1/nothing. Check the method and path.',
+      type: 'not_found_error',
+      param: null,
+      code: 'not_found',
+    });
+  });
+
+  it('zod violations → 400 naming the field path', async () => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/zod',
+      payload: {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'robot', content: 3 },
+        ],
+      },
+    });
+    expect(response.statusCode).toBe(400);
+    const error = expectErrorShape(response.json());
+    expect(error.param).toBe('messages.1.role');
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toContain("'messages.1.role'");
+    expect(error.message).toContain("'messages.1.content'");
+  });
+
+  it('fastify schema violations → 400 naming the missing field', async () => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/schema',
+      payload: { other: 1 },
+    });
+    expect(response.statusCode).toBe(400);
+    const error = expectErrorShape(response.json());
+    expect(error.param).toBe('model');
+    expect(error.message).toContain("'model'");
+  });
+
+  it.each([
+    ['invalid JSON', '{"messages": [', 'application/json', 400, 'invalid_json'],
+    ['an empty JSON body', '', 'application/json', 400, 'invalid_json'],
+    ['an unsupported content type', 'hello', 'text/csv', 415, 'unsupported_media_type'],
+    [
+      'a body over the limit',
+      JSON.stringify({ text: 'x'.repeat(2000) }),
+      'application/json',
+      413,
+      'payload_too_large',
+    ],
+  ])('%s → %i', async (_label, payload, contentType, status, code) => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/zod',
+      payload,
+      headers: { 'content-type': contentType },
+    });
+    expect(response.statusCode).toBe(status);
+    expect(expectErrorShape(response.json()).code).toBe(code);
+  });
+
+  it('a service error keeps its status, param and headers', async () => {
+    const response = await testApp.app.inject({ url: '/v1/teapot' });
+    expect(response.statusCode).toBe(418);
+    expect(response.headers['retry-after']).toBe('7');
+    expect(expectErrorShape(response.json())).toEqual({
+      message: 'I am a teapot.',
+      type: 'invalid_request_error',
+      param: 'kettle',
+      code: 'teapot',
+    });
+  });
+
+  it('an unexpected error → 500 with no stack trace, path or internal message', async () => {
+    const response = await testApp.app.inject({ url: '/v1/crash' });
+    expect(response.statusCode).toBe(500);
+    const error = expectErrorShape(response.json());
+    expect(error.code).toBe('internal_error');
+    expect(response.body).not.toMatch(/secret|file:|\/work\/|at .*\(|\.ts/);
+    // …but the operator gets it all in the log, under the request's id.
+    const logged = testApp.logs.find((line) => line.msg === 'request failed');
+    expect(logged?.request_id).toBe(response.headers['x-request-id']);
+    expect(JSON.stringify(logged?.err)).toContain('secret failure');
+  });
+
+  it('oversized headers → 431 in the same shape, from a real socket', async () => {
+    await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = testApp.app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening');
+    const { status, body } = await new Promise<{ status: number; body: string }>(
+      (resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: address.port,
+            path: '/v1/ok',
+            headers: { 'x-big': 'y'.repeat(4096) },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      },
+    );
+    expect(status).toBe(431);
+    expect(expectErrorShape(JSON.parse(body)).code).toBe('headers_too_large');
+  });
+});
