@@ -1,5 +1,5 @@
 // Services build on these without depending on fastify themselves.
-export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+export type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export { type BuildAppOptions, buildApp, OPEN_PATHS } from './app.js';
 export {
   CLIENT_JOB_ID_ATTRIBUTE,
@@ -36,10 +36,19 @@ export {
   toOpenAIErrorBody,
 } from './errors/openai-error-body.js';
 export { describeIssues, parseRequest } from './errors/validate.js';
+// Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
+export type { AuthOptions } from './plugins/auth.js';
+export type { ClientJobIdDecoration } from './plugins/client-job-id.js';
 export { sendApiError } from './plugins/errors.js';
 export { Health, type HealthStatus } from './plugins/health.js';
 export { Lifecycle } from './plugins/lifecycle.js';
+export type { MetricsOptions } from './plugins/metrics.js';
 export { REQUEST_ID_HEADER, TRACE_ID_HEADER } from './plugins/request-context.js';
+export {
+  AdmissionQueue,
+  type AdmissionQueueOptions,
+  type Slot,
+} from './scheduling/admission-queue.js';
 export { type RunningService, type ServeOptions, serve } from './serve.js';
 export type { TelemetryStatus } from './telemetry/export-status.js';
 export { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';

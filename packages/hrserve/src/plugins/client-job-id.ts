@@ -3,11 +3,13 @@ import fp from 'fastify-plugin';
 import { CLIENT_JOB_ID_HEADER, CLIENT_JOB_ID_QUERY, readClientJobId } from '../client-job-id.js';
 import { ApiError, errorCatalogue } from '../errors/catalogue.js';
 
+export interface ClientJobIdDecoration {
+  /** The caller's validated client_job_id, or null when none was sent. */
+  clientJobId: string | null;
+}
+
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller's validated client_job_id, or null when none was sent. */
-    clientJobId: string | null;
-  }
+  interface FastifyRequest extends ClientJobIdDecoration {}
 }
 
 /**

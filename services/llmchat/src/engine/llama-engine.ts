@@ -1,0 +1,145 @@
+import { stat } from 'node:fs/promises';
+import type { FastifyBaseLogger } from 'hrserve';
+import {
+  type ChatWrapper,
+  GeneralChatWrapper,
+  type LlamaContext,
+  type LlamaGrammar,
+  resolveChatWrapper,
+  type Token,
+} from 'node-llama-cpp';
+import type { LlmchatConfig } from '../config.js';
+import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
+import { generate } from './generate.js';
+import { type LoadedModel, loadModel } from './load-model.js';
+import { SequencePool } from './sequence-pool.js';
+import type {
+  ChatMessage,
+  GenerationJob,
+  GenerationResult,
+  GenerationSink,
+  ToolDefinition,
+} from './types.js';
+
+/** What `/health` and `/v1/models` tell about the served model. */
+export interface ModelInfo {
+  id: string;
+  aliases: string[];
+  path: string;
+  size_bytes: number;
+  architecture: string | undefined;
+  context_size: number;
+  train_context_size: number | undefined;
+  parallel: number;
+  threads: number;
+  gpu: string | false;
+  chat_template: string;
+  estimated_ram_bytes: number;
+}
+
+/**
+ * Owns the model, its one context and that context's sequences. Routes call
+ * it; it knows nothing of HTTP. Concurrency is bounded by the caller (an
+ * admission slot per request), so a sequence is always free in `run`.
+ */
+export class LlamaEngine {
+  private constructor(
+    private readonly loaded: LoadedModel,
+    private readonly context: LlamaContext,
+    private readonly pool: SequencePool,
+    private readonly chatWrapper: ChatWrapper,
+    readonly info: ModelInfo,
+  ) {}
+
+  static async create(config: LlmchatConfig, log: FastifyBaseLogger): Promise<LlamaEngine> {
+    const loaded = await loadModel(config, log);
+    const context = await loaded.model.createContext({
+      contextSize: loaded.contextSize,
+      sequences: config.LLMCHAT_PARALLEL,
+      threads: config.LLMCHAT_THREADS,
+      batchSize: config.LLMCHAT_BATCH_SIZE,
+    });
+    // A model without a chat template still gets a readable generic one.
+    const chatWrapper = resolveChatWrapper(loaded.model) ?? new GeneralChatWrapper();
+    const [id, ...aliases] = loaded.ids;
+    const info: ModelInfo = {
+      id: id ?? 'model',
+      aliases,
+      path: loaded.path,
+      size_bytes: (await stat(loaded.path)).size,
+      architecture: loaded.model.fileInfo.metadata?.general?.architecture,
+      context_size: context.contextSize,
+      train_context_size: loaded.trainContextSize,
+      parallel: config.LLMCHAT_PARALLEL,
+      threads: config.LLMCHAT_THREADS,
+      gpu: loaded.llama.gpu,
+      chat_template: chatWrapper.wrapperName,
+      estimated_ram_bytes: loaded.estimatedRamBytes,
+    };
+    return new LlamaEngine(loaded, context, new SequencePool(context), chatWrapper, info);
+  }
+
+  /** Every id clients may name in `model`. */
+  get modelIds(): string[] {
+    return [this.info.id, ...this.info.aliases];
+  }
+
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  renderChat(messages: readonly ChatMessage[], tools: readonly ToolDefinition[]): RenderedPrompt {
+    return renderChatPrompt(this.chatWrapper, this.loaded.model, messages, tools);
+  }
+
+  tokenize(text: string, specialTokens = false): Token[] {
+    return this.loaded.model.tokenize(text, specialTokens);
+  }
+
+  /** The model's beginning-of-sequence token, when it has one. */
+  get bosToken(): Token | undefined {
+    return this.loaded.model.tokens.bos ?? undefined;
+  }
+
+  /** Token ids run from 0 to this size - 1. */
+  get vocabularySize(): number {
+    return this.loaded.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  }
+
+  detokenize(tokens: readonly Token[]): string {
+    return this.loaded.model.detokenize(tokens, true);
+  }
+
+  /** Throws when the schema uses what llama.cpp grammars cannot express. */
+  jsonSchemaGrammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    // Client schemas are checked by llama.cpp's converter at run time, not by the compile-time schema type.
+    return this.loaded.llama.createGrammarForJsonSchema(schema as never);
+  }
+
+  jsonGrammar(): Promise<LlamaGrammar> {
+    return this.loaded.llama.getGrammarFor('json');
+  }
+
+  /** Generates on the free sequence that best reuses the prompt's prefix; the sequence is returned in all cases. */
+  async run(job: GenerationJob, sink: GenerationSink): Promise<GenerationResult> {
+    const lease = await this.pool.acquire(job.promptTokens);
+    try {
+      return await generate(
+        this.loaded.model,
+        lease.sequence,
+        lease.input,
+        lease.reusedTokens,
+        job,
+        sink,
+      );
+    } finally {
+      this.pool.release(lease.sequence);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.loaded.model.dispose();
+    await this.loaded.llama.dispose();
+  }
+}

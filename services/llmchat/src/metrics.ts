@@ -1,0 +1,89 @@
+import type { AdmissionQueue } from 'hrserve';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Seconds; from sub-millisecond tokens to multi-second prompts. */
+const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/**
+ * The OpenTelemetry GenAI server metrics (names as the semantic conventions
+ * give them, in Prometheus form) plus token counters and the queue's state.
+ * https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/
+ */
+export class LlmchatMetrics {
+  readonly timeToFirstToken: Histogram<'gen_ai_request_model' | 'gen_ai_operation_name'>;
+  readonly timePerOutputToken: Histogram<'gen_ai_request_model' | 'gen_ai_operation_name'>;
+  readonly requestDuration: Histogram<
+    'gen_ai_request_model' | 'gen_ai_operation_name' | 'error_type'
+  >;
+  readonly tokens: Counter<'gen_ai_request_model' | 'gen_ai_token_type'>;
+  readonly queueWait: Histogram<'gen_ai_request_model'>;
+
+  constructor(registry: Registry, queue: AdmissionQueue) {
+    const registers = [registry];
+    this.timeToFirstToken = new Histogram({
+      name: 'gen_ai_server_time_to_first_token_seconds',
+      help: 'Time from the start of generation (after queueing) to the first output token.',
+      labelNames: ['gen_ai_request_model', 'gen_ai_operation_name'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.timePerOutputToken = new Histogram({
+      name: 'gen_ai_server_time_per_output_token_seconds',
+      help: 'Decode time per output token after the first.',
+      labelNames: ['gen_ai_request_model', 'gen_ai_operation_name'],
+      buckets: [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+      ],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'gen_ai_server_request_duration_seconds',
+      help: 'Time from request admission to the last output token, queueing included.',
+      labelNames: ['gen_ai_request_model', 'gen_ai_operation_name', 'error_type'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'gen_ai_server_token_usage_total',
+      help: 'Tokens processed: input (prompt, cached ones included), cached (input reused from the KV cache) and output.',
+      labelNames: ['gen_ai_request_model', 'gen_ai_token_type'],
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'llmchat_queue_wait_seconds',
+      help: 'Time requests waited for a free sequence.',
+      labelNames: ['gen_ai_request_model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'llmchat_requests_running',
+      help: 'Requests generating now (one sequence each).',
+      registers,
+      collect() {
+        this.set(queue.active);
+      },
+    });
+    new Gauge({
+      name: 'llmchat_requests_waiting',
+      help: 'Requests waiting for a free sequence.',
+      registers,
+      collect() {
+        this.set(queue.queued);
+      },
+    });
+    let counted = 0;
+    new Counter({
+      name: 'llmchat_queue_rejections_total',
+      help: 'Requests refused because the queue was full or they waited too long (429/503).',
+      registers,
+      collect() {
+        // The queue keeps the count; the counter catches up at each scrape.
+        this.inc(queue.rejected - counted);
+        counted = queue.rejected;
+      },
+    });
+  }
+}

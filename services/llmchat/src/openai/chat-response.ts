@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  FinishReason,
+  GenerationResult,
+  GenerationTimings,
+  ToolCall,
+} from '../engine/types.js';
+
+/*
+ * Pure builders of the response bodies and stream chunks, shaped as
+ * https://platform.openai.com/docs/api-reference/chat/object and
+ * https://platform.openai.com/docs/api-reference/chat/streaming describe.
+ */
+
+export function completionId(prefix: 'chatcmpl' | 'cmpl'): string {
+  return `${prefix}-${randomBytes(12).toString('hex')}`;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+export function toUsage(result: GenerationResult): Usage {
+  return {
+    prompt_tokens: result.promptTokens,
+    completion_tokens: result.completionTokens,
+    total_tokens: result.promptTokens + result.completionTokens,
+    prompt_tokens_details: { cached_tokens: result.timings.promptCached },
+  };
+}
+
+/**
+ * The llama.cpp server's `timings` extension (OpenAI clients ignore it): put
+ * on the last stream chunk, where headers can no longer carry it.
+ */
+export function toTimings(timings: GenerationTimings, completionTokens: number, queueMs: number) {
+  return {
+    queue_ms: round(queueMs),
+    prompt_n: timings.promptEvaluated,
+    prompt_cached_n: timings.promptCached,
+    time_to_first_token_ms: round(timings.timeToFirstTokenMs),
+    predicted_n: completionTokens,
+    predicted_ms: round(timings.decodeMs),
+    predicted_per_second: tokensPerSecond(completionTokens, timings.decodeMs),
+  };
+}
+
+export function tokensPerSecond(tokens: number, decodeMs: number): number {
+  // The first token's time is in TTFT; the rate is over the tokens after it.
+  return decodeMs > 0 && tokens > 1 ? round(((tokens - 1) * 1000) / decodeMs) : 0;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function toWireToolCalls(calls: readonly ToolCall[]) {
+  return calls.map((call) => ({
+    id: call.id,
+    type: 'function' as const,
+    function: { name: call.name, arguments: call.arguments },
+  }));
+}
+
+export function toChatCompletion(
+  id: string,
+  created: number,
+  model: string,
+  result: GenerationResult,
+) {
+  const hasCalls = result.toolCalls.length > 0;
+  return {
+    id,
+    object: 'chat.completion' as const,
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: hasCalls && result.text.length === 0 ? null : result.text,
+          refusal: null,
+          ...(hasCalls ? { tool_calls: toWireToolCalls(result.toolCalls) } : {}),
+        },
+        logprobs: null,
+        finish_reason: result.finishReason,
+      },
+    ],
+    usage: toUsage(result),
+  };
+}
+
+export interface ChunkDelta {
+  role?: 'assistant';
+  content?: string;
+  tool_calls?: Array<{
+    index: number;
+    id?: string;
+    type?: 'function';
+    function: { name?: string; arguments: string };
+  }>;
+}
+
+/** Writes `chat.completion.chunk`s for one completion. */
+export class ChatChunkBuilder {
+  constructor(
+    private readonly id: string,
+    private readonly created: number,
+    private readonly model: string,
+  ) {}
+
+  delta(delta: ChunkDelta) {
+    return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+  }
+
+  finish(reason: FinishReason, extra?: Record<string, unknown>) {
+    return {
+      ...this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: reason }]),
+      ...extra,
+    };
+  }
+
+  /** `stream_options.include_usage`: a last chunk with usage and no choices. */
+  usage(usage: Usage, extra?: Record<string, unknown>) {
+    return { ...this.chunk([]), usage, ...extra };
+  }
+
+  private chunk(choices: unknown[]) {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk' as const,
+      created: this.created,
+      model: this.model,
+      choices,
+    };
+  }
+}

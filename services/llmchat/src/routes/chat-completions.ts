@@ -1,0 +1,188 @@
+import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
+import type { LlamaGrammar } from 'node-llama-cpp';
+import type { LlmchatConfig } from '../config.js';
+import type { GenerationResult } from '../engine/types.js';
+import { chatCompletionRequestSchema } from '../openai/chat-request.js';
+import {
+  ChatChunkBuilder,
+  completionId,
+  toChatCompletion,
+  tokensPerSecond,
+  toTimings,
+  toUsage,
+} from '../openai/chat-response.js';
+import { SSE_HEADERS, SseStream } from '../openai/sse.js';
+import {
+  planTools,
+  rejectUnsupported,
+  stopStrings,
+  toChatMessages,
+  toSampling,
+} from '../openai/to-engine.js';
+import { clientClosedRequest, ensureServedModel } from './model-check.js';
+import { grammarFromSchema, renderWithinContext } from './prepare-prompt.js';
+import { type GenerationDeps, type Presenter, runGeneration } from './run-generation.js';
+
+/** Response headers with per-request timings (non-streaming; streams carry them in the last chunk). */
+export function timingHeaders(result: GenerationResult, queueMs: number): Record<string, string> {
+  return {
+    'x-queue-time-ms': queueMs.toFixed(1),
+    'x-time-to-first-token-ms': result.timings.timeToFirstTokenMs.toFixed(1),
+    'x-tokens-per-second': String(
+      tokensPerSecond(result.completionTokens, result.timings.decodeMs),
+    ),
+  };
+}
+
+/** POST /v1/chat/completions — https://platform.openai.com/docs/api-reference/chat/create */
+export function registerChatCompletions(
+  app: FastifyInstance,
+  deps: GenerationDeps,
+  config: LlmchatConfig,
+): void {
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const engine = deps.engine();
+    const body = parseRequest(chatCompletionRequestSchema, request.body);
+    rejectUnsupported(body);
+    ensureServedModel(engine, body.model);
+    const messages = toChatMessages(body.messages);
+    const tools = planTools(body);
+    const format = body.response_format?.type ?? 'text';
+    if (format !== 'text' && tools.choice !== 'none') {
+      throw new ApiError(
+        errorCatalogue.invalidRequest,
+        "'response_format' json_object/json_schema cannot be combined with tools; send one or the other.",
+        { param: 'response_format' },
+      );
+    }
+
+    const toolGrammars = await Promise.all(
+      tools.callable.map(async (tool) => ({
+        name: tool.name,
+        argumentsGrammar: await grammarFromSchema(
+          engine,
+          tool.parameters,
+          `tools.${(body.tools ?? []).findIndex((candidate) => candidate.function.name === tool.name)}.function.parameters`,
+        ),
+      })),
+    );
+    let grammar: LlamaGrammar | undefined;
+    if (body.response_format?.type === 'json_object') grammar = await engine.jsonGrammar();
+    if (body.response_format?.type === 'json_schema') {
+      grammar = await grammarFromSchema(
+        engine,
+        body.response_format.json_schema.schema ?? { type: 'object' },
+        'response_format.json_schema.schema',
+      );
+    }
+
+    const prompt = renderWithinContext(
+      engine,
+      messages,
+      tools.described,
+      config.LLMCHAT_CONTEXT_OVERFLOW,
+    );
+    const requestedMax = body.max_completion_tokens ?? body.max_tokens ?? Number.POSITIVE_INFINITY;
+    const maxTokens = Math.min(requestedMax, engine.contextSize - prompt.tokens.length);
+    const id = completionId('chatcmpl');
+    const created = Math.floor(Date.now() / 1000);
+    const model = body.model;
+    const streaming = body.stream === true;
+    const includeUsage = body.stream_options?.include_usage === true;
+
+    const job = {
+      promptTokens: prompt.tokens,
+      maxTokens,
+      sampling: toSampling(body),
+      stop: [...stopStrings(body.stop), ...prompt.stopStrings],
+      stopTokens: prompt.stopTokens,
+      ...(grammar ? { grammar } : {}),
+      ...(tools.choice !== 'none'
+        ? { tools: { choice: tools.choice, tools: toolGrammars, parallel: tools.parallel } }
+        : {}),
+    };
+    const attributes = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'llama.cpp',
+      'gen_ai.request.model': model,
+      'gen_ai.response.id': id,
+      'gen_ai.response.model': engine.info.id,
+      ...((body.max_completion_tokens ?? body.max_tokens)
+        ? { 'gen_ai.request.max_tokens': body.max_completion_tokens ?? body.max_tokens ?? 0 }
+        : {}),
+      ...(body.temperature != null ? { 'gen_ai.request.temperature': body.temperature } : {}),
+      ...(body.top_p != null ? { 'gen_ai.request.top_p': body.top_p } : {}),
+      ...(body.top_k != null ? { 'gen_ai.request.top_k': body.top_k } : {}),
+      ...(body.seed != null ? { 'gen_ai.request.seed': body.seed } : {}),
+      model,
+      streaming,
+      num_messages: body.messages.length,
+      num_tools: body.tools?.length ?? 0,
+      ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
+    };
+
+    const chunks = new ChatChunkBuilder(id, created, model);
+    const sse = new SseStream();
+    const presenter: Presenter<unknown> = streaming
+      ? {
+          streaming: true,
+          start: () => {
+            reply.headers(SSE_HEADERS);
+            void reply.send(sse.body);
+            sse.send(chunks.delta({ role: 'assistant', content: '' }));
+          },
+          sink: {
+            text: (delta) => sse.send(chunks.delta({ content: delta })),
+            toolCallStart: (index, call) =>
+              sse.send(
+                chunks.delta({
+                  tool_calls: [
+                    {
+                      index,
+                      id: call.id,
+                      type: 'function',
+                      function: { name: call.name, arguments: '' },
+                    },
+                  ],
+                }),
+              ),
+            toolCallArguments: (index, fragment) =>
+              sse.send(
+                chunks.delta({ tool_calls: [{ index, function: { arguments: fragment } }] }),
+              ),
+          },
+          finish: (result, queueMs) => {
+            const timings = {
+              timings: toTimings(result.timings, result.completionTokens, queueMs),
+            };
+            sse.send(chunks.finish(result.finishReason, includeUsage ? undefined : timings));
+            if (includeUsage) sse.send(chunks.usage(toUsage(result), timings));
+            sse.done();
+            return undefined;
+          },
+          fail: (error) => sse.fail(error),
+        }
+      : {
+          streaming: false,
+          start: () => {},
+          sink: { text: () => {}, toolCallStart: () => {}, toolCallArguments: () => {} },
+          finish: (result, queueMs) => {
+            reply.headers(timingHeaders(result, queueMs));
+            return toChatCompletion(id, created, model, result);
+          },
+          fail: () => {},
+        };
+
+    const answer = await runGeneration(
+      deps,
+      request,
+      reply,
+      { operation: 'chat', model, job, attributes },
+      presenter,
+    );
+    // A stream was already handed to fastify.
+    if (streaming) return reply;
+    if (answer === undefined) throw clientClosedRequest();
+    return answer;
+  });
+}
