@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
+import type { SpawnedService } from '@hrserve/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SpawnedService, spawnHello } from './__fixtures__/spawn-service.js';
+import { spawnHello } from './__fixtures__/spawn-hello.js';
 
 const running: SpawnedService[] = [];
 async function start(env: Record<string, string> = {}): Promise<SpawnedService> {

@@ -1,6 +1,6 @@
+import { OtlpReceiver, type ReceivedSpan, type SpawnedService } from '@hrserve/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OtlpReceiver, type ReceivedSpan } from './__fixtures__/otlp-receiver.js';
-import { type SpawnedService, spawnHello } from './__fixtures__/spawn-service.js';
+import { spawnHello } from './__fixtures__/spawn-hello.js';
 
 /** Traces of a real service over real OTLP/gRPC, decoded by a real receiver. */
 describe('telemetry over OTLP gRPC', () => {

@@ -9,7 +9,7 @@ import {
   type Token,
   TokenBias,
 } from 'node-llama-cpp';
-import { TOOL_CALL_OPEN } from './chat-prompt.js';
+import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './chat-prompt.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 import { TextMatcher } from './text-matcher.js';
 import type {
@@ -19,6 +19,9 @@ import type {
   GenerationSink,
   ToolCall,
 } from './types.js';
+
+/** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
+const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
 
 /** Recent tokens the presence/frequency penalties look at. */
 const PENALTY_WINDOW = 64;
@@ -87,8 +90,8 @@ export async function generate(
   const roomFor = (tokens: number) => sequence.nextTokenIndex + tokens < sequence.contextSize;
 
   /** Free (or response_format-constrained) text until a stop, the budget, or a tool-call tag. */
-  const textPhase = async (phaseInput: Token[], emitContent: boolean): Promise<TextPhaseEnd> => {
-    const grammar = emitContent ? job.grammar : undefined;
+  const textPhase = async (phaseInput: Token[]): Promise<TextPhaseEnd> => {
+    const grammar = job.grammar;
     const needles = [...job.stop, ...grammarStops(grammar), ...(job.tools ? [TOOL_CALL_OPEN] : [])];
     const matcher = new TextMatcher(needles);
     const decoder = new IncrementalDecoder(model);
@@ -96,7 +99,7 @@ export async function generate(
     const options = grammar ? withGrammar(grammar) : baseOptions;
     const emit = (raw: string) => {
       const delta = whitespace.push(raw);
-      if (!emitContent || delta.length === 0) return;
+      if (delta.length === 0) return;
       text += delta;
       sink.text(delta);
     };
@@ -146,8 +149,15 @@ export async function generate(
     return 'complete';
   };
 
-  /** One tool call: name (forced or chosen by grammar), then grammar-constrained arguments. */
-  const callPhase = async (phaseInput: Token[]): Promise<'complete' | 'length' | 'aborted'> => {
+  /**
+   * One tool call: name (forced or chosen by grammar), then grammar-constrained
+   * arguments. The first call streams as it is generated; later ones are held
+   * until complete, because a call repeating an earlier one (name and
+   * arguments) ends the answer instead: small models otherwise loop on it.
+   */
+  const callPhase = async (
+    phaseInput: Token[],
+  ): Promise<'complete' | 'repeated' | 'length' | 'aborted'> => {
     const tools = job.tools?.tools ?? [];
     const opening = tokenize('\n{"name": "');
     let nextInput = [...phaseInput, ...opening];
@@ -173,42 +183,61 @@ export async function generate(
     if (!roomFor(nextInput.length + 2)) return 'length';
     const index = toolCalls.length;
     const call: ToolCall = { id: newToolCallId(), name, arguments: '' };
-    toolCalls.push(call);
-    sink.toolCallStart(index, { id: call.id, name });
-    return grammarPhase(nextInput, tool.argumentsGrammar, (piece) => {
+    const live = index === 0;
+    if (live) sink.toolCallStart(index, { id: call.id, name });
+    const outcome = await grammarPhase(nextInput, tool.argumentsGrammar, (piece) => {
       call.arguments += piece;
-      sink.toolCallArguments(index, piece);
+      if (live) sink.toolCallArguments(index, piece);
     });
+    if (!live) {
+      if (outcome === 'complete' && toolCalls.some((earlier) => sameCall(earlier, call)))
+        return 'repeated';
+      sink.toolCallStart(index, { id: call.id, name });
+      if (call.arguments.length > 0) sink.toolCallArguments(index, call.arguments);
+    }
+    toolCalls.push(call);
+    return outcome;
   };
 
-  let finish: FinishReason | undefined;
-  let pending = input;
-  let phase: 'text' | 'call' = job.tools?.choice === 'required' ? 'call' : 'text';
-  if (phase === 'call') pending = [...pending, ...tokenize(TOOL_CALL_OPEN)];
+  /** After a call the model chooses, under a grammar, between another call and the end. */
+  const nextCallOrEnd = async (
+    phaseInput: Token[],
+  ): Promise<'call' | 'end' | 'length' | 'aborted'> => {
+    let said = '';
+    const outcome = await grammarPhase(
+      phaseInput,
+      new LlamaGrammar(llama, { grammar: CALL_OR_END_GRAMMAR }),
+      (piece) => {
+        said += piece;
+      },
+    );
+    if (outcome !== 'complete') return outcome;
+    return said.includes(TOOL_CALL_OPEN) ? 'call' : 'end';
+  };
 
-  while (finish === undefined) {
-    if (job.signal.aborted) {
-      finish = 'stop';
-      break;
-    }
-    if (phase === 'text') {
-      const end = await textPhase(pending, toolCalls.length === 0);
-      if (end.kind === 'tool_call') {
-        pending = end.carry;
-        phase = 'call';
-      } else {
-        finish = end.reason === 'stop' && toolCalls.length > 0 ? 'tool_calls' : end.reason;
-      }
-      continue;
-    }
+  let finish: FinishReason = 'tool_calls';
+  // A required call starts at once; otherwise the model writes text and may open a call itself.
+  let pending = job.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
+  let calling = job.tools?.choice === 'required';
+  if (!calling) {
+    const end = await textPhase(pending);
+    calling = end.kind === 'tool_call';
+    pending = end.kind === 'tool_call' ? end.carry : [];
+    finish = end.kind === 'end' ? end.reason : 'tool_calls';
+  }
+  while (calling) {
     const outcome = await callPhase(pending);
+    calling = false;
     if (outcome === 'length') finish = 'length';
     else if (outcome === 'aborted') finish = 'stop';
-    else if (job.tools?.parallel && budgetLeft() > 0) {
-      // Another call may follow; anything else the model says after a call is dropped.
-      pending = tokenize('}\n</tool_call>\n');
-      phase = 'text';
-    } else finish = 'tool_calls';
+    else if (outcome === 'repeated') finish = 'tool_calls';
+    else if (!job.tools?.parallel || budgetLeft() <= 0) finish = 'tool_calls';
+    else {
+      const decision = await nextCallOrEnd(tokenize(`}\n${TOOL_CALL_CLOSE}\n`));
+      calling = decision === 'call';
+      pending = [];
+      finish = decision === 'length' ? 'length' : decision === 'aborted' ? 'stop' : 'tool_calls';
+    }
   }
 
   const endedAt = performance.now();
@@ -225,6 +254,16 @@ export async function generate(
       decodeMs: firstTokenAt === undefined ? 0 : endedAt - firstTokenAt,
     },
   };
+}
+
+/** Two calls are the same when name and arguments (as JSON values) are. */
+function sameCall(a: ToolCall, b: ToolCall): boolean {
+  if (a.name !== b.name) return false;
+  try {
+    return JSON.stringify(JSON.parse(a.arguments)) === JSON.stringify(JSON.parse(b.arguments));
+  } catch {
+    return a.arguments === b.arguments;
+  }
 }
 
 /** Plain-text stop triggers a grammar declares (JSON grammars: a run of newlines once the value is complete). */

@@ -11,6 +11,7 @@ import {
 import type { LlmchatConfig } from '../config.js';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
 import { generate } from './generate.js';
+import { toGrammarSchema } from './grammar-schema.js';
 import { type LoadedModel, loadModel } from './load-model.js';
 import { SequencePool } from './sequence-pool.js';
 import type {
@@ -112,8 +113,8 @@ export class LlamaEngine {
 
   /** Throws when the schema uses what llama.cpp grammars cannot express. */
   jsonSchemaGrammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
-    // Client schemas are checked by llama.cpp's converter at run time, not by the compile-time schema type.
-    return this.loaded.llama.createGrammarForJsonSchema(schema as never);
+    // Client schemas are checked by the converter at run time, not by the compile-time schema type.
+    return this.loaded.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never);
   }
 
   jsonGrammar(): Promise<LlamaGrammar> {

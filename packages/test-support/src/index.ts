@@ -1,0 +1,2 @@
+export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+export { type SpawnedService, type SpawnOptions, spawnService } from './spawn-service.js';

@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import { type FastifyInstance, loadConfig } from 'hrserve';
+import OpenAI from 'openai';
+import { buildLlmchatApp } from '../app.js';
+import { llmchatConfigSchema } from '../config.js';
+import { EngineHandle } from '../engine/engine-handle.js';
+import { LlamaEngine } from '../engine/llama-engine.js';
+
+/** The shared test models, beside the checkout (never committed). */
+export const MODELS_DIR = fileURLToPath(new URL('../../../../../shared/models/', import.meta.url));
+export const STORIES_MODEL = `${MODELS_DIR}stories260K.gguf`;
+export const SYNTH_MODEL = `${MODELS_DIR}synth-30M-q8_0.gguf`;
+
+export interface TestServer {
+  app: FastifyInstance;
+  engine: LlamaEngine;
+  url: string;
+  /** The official OpenAI client, pointed at this server, no retries. */
+  openai: OpenAI;
+  close(): Promise<void>;
+}
+
+/** A real llmchat listening on a free loopback port, on stories260K unless `env` says otherwise. */
+export async function startLlmchat(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig(llmchatConfigSchema, {
+    LLMCHAT_MODEL: STORIES_MODEL,
+    OTEL_SDK_DISABLED: 'true',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ...env,
+  });
+  const engines = new EngineHandle();
+  const app = await buildLlmchatApp(config, engines);
+  const engine = await LlamaEngine.create(config, app.log);
+  engines.set(engine);
+  app.health.set('ok');
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    engine,
+    url,
+    openai: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'not-needed', maxRetries: 0 }),
+    close: () => app.close(),
+  };
+}
