@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
 import type { LlamaGrammar } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
@@ -40,6 +41,8 @@ export function registerChatCompletions(
   deps: GenerationDeps,
   config: LlmchatConfig,
 ): void {
+  // Checks client JSON schemas (tools, response_format); strict off: unknown keywords are allowed, as OpenAI allows them.
+  const schemas = new Ajv({ strict: false, validateFormats: false });
   app.post('/v1/chat/completions', async (request, reply) => {
     const engine = deps.engine();
     const body = parseRequest(chatCompletionRequestSchema, request.body);
@@ -61,6 +64,7 @@ export function registerChatCompletions(
         name: tool.name,
         argumentsGrammar: await grammarFromSchema(
           engine,
+          schemas,
           tool.parameters,
           `tools.${(body.tools ?? []).findIndex((candidate) => candidate.function.name === tool.name)}.function.parameters`,
         ),
@@ -71,6 +75,7 @@ export function registerChatCompletions(
     if (body.response_format?.type === 'json_schema') {
       grammar = await grammarFromSchema(
         engine,
+        schemas,
         body.response_format.json_schema.schema ?? { type: 'object' },
         'response_format.json_schema.schema',
       );

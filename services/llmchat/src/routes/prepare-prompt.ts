@@ -1,3 +1,4 @@
+import type { Ajv } from 'ajv';
 import { ApiError } from 'hrserve';
 import type { LlamaGrammar } from 'node-llama-cpp';
 import type { RenderedPrompt } from '../engine/chat-prompt.js';
@@ -37,12 +38,32 @@ export function renderWithinContext(
   }
 }
 
-/** A grammar from a client's JSON schema; a schema llama.cpp grammars cannot express is the client's 400. */
+function invalidSchema(param: string, reason: string): ApiError {
+  return new ApiError(
+    llmchatErrors.invalidSchema,
+    `The JSON schema in '${param}' is invalid: ${reason}.`,
+    { param },
+  );
+}
+
+/**
+ * A grammar from a client's JSON schema. The schema is checked first (JSON
+ * Schema meta-schema, resolvable $refs): the grammar converter would otherwise
+ * turn a broken schema into a grammar for something else, silently.
+ */
 export async function grammarFromSchema(
   engine: LlamaEngine,
+  schemas: Ajv,
   schema: Record<string, unknown>,
   param: string,
 ): Promise<LlamaGrammar> {
+  try {
+    schemas.compile(schema);
+  } catch (error) {
+    throw invalidSchema(param, error instanceof Error ? error.message : String(error));
+  }
+  // An empty schema admits any JSON value.
+  if (Object.keys(schema).length === 0) return engine.jsonGrammar();
   try {
     return await engine.jsonSchemaGrammar(schema);
   } catch (error) {
