@@ -124,7 +124,7 @@ export async function loadModel(
     sequences: config.LLMCHAT_PARALLEL,
     batchSize: config.LLMCHAT_BATCH_SIZE,
   });
-  const estimatedRamBytes = modelNeeds.cpuRam + contextNeeds.cpuRam;
+  const estimatedRamBytes = Math.round(modelNeeds.cpuRam + contextNeeds.cpuRam);
   const budgetMb = config.LLMCHAT_MEMORY_BUDGET_MB;
   if (budgetMb !== undefined && estimatedRamBytes > budgetMb * 1024 * 1024) {
     throw new ModelLoadError(

@@ -1,0 +1,146 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OtlpReceiver, spawnService } from '@hrserve/test-support';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORIES_MODEL } from './__fixtures__/llmchat-server.js';
+
+const LLMCHAT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** The built service as its unit runs it: telemetry preloaded, config from the environment. */
+function spawnLlmchat(env: Record<string, string>) {
+  return spawnService({ cwd: LLMCHAT_ROOT, env: { LLMCHAT_MODEL: STORIES_MODEL, ...env } });
+}
+
+describe('llmchat as a process', () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+  });
+  afterAll(() => receiver.stop());
+
+  it('exports one GenAI span per completion, with the queue wait as a child', async () => {
+    const service = await spawnLlmchat({
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    });
+    try {
+      await service.waitForLog((line) => line.msg === 'model loaded');
+      const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const { data: completion, response } = await openai.chat.completions
+        .create(
+          {
+            model: 'stories260K',
+            messages: [
+              { role: 'system', content: 'Tell a story.' },
+              { role: 'user', content: 'A cat' },
+            ],
+            max_tokens: 8,
+            temperature: 0.5,
+            top_p: 0.9,
+            tools: [
+              {
+                type: 'function',
+                function: { name: 'noop', parameters: { type: 'object', properties: {} } },
+              },
+            ],
+            tool_choice: 'none',
+          },
+          { query: { client_job_id: 'job-span-1' } },
+        )
+        .withResponse();
+      const traceId = response.headers.get('x-trace-id');
+      const spans = await receiver.waitFor((all) =>
+        all.some((span) => span.traceId === traceId && span.name === 'chat stories260K'),
+      );
+      const chat = spans.find(
+        (span) => span.traceId === traceId && span.name === 'chat stories260K',
+      );
+      expect(chat?.resource['service.name']).toBe('llmchat-api');
+      expect(chat?.attributes).toMatchObject({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'llama.cpp',
+        'gen_ai.request.model': 'stories260K',
+        'gen_ai.request.max_tokens': 8,
+        'gen_ai.request.temperature': 0.5,
+        'gen_ai.request.top_p': 0.9,
+        'gen_ai.response.id': completion.id,
+        'gen_ai.usage.input_tokens': completion.usage?.prompt_tokens,
+        'gen_ai.usage.output_tokens': completion.usage?.completion_tokens,
+        model: 'stories260K',
+        streaming: false,
+        num_messages: 2,
+        num_tools: 1,
+        client_job_id: 'job-span-1',
+      });
+      expect(typeof chat?.attributes['llmchat.time_to_first_token_ms']).toBe('number');
+      const queue = spans.find(
+        (span) => span.traceId === traceId && span.name === 'llmchat.queue_wait',
+      );
+      expect(queue?.parentSpanId).toBe(chat?.spanId);
+      // The completion span sits under the HTTP server span of the request.
+      const server = spans.find((span) => span.traceId === traceId && span.kind === 2);
+      expect(server?.attributes.client_job_id).toBe('job-span-1');
+
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(
+        /gen_ai_server_time_to_first_token_seconds_count\{[^}]*gen_ai_request_model="stories260K"[^}]*\} 1/,
+      );
+      expect(metrics).toMatch(
+        /gen_ai_server_token_usage_total\{[^}]*gen_ai_token_type="output"[^}]*\} [1-8]\b/,
+      );
+      expect(metrics).toContain('llmchat_requests_running');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('answers /health "loading" (503) before the model is ready, then "ok"', async () => {
+    const service = await spawnLlmchat({});
+    try {
+      const early = await fetch(`${service.url}/health`);
+      const earlyBody = (await early.json()) as { status: string };
+      if (earlyBody.status !== 'ok') {
+        expect(early.status).toBe(503);
+        expect(earlyBody.status).toBe('loading');
+      }
+      await service.waitForLog((line) => line.msg === 'model loaded');
+      const ready = await fetch(`${service.url}/health`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it.each([
+    [
+      'a missing file',
+      { LLMCHAT_MODEL: '/nonexistent/model.gguf' },
+      /no file exists there\. Set LLMCHAT_MODEL to the path of a \.gguf file/,
+    ],
+    [
+      'a memory budget too small',
+      { LLMCHAT_MEMORY_BUDGET_MB: '1' },
+      /needs about \d+ MiB of RAM .* over LLMCHAT_MEMORY_BUDGET_MB=1/,
+    ],
+  ])('exits 1 with what is wrong and how to fix it: %s', async (_label, env, message) => {
+    const service = await spawnLlmchat(env);
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(service.stderr()).toMatch(message);
+  });
+
+  it('exits 1 on a corrupt model file, never serving garbage', async () => {
+    const corrupt = join(tmpdir(), `corrupt-${process.pid}.gguf`);
+    await writeFile(corrupt, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(4096, 7)]));
+    const service = await spawnLlmchat({ LLMCHAT_MODEL: corrupt });
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(service.stderr()).toMatch(/not a readable GGUF model|could not load/);
+  });
+
+  it('refuses to start without LLMCHAT_MODEL, naming it (exit 78)', async () => {
+    const failed = spawnService({ cwd: LLMCHAT_ROOT, env: {} });
+    await expect(failed).rejects.toThrow(/exited \(78\)[\s\S]*LLMCHAT_MODEL=unset/);
+  });
+});
