@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/main.ts', 'src/telemetry.ts'],
+  entry: { main: 'src/main.ts', telemetry: 'src/telemetry.ts', bench: 'src/bench/main.ts' },
   format: ['esm'],
   target: 'node20',
   sourcemap: true,

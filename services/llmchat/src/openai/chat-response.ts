@@ -107,11 +107,25 @@ export interface ChunkDelta {
 
 /** Writes `chat.completion.chunk`s for one completion. */
 export class ChatChunkBuilder {
+  private readonly contentPrefix: string;
+
   constructor(
     private readonly id: string,
     private readonly created: number,
     private readonly model: string,
-  ) {}
+  ) {
+    // Content deltas are the per-token hot path: everything but the text is serialized once.
+    const template = JSON.stringify(this.delta({ content: '\u0000' }));
+    this.contentPrefix = template.slice(0, template.indexOf('"\\u0000"'));
+    this.contentSuffix = template.slice(this.contentPrefix.length + '"\\u0000"'.length);
+  }
+
+  private readonly contentSuffix: string;
+
+  /** The JSON of a content delta chunk, identical to `JSON.stringify(this.delta({ content }))`. */
+  contentJson(content: string): string {
+    return this.contentPrefix + JSON.stringify(content) + this.contentSuffix;
+  }
 
   delta(delta: ChunkDelta) {
     return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);

@@ -10,7 +10,12 @@ export class SseStream {
   readonly body = new PassThrough();
 
   send(data: unknown): void {
-    if (!this.body.writableEnded) this.body.write(`data: ${JSON.stringify(data)}\n\n`);
+    this.sendJson(JSON.stringify(data));
+  }
+
+  /** For chunks serialized already (the per-token path). */
+  sendJson(json: string): void {
+    if (!this.body.writableEnded) this.body.write(`data: ${json}\n\n`);
   }
 
   done(): void {

@@ -137,7 +137,7 @@ export function registerChatCompletions(
             sse.send(chunks.delta({ role: 'assistant', content: '' }));
           },
           sink: {
-            text: (delta) => sse.send(chunks.delta({ content: delta })),
+            text: (delta) => sse.sendJson(chunks.contentJson(delta)),
             toolCallStart: (index, call) =>
               sse.send(
                 chunks.delta({

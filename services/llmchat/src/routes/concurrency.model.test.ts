@@ -43,7 +43,7 @@ describe('concurrency with 4 sequences', () => {
         let text = '';
         let usage: number | undefined;
         let finish: string | null | undefined;
-        for await (const chunk of stream as AsyncIterable<{
+        for await (const chunk of stream as unknown as AsyncIterable<{
           choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
           usage?: { completion_tokens: number };
         }>) {
@@ -185,7 +185,7 @@ describe('an error after the stream started', () => {
     } as never);
     let chunks = 0;
     const error = await (async () => {
-      for await (const _chunk of stream as AsyncIterable<unknown>) chunks += 1;
+      for await (const _chunk of stream as unknown as AsyncIterable<unknown>) chunks += 1;
     })().catch((caught: unknown) => caught);
     expect(chunks).toBeGreaterThan(0);
     expect(String((error as Error)?.message)).toContain('Generation exceeded 300 ms');

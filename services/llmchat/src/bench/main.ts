@@ -1,0 +1,135 @@
+/**
+ * llmchat over HTTP against node-llama-cpp called directly, same model,
+ * threads, sequences and sampling, interleaved in one run; prints medians.
+ *
+ *   pnpm --filter llmchat bench [--model <gguf>] [--threads 1] [--rounds 5] [--tokens 256]
+ */
+
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { spawnService } from '@hrserve/test-support/spawn';
+import { DirectEngine } from './direct.js';
+import { type StreamTiming, streamChat } from './sse-client.js';
+
+// Runs bundled as dist/bench.js: the package root is one level up, the shared models beside the checkout.
+const PACKAGE_ROOT = new URL('../', import.meta.url);
+
+const { values } = parseArgs({
+  options: {
+    model: {
+      type: 'string',
+      default: fileURLToPath(new URL('../../../shared/models/synth-30M-q8_0.gguf', PACKAGE_ROOT)),
+    },
+    threads: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '5' },
+    tokens: { type: 'string', default: '256' },
+    concurrency: { type: 'string', default: '8' },
+  },
+});
+const threads = Number(values.threads);
+const rounds = Number(values.rounds);
+const maxTokens = Number(values.tokens);
+const concurrency = Number(values.concurrency);
+const contextSize = 1024;
+
+const median = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const decodeRate = (timing: StreamTiming) =>
+  ((timing.completionTokens - 1) * 1000) / timing.decodeMs;
+
+/** A ~32-token user message, unique per request so no run reuses another's KV cache. */
+let requestNumber = 0;
+const prompt = () =>
+  `Request ${++requestNumber}. Once upon a time, in a small village by the sea, there lived a girl who loved to tell stories to the fish.`;
+
+interface Side {
+  name: string;
+  one(): Promise<StreamTiming>;
+}
+
+async function measure(side: Side) {
+  const single = await side.one();
+  const startedAt = performance.now();
+  const parallel = await Promise.all(Array.from({ length: concurrency }, () => side.one()));
+  const wallMs = performance.now() - startedAt;
+  const tokens = parallel.reduce((sum, timing) => sum + timing.completionTokens, 0);
+  return { decode: decodeRate(single), ttft: single.ttftMs, aggregate: (tokens * 1000) / wallMs };
+}
+
+const direct = await DirectEngine.load(values.model, {
+  threads,
+  sequences: concurrency,
+  contextSize,
+});
+const server = await spawnService({
+  cwd: fileURLToPath(PACKAGE_ROOT),
+  env: {
+    LLMCHAT_MODEL: values.model,
+    LLMCHAT_THREADS: String(threads),
+    LLMCHAT_PARALLEL: String(concurrency),
+    LLMCHAT_CONTEXT_SIZE: String(contextSize),
+    OTEL_SDK_DISABLED: 'true',
+  },
+});
+await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
+const modelId =
+  ((await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string }> })
+    .data[0]?.id ?? '';
+
+const sides: Side[] = [
+  { name: 'direct', one: () => direct.generate(prompt(), maxTokens, requestNumber) },
+  {
+    name: 'llmchat',
+    one: () =>
+      streamChat(server.url, {
+        model: modelId,
+        messages: [{ role: 'user', content: prompt() }],
+        max_tokens: maxTokens,
+        ignore_eos: true,
+        temperature: 1,
+        seed: requestNumber,
+      }),
+  },
+];
+
+console.log(
+  `model ${values.model}\nthreads ${threads}, ${concurrency} sequences, ${maxTokens} tokens per request, ${rounds} rounds (+1 warm-up), prompt ~${direct.chatTokens(prompt()).length} tokens\n`,
+);
+const results: Record<string, Array<Awaited<ReturnType<typeof measure>>>> = {
+  direct: [],
+  llmchat: [],
+};
+for (let round = 0; round <= rounds; round++) {
+  // Alternate which side goes first so neither always runs on a warmer machine.
+  const order = round % 2 === 0 ? sides : [...sides].reverse();
+  for (const side of order) {
+    const result = await measure(side);
+    if (round > 0) results[side.name]?.push(result);
+  }
+}
+await server.stop();
+await direct.dispose();
+
+const row = (
+  label: string,
+  key: 'decode' | 'ttft' | 'aggregate',
+  unit: string,
+  higherIsBetter: boolean,
+) => {
+  const d = median((results.direct ?? []).map((result) => result[key]));
+  const l = median((results.llmchat ?? []).map((result) => result[key]));
+  const ratio = higherIsBetter ? l / d : d / l;
+  return `| ${label.padEnd(34)} | ${d.toFixed(1).padStart(9)} | ${l.toFixed(1).padStart(9)} | ${ratio.toFixed(3).padStart(6)} | ${unit}`;
+};
+console.log('| figure (median)                    |    direct |   llmchat |  ratio |');
+console.log('|------------------------------------|-----------|-----------|--------|');
+console.log(row('single-stream decode', 'decode', 'tokens/s (ratio llmchat/direct)', true));
+console.log(row('time to first token', 'ttft', 'ms (ratio direct/llmchat: ≥1 is better)', false));
+console.log(
+  row(`aggregate at ${concurrency} streams`, 'aggregate', 'tokens/s (ratio llmchat/direct)', true),
+);
