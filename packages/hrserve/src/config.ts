@@ -22,12 +22,25 @@ const booleanFromEnv = z.preprocess(
   z.boolean({ error: 'expected true or false' }),
 );
 
-const positiveInteger = (description: string) =>
-  z.coerce
-    .number({ error: 'expected a whole number' })
-    .int({ error: 'expected a whole number' })
-    .positive({ error: 'expected a number above 0' })
-    .describe(description);
+const positiveInteger = z.coerce
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .positive({ error: 'expected a number above 0' });
+
+/** A whole number above 0 from the environment: `fallback` when unset or empty, else optional. */
+export function envPositiveInteger(description: string): z.ZodType<number | undefined, unknown>;
+export function envPositiveInteger(
+  description: string,
+  fallback: number,
+): z.ZodType<number, unknown>;
+export function envPositiveInteger(
+  description: string,
+  fallback?: number,
+): z.ZodType<number | undefined, unknown> {
+  const schema =
+    fallback === undefined ? positiveInteger.optional() : positiveInteger.default(fallback);
+  return z.preprocess(unsetIfEmpty, schema).describe(description);
+}
 
 const commaSeparatedList = z.preprocess(
   (value) =>
@@ -54,31 +67,23 @@ export const telemetryConfigShape = {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
     .preprocess(unsetIfEmpty, z.string().optional())
     .describe('OTLP gRPC address for traces only; overrides OTEL_EXPORTER_OTLP_ENDPOINT.'),
-  OTEL_EXPORTER_OTLP_TIMEOUT: z
-    .preprocess(
-      unsetIfEmpty,
-      positiveInteger('Milliseconds one export may take before it is abandoned.').default(5000),
-    )
-    .describe('Milliseconds one export may take before it is abandoned (default 5000).'),
+  OTEL_EXPORTER_OTLP_TIMEOUT: envPositiveInteger(
+    'Milliseconds one export may take before it is abandoned (default 5000).',
+    5000,
+  ),
   OTEL_METRICS_EXPORTER: z
     .preprocess(unsetIfEmpty, z.enum(['none', 'otlp']).default('none'))
     .describe(
       '"otlp" also pushes OpenTelemetry metrics to the collector; /metrics (Prometheus) is always on.',
     ),
-  OTEL_METRIC_EXPORT_INTERVAL: z
-    .preprocess(
-      unsetIfEmpty,
-      positiveInteger('Milliseconds between OTLP metric pushes.').default(60000),
-    )
-    .describe('Milliseconds between OTLP metric pushes (default 60000).'),
-  TELEMETRY_SHUTDOWN_TIMEOUT_MS: z
-    .preprocess(
-      unsetIfEmpty,
-      positiveInteger('Upper bound in ms on flushing telemetry at shutdown.').default(2000),
-    )
-    .describe(
-      'Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).',
-    ),
+  OTEL_METRIC_EXPORT_INTERVAL: envPositiveInteger(
+    'Milliseconds between OTLP metric pushes (default 60000).',
+    60000,
+  ),
+  TELEMETRY_SHUTDOWN_TIMEOUT_MS: envPositiveInteger(
+    'Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).',
+    2000,
+  ),
 };
 
 export const telemetryConfigSchema = z.object(telemetryConfigShape);
@@ -133,38 +138,22 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
       .describe(
         'Comma-separated API keys; when set, every route but /health and /live needs one (Authorization: Bearer <key> or X-Api-Key).',
       ),
-    BODY_LIMIT_BYTES: z
-      .preprocess(
-        unsetIfEmpty,
-        positiveInteger('Largest request body accepted, in bytes.').default(4 * 1024 * 1024),
-      )
-      .describe('Largest request body accepted, in bytes (default 4 MiB); larger gets 413.'),
-    MAX_HEADER_BYTES: z
-      .preprocess(
-        unsetIfEmpty,
-        positiveInteger('Largest request header block accepted, in bytes.').default(16 * 1024),
-      )
-      .describe(
-        'Largest request header block accepted, in bytes (default 16 KiB); larger gets 431.',
-      ),
-    REQUEST_TIMEOUT_MS: z
-      .preprocess(
-        unsetIfEmpty,
-        positiveInteger('Milliseconds a client has to send a whole request.').default(30000),
-      )
-      .describe(
-        'Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.',
-      ),
-    DRAIN_TIMEOUT_MS: z
-      .preprocess(
-        unsetIfEmpty,
-        positiveInteger('Milliseconds in-flight requests get to finish at shutdown.').default(
-          30000,
-        ),
-      )
-      .describe(
-        'Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).',
-      ),
+    BODY_LIMIT_BYTES: envPositiveInteger(
+      'Largest request body accepted, in bytes (default 4 MiB); larger gets 413.',
+      4 * 1024 * 1024,
+    ),
+    MAX_HEADER_BYTES: envPositiveInteger(
+      'Largest request header block accepted, in bytes (default 16 KiB); larger gets 431.',
+      16 * 1024,
+    ),
+    REQUEST_TIMEOUT_MS: envPositiveInteger(
+      'Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.',
+      30000,
+    ),
+    DRAIN_TIMEOUT_MS: envPositiveInteger(
+      'Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).',
+      30000,
+    ),
     ...telemetryConfigShape,
   });
 }

@@ -14,6 +14,7 @@ export {
   baseConfigSchema,
   CONFIG_ERROR_EXIT_CODE,
   ConfigError,
+  envPositiveInteger,
   loadConfig,
   loadConfigOrExit,
   type ServiceDefaults,

@@ -1,31 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfigSchema } from 'hrserve';
+import { baseConfigSchema, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
-
-const optionalPositiveInt = (description: string) =>
-  z
-    .preprocess(
-      (value) => (value === '' ? undefined : value),
-      z.coerce
-        .number({ error: 'expected a whole number' })
-        .int({ error: 'expected a whole number' })
-        .positive({ error: 'expected a number above 0' })
-        .optional(),
-    )
-    .describe(description);
-
-const positiveIntWithDefault = (fallback: number, description: string) =>
-  z
-    .preprocess(
-      (value) => (value === '' ? undefined : value),
-      z.coerce
-        .number({ error: 'expected a whole number' })
-        .int({ error: 'expected a whole number' })
-        .positive({ error: 'expected a number above 0' })
-        .default(fallback),
-    )
-    .describe(description);
 
 /** llmchat's settings: the shared ones plus the model and the engine's, each described. */
 export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 2020 }).extend({
@@ -58,18 +34,18 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .min(1)
     .default(join(homedir(), '.cache', 'hrserve', 'models'))
     .describe('Where hf: models are downloaded and cached (default ~/.cache/hrserve/models).'),
-  LLMCHAT_CONTEXT_SIZE: optionalPositiveInt(
+  LLMCHAT_CONTEXT_SIZE: envPositiveInteger(
     "Tokens of context per sequence (default: the model's training context, at most 4096).",
   ),
-  LLMCHAT_PARALLEL: positiveIntWithDefault(
-    4,
+  LLMCHAT_PARALLEL: envPositiveInteger(
     'Requests generated at once, each in its own sequence of one shared context (default 4).',
+    4,
   ),
-  LLMCHAT_THREADS: positiveIntWithDefault(
-    1,
+  LLMCHAT_THREADS: envPositiveInteger(
     "CPU threads for evaluation (default 1: measured fastest with node-llama-cpp 3.22's prebuilt CPU build on small machines; see README).",
+    1,
   ),
-  LLMCHAT_BATCH_SIZE: positiveIntWithDefault(512, 'Tokens evaluated per batch (default 512).'),
+  LLMCHAT_BATCH_SIZE: envPositiveInteger('Tokens evaluated per batch (default 512).', 512),
   LLMCHAT_GPU: z
     .enum(['auto', 'false', 'cuda', 'vulkan', 'metal'])
     .default('auto')
@@ -80,17 +56,17 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .union([z.enum(['auto', 'max']), z.coerce.number().int().min(0)])
     .default('auto')
     .describe('Model layers to offload to the GPU: auto, max or a number (default auto).'),
-  LLMCHAT_QUEUE_SIZE: positiveIntWithDefault(
-    32,
+  LLMCHAT_QUEUE_SIZE: envPositiveInteger(
     'Requests that may wait for a free sequence; more get 429 with Retry-After (default 32).',
+    32,
   ),
-  LLMCHAT_QUEUE_TIMEOUT_MS: positiveIntWithDefault(
-    60_000,
+  LLMCHAT_QUEUE_TIMEOUT_MS: envPositiveInteger(
     'Milliseconds a request may wait for a free sequence before it gets 503 (default 60000).',
+    60_000,
   ),
-  LLMCHAT_GENERATION_TIMEOUT_MS: positiveIntWithDefault(
-    600_000,
+  LLMCHAT_GENERATION_TIMEOUT_MS: envPositiveInteger(
     'Milliseconds one generation may run before it is stopped (default 600000).',
+    600_000,
   ),
   LLMCHAT_CONTEXT_OVERFLOW: z
     .enum(['error', 'truncate'])
@@ -98,7 +74,7 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .describe(
       'A prompt longer than the context: error (400 context_length_exceeded, default) or truncate (drop the oldest turns, keep the system prompt).',
     ),
-  LLMCHAT_MEMORY_BUDGET_MB: optionalPositiveInt(
+  LLMCHAT_MEMORY_BUDGET_MB: envPositiveInteger(
     'Refuse to load a model whose estimated RAM (weights + context) exceeds this many MiB.',
   ),
 });

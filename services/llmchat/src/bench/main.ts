@@ -52,13 +52,12 @@ interface Side {
   one(): Promise<StreamTiming>;
 }
 
-async function measure(side: Side) {
-  const single = await side.one();
+/** Tokens per second over many concurrent streams: total tokens over wall time. */
+async function aggregate(side: Side): Promise<number> {
   const startedAt = performance.now();
-  const parallel = await Promise.all(Array.from({ length: concurrency }, () => side.one()));
-  const wallMs = performance.now() - startedAt;
-  const tokens = parallel.reduce((sum, timing) => sum + timing.completionTokens, 0);
-  return { decode: decodeRate(single), ttft: single.ttftMs, aggregate: (tokens * 1000) / wallMs };
+  const streams = await Promise.all(Array.from({ length: concurrency }, () => side.one()));
+  const tokens = streams.reduce((sum, timing) => sum + timing.completionTokens, 0);
+  return (tokens * 1000) / (performance.now() - startedAt);
 }
 
 const direct = await DirectEngine.load(values.model, {
@@ -100,36 +99,52 @@ const sides: Side[] = [
 console.log(
   `model ${values.model}\nthreads ${threads}, ${concurrency} sequences, ${maxTokens} tokens per request, ${rounds} rounds (+1 warm-up), prompt ~${direct.chatTokens(prompt()).length} tokens\n`,
 );
-const results: Record<string, Array<Awaited<ReturnType<typeof measure>>>> = {
-  direct: [],
-  llmchat: [],
-};
+interface Sample {
+  decode: number;
+  ttft: number;
+  aggregate: number;
+}
+const samples: Record<'direct' | 'llmchat', Sample[]> = { direct: [], llmchat: [] };
+/*
+ * Each round measures both sides back to back, in alternating order, so that
+ * machine noise (large here: ±20% from one minute to the next) weighs on both
+ * alike; ratios are taken per round, and their median reported.
+ */
 for (let round = 0; round <= rounds; round++) {
-  // Alternate which side goes first so neither always runs on a warmer machine.
   const order = round % 2 === 0 ? sides : [...sides].reverse();
+  const result: Record<string, Partial<Sample>> = { direct: {}, llmchat: {} };
   for (const side of order) {
-    const result = await measure(side);
-    if (round > 0) results[side.name]?.push(result);
+    const single = await side.one();
+    Object.assign(result[side.name] ?? {}, { decode: decodeRate(single), ttft: single.ttftMs });
+  }
+  for (const side of order)
+    Object.assign(result[side.name] ?? {}, { aggregate: await aggregate(side) });
+  if (round > 0) {
+    samples.direct.push(result.direct as Sample);
+    samples.llmchat.push(result.llmchat as Sample);
   }
 }
 await server.stop();
 await direct.dispose();
 
-const row = (
-  label: string,
-  key: 'decode' | 'ttft' | 'aggregate',
-  unit: string,
-  higherIsBetter: boolean,
-) => {
-  const d = median((results.direct ?? []).map((result) => result[key]));
-  const l = median((results.llmchat ?? []).map((result) => result[key]));
-  const ratio = higherIsBetter ? l / d : d / l;
-  return `| ${label.padEnd(34)} | ${d.toFixed(1).padStart(9)} | ${l.toFixed(1).padStart(9)} | ${ratio.toFixed(3).padStart(6)} | ${unit}`;
+const row = (label: string, key: keyof Sample, unit: string, higherIsBetter: boolean) => {
+  const ratios = samples.direct.map((directSample, index) => {
+    const llmchatValue = samples.llmchat[index]?.[key] ?? Number.NaN;
+    return higherIsBetter ? llmchatValue / directSample[key] : directSample[key] / llmchatValue;
+  });
+  const directMedian = median(samples.direct.map((sample) => sample[key]));
+  const llmchatMedian = median(samples.llmchat.map((sample) => sample[key]));
+  return `| ${label.padEnd(28)} | ${directMedian.toFixed(1).padStart(9)} | ${llmchatMedian.toFixed(1).padStart(9)} | ${median(ratios).toFixed(3).padStart(6)} | ${unit}`;
 };
-console.log('| figure (median)                    |    direct |   llmchat |  ratio |');
-console.log('|------------------------------------|-----------|-----------|--------|');
-console.log(row('single-stream decode', 'decode', 'tokens/s (ratio llmchat/direct)', true));
-console.log(row('time to first token', 'ttft', 'ms (ratio direct/llmchat: ≥1 is better)', false));
+console.log('| figure (median)              |    direct |   llmchat |  ratio |');
+console.log('|------------------------------|-----------|-----------|--------|');
+console.log(row('single-stream decode', 'decode', 'tokens/s; ratio llmchat/direct', true));
 console.log(
-  row(`aggregate at ${concurrency} streams`, 'aggregate', 'tokens/s (ratio llmchat/direct)', true),
+  row('time to first token', 'ttft', 'ms; ratio direct/llmchat (>1: llmchat faster)', false),
+);
+console.log(
+  row(`aggregate, ${concurrency} streams`, 'aggregate', 'tokens/s; ratio llmchat/direct', true),
+);
+console.log(
+  '\nratio: median over rounds of the ratio within a round (both sides measured back to back)',
 );

@@ -2,17 +2,13 @@ import { Ajv } from 'ajv';
 import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
 import type { LlamaGrammar } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
-import type { GenerationResult } from '../engine/types.js';
 import { chatCompletionRequestSchema } from '../openai/chat-request.js';
 import {
   ChatChunkBuilder,
   completionId,
   toChatCompletion,
-  tokensPerSecond,
-  toTimings,
   toUsage,
 } from '../openai/chat-response.js';
-import { SSE_HEADERS, SseStream } from '../openai/sse.js';
 import {
   planTools,
   rejectUnsupported,
@@ -22,18 +18,8 @@ import {
 } from '../openai/to-engine.js';
 import { clientClosedRequest, ensureServedModel } from './model-check.js';
 import { grammarFromSchema, renderWithinContext } from './prepare-prompt.js';
-import { type GenerationDeps, type Presenter, runGeneration } from './run-generation.js';
-
-/** Response headers with per-request timings (non-streaming; streams carry them in the last chunk). */
-export function timingHeaders(result: GenerationResult, queueMs: number): Record<string, string> {
-  return {
-    'x-queue-time-ms': queueMs.toFixed(1),
-    'x-time-to-first-token-ms': result.timings.timeToFirstTokenMs.toFixed(1),
-    'x-tokens-per-second': String(
-      tokensPerSecond(result.completionTokens, result.timings.decodeMs),
-    ),
-  };
-}
+import { jsonPresenter, ssePresenter } from './presenters.js';
+import { type GenerationDeps, runGeneration } from './run-generation.js';
 
 /** POST /v1/chat/completions — https://platform.openai.com/docs/api-reference/chat/create */
 export function registerChatCompletions(
@@ -127,16 +113,10 @@ export function registerChatCompletions(
     };
 
     const chunks = new ChatChunkBuilder(id, created, model);
-    const sse = new SseStream();
-    const presenter: Presenter<unknown> = streaming
-      ? {
-          streaming: true,
-          start: () => {
-            reply.headers(SSE_HEADERS);
-            void reply.send(sse.body);
-            sse.send(chunks.delta({ role: 'assistant', content: '' }));
-          },
-          sink: {
+    const presenter = streaming
+      ? ssePresenter(reply, {
+          opening: chunks.delta({ role: 'assistant', content: '' }),
+          sink: (sse) => ({
             text: (delta) => sse.sendJson(chunks.contentJson(delta)),
             toolCallStart: (index, call) =>
               sse.send(
@@ -155,28 +135,13 @@ export function registerChatCompletions(
               sse.send(
                 chunks.delta({ tool_calls: [{ index, function: { arguments: fragment } }] }),
               ),
-          },
-          finish: (result, queueMs) => {
-            const timings = {
-              timings: toTimings(result.timings, result.completionTokens, queueMs),
-            };
-            sse.send(chunks.finish(result.finishReason, includeUsage ? undefined : timings));
-            if (includeUsage) sse.send(chunks.usage(toUsage(result), timings));
-            sse.done();
-            return undefined;
-          },
-          fail: (error) => sse.fail(error),
-        }
-      : {
-          streaming: false,
-          start: () => {},
-          sink: { text: () => {}, toolCallStart: () => {}, toolCallArguments: () => {} },
-          finish: (result, queueMs) => {
-            reply.headers(timingHeaders(result, queueMs));
-            return toChatCompletion(id, created, model, result);
-          },
-          fail: () => {},
-        };
+          }),
+          closing: (result, timings) =>
+            includeUsage
+              ? [chunks.finish(result.finishReason), chunks.usage(toUsage(result), timings)]
+              : [chunks.finish(result.finishReason, timings)],
+        })
+      : jsonPresenter(reply, (result) => toChatCompletion(id, created, model, result));
 
     const answer = await runGeneration(
       deps,

@@ -1,12 +1,11 @@
 import { type FastifyInstance, parseRequest } from 'hrserve';
 import { completionRequestSchema } from '../openai/chat-request.js';
-import { completionId, toTimings, toUsage } from '../openai/chat-response.js';
-import { SSE_HEADERS, SseStream } from '../openai/sse.js';
+import { completionId, toUsage } from '../openai/chat-response.js';
 import { rejectUnsupported, stopStrings, toSampling } from '../openai/to-engine.js';
-import { timingHeaders } from './chat-completions.js';
 import { clientClosedRequest, ensureServedModel } from './model-check.js';
 import { contextLengthExceeded } from './prepare-prompt.js';
-import { type GenerationDeps, type Presenter, runGeneration } from './run-generation.js';
+import { jsonPresenter, ssePresenter } from './presenters.js';
+import { type GenerationDeps, runGeneration } from './run-generation.js';
 
 /** POST /v1/completions, the legacy text completion — https://platform.openai.com/docs/api-reference/completions */
 export function registerCompletions(app: FastifyInstance, deps: GenerationDeps): void {
@@ -38,49 +37,33 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
       choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason }],
       ...extra,
     });
-    const sse = new SseStream();
-    const presenter: Presenter<unknown> = streaming
-      ? {
-          streaming: true,
-          start: () => {
-            reply.headers(SSE_HEADERS);
-            void reply.send(sse.body);
-          },
-          sink: {
+    const presenter = streaming
+      ? ssePresenter(reply, {
+          sink: (sse) => ({
             text: (delta) => sse.send(chunk(delta, null)),
             toolCallStart: () => {},
             toolCallArguments: () => {},
-          },
-          finish: (result, queueMs) => {
-            const timings = {
-              timings: toTimings(result.timings, result.completionTokens, queueMs),
-            };
-            sse.send(chunk('', result.finishReason, includeUsage ? undefined : timings));
-            if (includeUsage)
-              sse.send({
-                id,
-                object: 'text_completion',
-                created,
-                model,
-                choices: [],
-                usage: toUsage(result),
-                ...timings,
-              });
-            sse.done();
-            return undefined;
-          },
-          fail: (error) => sse.fail(error),
-        }
-      : {
-          streaming: false,
-          start: () => {},
-          sink: { text: () => {}, toolCallStart: () => {}, toolCallArguments: () => {} },
-          finish: (result, queueMs) => {
-            reply.headers(timingHeaders(result, queueMs));
-            return { ...chunk(result.text, result.finishReason), usage: toUsage(result) };
-          },
-          fail: () => {},
-        };
+          }),
+          closing: (result, timings) =>
+            includeUsage
+              ? [
+                  chunk('', result.finishReason),
+                  {
+                    id,
+                    object: 'text_completion',
+                    created,
+                    model,
+                    choices: [],
+                    usage: toUsage(result),
+                    ...timings,
+                  },
+                ]
+              : [chunk('', result.finishReason, timings)],
+        })
+      : jsonPresenter(reply, (result) => ({
+          ...chunk(result.text, result.finishReason),
+          usage: toUsage(result),
+        }));
 
     const answer = await runGeneration(
       deps,
