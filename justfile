@@ -1,23 +1,81 @@
-# Operator and developer recipes. `just` comes from the rust-just npm package:
-# after install run `pnpm exec just <recipe>` (or put node_modules/.bin on PATH).
+# Operator and developer recipes for every service under services/.
+# `just` comes from the rust-just npm package: after `pnpm install`, run
+# `pnpm exec just <recipe>`, or put node_modules/.bin on your PATH and type `just <recipe>`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
 
 pnpm := "npx -y pnpm@10.34.8"
+# Where units find the checkout and node (bin/src/install-layout.ts).
+install_root := env_var("HOME") / ".local/share/hrserve"
+unit_dir := env_var("HOME") / ".config/systemd/user"
+config_dir := env_var("HOME") / ".config/hrserve"
 
 # list the recipes
 default:
-    @just --list
+    @just --list --unsorted
 
-# install, then build every package
-build:
+# install and build a service and what it depends on (then `just restart <service>`)
+sync service: (_known service)
     {{pnpm}} install --frozen-lockfile
-    {{pnpm}} build
+    {{pnpm}} exec turbo run build --filter={{service}}... --output-logs=errors-only
+    @echo "{{service}} built. If its unit runs: just restart {{service}}"
+
+# start a service's unit (systemctl --user)
+start service: (_known service) _systemd
+    systemctl --user start {{service}}
+    @systemctl --user --no-pager --lines=0 status {{service}} || true
+
+# stop a service's unit: it drains in-flight requests first
+stop service: (_known service) _systemd
+    systemctl --user stop {{service}}
+
+# restart a service's unit
+restart service: (_known service) _systemd
+    systemctl --user restart {{service}}
+
+# show a service's unit status
+status service: (_known service) _systemd
+    systemctl --user --no-pager status {{service}}
+
+# follow a service's logs (journald)
+logs service: (_known service) _systemd
+    journalctl --user -u {{service}} -n 100 -f
+
+# run a service in the foreground with readable logs (set its model etc. in the environment)
+dev service: (_known service)
+    {{pnpm}} exec turbo run build --filter={{service}}... --output-logs=errors-only
+    {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
+
+# link every unit into ~/.config/systemd/user and reload systemd
+install-units:
+    mkdir -p "{{install_root}}" "{{unit_dir}}" "{{config_dir}}"
+    ln -sfn "{{justfile_directory()}}" "{{install_root}}/checkout"
+    ln -sfn "$(command -v node)" "{{install_root}}/node"
+    for unit in "{{justfile_directory()}}"/systemd/*.service; do ln -sfn "$unit" "{{unit_dir}}/$(basename "$unit")"; done
+    @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
+    @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
+
+# regenerate systemd units and the port table from the service manifests
+gen:
+    {{pnpm}} gen
+
+# print a service's port, from the generated port table
+port service: (_known service)
+    @node -e 'const ports = require("./systemd/ports.json"); console.log(ports[process.argv[1]])' "{{service}}"
 
 # lint, typecheck, build and run every test (what CI runs)
 test:
     {{pnpm}} install --frozen-lockfile
     {{pnpm}} check
 
-# run a service in the foreground with readable logs
-dev service:
-    {{pnpm}} turbo run build --filter={{service}}... --output-logs=errors-only
-    {{pnpm}} --filter {{service}} start
+# benchmark llmchat against node-llama-cpp called directly
+bench:
+    {{pnpm}} bench
+
+# fails clearly when the service is not in the port table
+_known service:
+    @node -e 'const ports = require("./systemd/ports.json"); if (!(process.argv[1] in ports)) { console.error(`Unknown service "${process.argv[1]}". Services: ${Object.keys(ports).join(", ")}.`); process.exit(1); }' "{{service}}"
+
+# fails clearly where no systemd user manager runs (containers, CI)
+_systemd:
+    @systemctl --user show-environment >/dev/null 2>&1 || { echo "systemd is not available here (no user manager answers 'systemctl --user'). Run the service in the foreground with 'just dev <service>' instead." >&2; exit 1; }

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { renderAll } from './generate.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The install layout `just install-units` makes, in a private HOME, so that
+ * systemd-analyze can resolve %h, the node binary and the working directory.
+ */
+async function installLayout(): Promise<{ home: string; runtime: string }> {
+  const base = await mkdtemp(join(tmpdir(), 'hrserve-units-'));
+  const home = join(base, 'home');
+  const runtime = join(base, 'runtime');
+  await mkdir(join(home, '.local/share/hrserve'), { recursive: true });
+  await mkdir(runtime, { mode: 0o700 });
+  await symlink(REPO, join(home, '.local/share/hrserve/checkout'));
+  await symlink(process.execPath, join(home, '.local/share/hrserve/node'));
+  return { home, runtime };
+}
+
+describe('systemd-analyze verify --user', () => {
+  it('passes every generated unit with nothing printed', async () => {
+    const { home, runtime } = await installLayout();
+    const units = [...(await renderAll(REPO)).keys()].filter((name) => name.endsWith('.service'));
+    expect(units).toContain('llmchat.service');
+    for (const unit of units) {
+      // Unknown keys are only warnings there, so any output at all counts as a failure.
+      const { stdout, stderr } = await run(
+        'systemd-analyze',
+        ['verify', '--user', join(REPO, 'systemd', unit)],
+        {
+          env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: runtime },
+        },
+      );
+      expect(`${stdout}${stderr}`).toBe('');
+    }
+  });
+});
+
+describe('the justfile', () => {
+  const just = (...args: string[]) =>
+    run(join(REPO, 'node_modules/.bin/just'), args, { cwd: REPO });
+
+  it('lists the operator recipes', async () => {
+    const { stdout } = await just('--list');
+    for (const recipe of [
+      'sync service',
+      'start service',
+      'stop service',
+      'restart service',
+      'status service',
+      'logs service',
+      'dev service',
+      'install-units',
+      'gen',
+      'port service',
+      'test',
+      'bench',
+    ]) {
+      expect(stdout).toContain(recipe);
+    }
+  });
+
+  it('prints a port from the port table', async () => {
+    expect((await just('port', 'llmchat')).stdout).toBe('2020\n');
+    await expect(just('port', 'nope')).rejects.toMatchObject({
+      stderr: expect.stringContaining('Unknown service "nope". Services: llmchat.'),
+    });
+  });
+
+  it('says clearly when systemd is not there, instead of failing obscurely', async () => {
+    const result = await just('status', 'llmchat').then(
+      () => undefined,
+      (error: { stderr: string }) => error.stderr,
+    );
+    // Where a user manager runs, the status simply works.
+    if (result !== undefined) expect(result).toContain('systemd is not available here');
+  });
+});
