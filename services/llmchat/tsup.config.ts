@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { main: 'src/main.ts', telemetry: 'src/telemetry.ts', bench: 'src/bench/main.ts' },
+  entry: {
+    main: 'src/main.ts',
+    telemetry: 'src/telemetry.ts',
+    bench: 'src/bench/main.ts',
+    'bench-llama-server': 'src/bench/vs-llama-server.ts',
+  },
   format: ['esm'],
   target: 'node20',
   sourcemap: true,

@@ -14,12 +14,22 @@ export async function streamChat(
   baseUrl: string,
   body: Record<string, unknown>,
 ): Promise<StreamTiming> {
-  const startedAt = performance.now();
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
-  });
+  const send = () =>
+    fetch(`${baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+    });
+  let startedAt = performance.now();
+  let response: Response;
+  try {
+    response = await send();
+  } catch {
+    // A keep-alive socket the server closed while idle (llama-server's idle timeout is 5 s):
+    // nothing was sent on it, so one retry on a fresh connection is safe.
+    startedAt = performance.now();
+    response = await send();
+  }
   if (!response.ok || !response.body)
     throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   const decoder = new TextDecoder();

@@ -34,6 +34,8 @@ export interface ModelInfo {
   parallel: number;
   threads: number;
   gpu: string | false;
+  /** `prebuilt` (node-llama-cpp's binaries) or `localBuild` (`pnpm --filter llmchat build:addon`). */
+  binary: string;
   chat_template: string;
   estimated_ram_bytes: number;
 }
@@ -74,6 +76,7 @@ export class LlamaEngine {
       parallel: config.LLMCHAT_PARALLEL,
       threads: config.LLMCHAT_THREADS,
       gpu: loaded.llama.gpu,
+      binary: loaded.llama.buildType,
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
