@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { spawnService } from '@hrserve/test-support/spawn';
 import { DirectEngine } from './direct.js';
 import { type StreamTiming, streamChat } from './sse-client.js';
+import { decodeRate, median } from './stats.js';
 
 // Runs bundled as dist/bench.js: the package root is one level up, the shared models beside the checkout.
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -31,16 +32,6 @@ const rounds = Number(values.rounds);
 const maxTokens = Number(values.tokens);
 const concurrency = Number(values.concurrency);
 const contextSize = 1024;
-
-const median = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const decodeRate = (timing: StreamTiming) =>
-  ((timing.completionTokens - 1) * 1000) / timing.decodeMs;
 
 /** A ~32-token user message, unique per request so no run reuses another's KV cache. */
 let requestNumber = 0;

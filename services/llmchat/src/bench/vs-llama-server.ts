@@ -11,6 +11,7 @@ import { spawnService } from '@hrserve/test-support/spawn';
 import { llamaServerBinary } from './llama-server-binary.js';
 import { peakRssMiB, startLlamaServer } from './processes.js';
 import { type StreamTiming, streamChat } from './sse-client.js';
+import { decodeRate, median } from './stats.js';
 
 // Runs bundled as dist/bench-llama-server.js: the package root is one level up.
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -27,14 +28,6 @@ const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 const PARALLEL = 16;
 const CONTEXT_PER_SEQUENCE = 2048;
-
-const median = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 let requestNumber = 0;
 /** Words of varying text so prompts are ~`tokens` long and unique from the start (no cache reuse between requests). */
@@ -77,9 +70,6 @@ const chat = (
     temperature: 1,
     seed: requestNumber,
   });
-
-const decodeRate = (timing: StreamTiming) =>
-  ((timing.completionTokens - 1) * 1000) / timing.decodeMs;
 
 async function aggregate(server: Server, streams: number): Promise<number> {
   const startedAt = performance.now();
@@ -152,6 +142,8 @@ for (const modelName of values.models.split(',')) {
       LLMCHAT_CONTEXT_SIZE: String(CONTEXT_PER_SEQUENCE),
       LLMCHAT_QUEUE_SIZE: '64',
       OTEL_SDK_DISABLED: 'true',
+      // Same OpenMP settings for both servers (llama-server inherits this environment).
+      ...(process.env.OMP_WAIT_POLICY ? { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY } : {}),
     },
   });
   await llmchat.waitForLog((line) => line.msg === 'model loaded', 120_000);
