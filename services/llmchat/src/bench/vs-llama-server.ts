@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { spawnService } from '@hrserve/test-support/spawn';
 import { llamaServerBinary } from './llama-server-binary.js';
 import { peakRssMiB, startLlamaServer } from './processes.js';
-import { type StreamTiming, streamChat } from './sse-client.js';
+import { streamChat } from './sse-client.js';
 import { decodeRate, median } from './stats.js';
 
 // Runs bundled as dist/bench-llama-server.js: the package root is one level up.
