@@ -52,6 +52,12 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .describe(
       'GPU backend: auto (detect CUDA, Vulkan or Metal, else CPU), false (CPU only), cuda, vulkan or metal.',
     ),
+  LLMCHAT_FLASH_ATTENTION: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe(
+      'Flash attention: auto (off on CPU, where it measured slower; the GPU decides otherwise), on or off.',
+    ),
   LLMCHAT_GPU_LAYERS: z
     .union([z.enum(['auto', 'max']), z.coerce.number().int().min(0)])
     .default('auto')
