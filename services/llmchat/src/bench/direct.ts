@@ -36,6 +36,8 @@ export class DirectEngine {
       contextSize: options.contextSize,
       sequences: options.sequences,
       threads: options.threads,
+      // llmchat's CPU default (see LLMCHAT_FLASH_ATTENTION): both sides run the same attention kernel.
+      flashAttention: false,
     });
     return new DirectEngine(model, context);
   }
