@@ -89,7 +89,8 @@ describe('a full queue and disconnects, with 1 sequence', () => {
   });
   afterAll(() => server.close());
 
-  const longRequest = (signal?: AbortSignal) =>
+  /** A generation long enough to hold the only sequence while the test acts. */
+  const longRequest = (signal?: AbortSignal, stream = true) =>
     fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -98,7 +99,7 @@ describe('a full queue and disconnects, with 1 sequence', () => {
         messages: [{ role: 'user', content: 'Go' }],
         max_tokens: 1500,
         ignore_eos: true,
-        stream: true,
+        stream,
       }),
       ...(signal ? { signal } : {}),
     });
@@ -150,17 +151,7 @@ describe('a full queue and disconnects, with 1 sequence', () => {
 
   it('frees the sequence when a non-streaming client disconnects', async () => {
     const controller = new AbortController();
-    const pending = fetch(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model,
-        messages: [{ role: 'user', content: 'Go' }],
-        max_tokens: 1500,
-        ignore_eos: true,
-      }),
-      signal: controller.signal,
-    }).catch(() => undefined);
+    const pending = longRequest(controller.signal, false).catch(() => undefined);
     await waitFor(async () => (await queueState(server)).running === 1);
     controller.abort();
     await pending;
