@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import {
-  type LlamaContextSequence,
   LlamaGrammar,
   LlamaGrammarEvaluationState,
   type LlamaModel,
   LlamaText,
-  type SequenceEvaluateOptions,
   type Token,
-  TokenBias,
 } from 'node-llama-cpp';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './chat-prompt.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
+import { createSampler, tokenBiasOf } from './sampler.js';
+import type { Slot } from './slot.js';
 import { TextMatcher } from './text-matcher.js';
 import type {
   FinishReason,
@@ -23,9 +22,6 @@ import type {
 /** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
 const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
 
-/** Recent tokens the presence/frequency penalties look at. */
-const PENALTY_WINDOW = 64;
-
 function newToolCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;
 }
@@ -33,7 +29,7 @@ function newToolCallId(): string {
 type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call'; carry: Token[] };
 
 /**
- * Runs one generation on a sequence whose KV cache already holds the reused
+ * Runs one generation on a slot whose KV cache already holds the reused
  * prompt prefix: evaluates `input` (the rest of the prompt), then samples
  * until end-of-generation, a stop string, `maxTokens`, or an abort.
  *
@@ -45,7 +41,7 @@ type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call';
  */
 export async function generate(
   model: LlamaModel,
-  sequence: LlamaContextSequence,
+  slot: Slot,
   input: Token[],
   reusedTokens: number,
   job: GenerationJob,
@@ -58,36 +54,22 @@ export async function generate(
   let text = '';
   const llama = model.llama;
 
-  const tokenBias = buildTokenBias(model, job);
-  const baseOptions: SequenceEvaluateOptions = {
-    temperature: job.sampling.temperature,
-    ...(job.sampling.topP !== undefined ? { topP: job.sampling.topP } : {}),
-    ...(job.sampling.topK !== undefined ? { topK: job.sampling.topK } : {}),
-    ...(job.sampling.minP !== undefined ? { minP: job.sampling.minP } : {}),
-    ...(job.sampling.seed !== undefined ? { seed: job.sampling.seed } : {}),
-    ...(tokenBias ? { tokenBias } : {}),
-    ...(job.sampling.presencePenalty || job.sampling.frequencyPenalty
-      ? {
-          repeatPenalty: {
-            punishTokens: () => generated.slice(-PENALTY_WINDOW),
-            penalty: 1,
-            presencePenalty: job.sampling.presencePenalty ?? 0,
-            frequencyPenalty: job.sampling.frequencyPenalty ?? 0,
-          },
-        }
-      : {}),
-  };
-  const withGrammar = (grammar: LlamaGrammar): SequenceEvaluateOptions => ({
-    ...baseOptions,
-    grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }),
-  });
+  const bias = tokenBiasOf(model, job.sampling);
+  /** A sampler for one phase, optionally under a grammar; penalties see everything generated so far. */
+  const sampler = (grammar?: LlamaGrammar) =>
+    createSampler(model, {
+      sampling: job.sampling,
+      bias,
+      history: generated,
+      ...(grammar ? { grammarState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),
+    });
   const tokenize = (forced: string) => model.tokenize(forced, false, 'trimLeadingSpace');
   const countToken = (token: Token) => {
     firstTokenAt ??= performance.now();
     generated.push(token);
   };
   const budgetLeft = () => job.maxTokens - generated.length;
-  const roomFor = (tokens: number) => sequence.nextTokenIndex + tokens < sequence.contextSize;
+  const roomFor = (tokens: number) => slot.hasRoomFor(tokens + 1);
 
   /** Free (or response_format-constrained) text until a stop, the budget, or a tool-call tag. */
   const textPhase = async (phaseInput: Token[]): Promise<TextPhaseEnd> => {
@@ -96,7 +78,6 @@ export async function generate(
     const matcher = new TextMatcher(needles);
     const decoder = new IncrementalDecoder(model);
     const whitespace = new TrailingWhitespace(grammar?.trimWhitespaceSuffix ?? false);
-    const options = grammar ? withGrammar(grammar) : baseOptions;
     const emit = (raw: string) => {
       const delta = whitespace.push(raw);
       if (delta.length === 0) return;
@@ -104,7 +85,7 @@ export async function generate(
       sink.text(delta);
     };
     if (budgetLeft() <= 0) return { kind: 'end', reason: 'length' };
-    for await (const token of sequence.evaluate(phaseInput, options)) {
+    for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
       if (job.signal.aborted) return { kind: 'end', reason: 'stop' };
       if (job.stopTokens.includes(token)) return { kind: 'end', reason: 'stop' };
       countToken(token);
@@ -118,7 +99,8 @@ export async function generate(
       }
     }
     emit(matcher.push(decoder.flush()).emit + matcher.flush());
-    return { kind: 'end', reason: 'stop' };
+    // The sequence ended: end-of-generation, or no room left in the context.
+    return { kind: 'end', reason: slot.hasRoomFor(1) ? 'stop' : 'length' };
   };
 
   /** Samples under `grammar` until it is complete (end of generation), calling `onText` per piece. */
@@ -134,7 +116,7 @@ export async function generate(
       const piece = whitespace.push(raw);
       if (piece.length > 0) onText(piece);
     };
-    for await (const token of sequence.evaluate(phaseInput, withGrammar(grammar))) {
+    for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
       if (job.signal.aborted) return 'aborted';
       countToken(token);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
@@ -146,7 +128,7 @@ export async function generate(
       }
     }
     emit(matcher.push(decoder.flush()).emit + matcher.flush());
-    return 'complete';
+    return slot.hasRoomFor(1) ? 'complete' : 'length';
   };
 
   /**
@@ -296,20 +278,4 @@ class TrailingWhitespace {
     this.pending = trailing;
     return all.slice(0, all.length - trailing.length);
   }
-}
-
-function buildTokenBias(model: LlamaModel, job: GenerationJob): TokenBias | undefined {
-  const logitBias = job.sampling.logitBias ?? {};
-  const entries = Object.entries(logitBias);
-  if (entries.length === 0 && !job.sampling.ignoreEos) return undefined;
-  const bias = TokenBias.for(model);
-  for (const [token, value] of entries) {
-    bias.set(Number(token) as Token, value <= -100 ? 'never' : { logit: value });
-  }
-  if (job.sampling.ignoreEos) {
-    for (const token of [model.tokens.eos, model.tokens.eot]) {
-      if (token !== null && token !== undefined) bias.set(token, 'never');
-    }
-  }
-  return bias;
 }

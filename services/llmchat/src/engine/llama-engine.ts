@@ -10,10 +10,13 @@ import {
 } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
+import { DecodeLoop } from './decode-loop.js';
 import { generate } from './generate.js';
 import { toGrammarSchema } from './grammar-schema.js';
 import { type LoadedModel, loadModel } from './load-model.js';
+import { nativeContext } from './native.js';
 import { SequencePool } from './sequence-pool.js';
+import { Slot } from './slot.js';
 import type {
   ChatMessage,
   GenerationJob,
@@ -102,7 +105,7 @@ export class LlamaEngine {
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    return new LlamaEngine(loaded, context, new SequencePool(context), chatWrapper, info);
+    return new LlamaEngine(loaded, context, slotsOf(context, config), chatWrapper, info);
   }
 
   /** Every id clients may name in `model`. */
@@ -148,18 +151,18 @@ export class LlamaEngine {
 
   /** Generates on the free sequence that best reuses the prompt's prefix; the sequence is returned in all cases. */
   async run(job: GenerationJob, sink: GenerationSink): Promise<GenerationResult> {
-    const lease = await this.pool.acquire(job.promptTokens);
+    const lease = this.pool.acquire(job.promptTokens);
     try {
       return await generate(
         this.loaded.model,
-        lease.sequence,
+        lease.slot,
         lease.input,
         lease.reusedTokens,
         job,
         sink,
       );
     } finally {
-      this.pool.release(lease.sequence);
+      this.pool.release(lease.slot);
     }
   }
 
@@ -168,4 +171,20 @@ export class LlamaEngine {
     await this.loaded.model.dispose();
     await this.loaded.llama.dispose();
   }
+}
+
+/**
+ * The context's sequences as slots on one decode loop (see native.ts for why
+ * llmchat runs its own loop instead of node-llama-cpp's per-sequence evaluate).
+ */
+function slotsOf(context: LlamaContext, config: LlmchatConfig): SequencePool {
+  const native = nativeContext(context);
+  native.setThreads(config.LLMCHAT_THREADS);
+  const loop = new DecodeLoop(native, context.batchSize);
+  const model = context.model;
+  const slots = Array.from(
+    { length: context.totalSequences },
+    (_, id) => new Slot(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
+  );
+  return new SequencePool(slots);
 }
