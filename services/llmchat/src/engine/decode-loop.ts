@@ -1,43 +1,43 @@
 import type { Token } from 'node-llama-cpp';
 import type { NativeContext, NativeSampler } from './native.js';
 
-/** Tokens of one sequence to evaluate, then (with a sampler) the next token to sample. */
-interface Step {
-  sequenceId: number;
-  /** Position of `tokens[0]` in the sequence. */
-  position: number;
-  /** Still to evaluate: a long prompt is split over several batches. */
-  tokens: Token[];
-  sampler: NativeSampler | undefined;
-  resolve(token: Token | undefined): void;
-  reject(error: unknown): void;
-}
-
-interface BatchItem {
-  step: Step;
-  count: number;
-  /** Whether this item ends the step (its last token's logits are sampled). */
-  last: boolean;
-  logitIndex: number | undefined;
-}
-
 export type DecodeBackend = Pick<
   NativeContext,
   'initBatch' | 'addToBatch' | 'decodeBatch' | 'sampleToken'
 >;
 
+export interface GenerationRequest {
+  sequenceId: number;
+  /** Position of `input[0]` in the sequence. */
+  position: number;
+  input: readonly Token[];
+  /** Samples every token of this generation; the caller disposes it after `stop()`. */
+  sampler: NativeSampler;
+  /** The sequence's size: no token is evaluated at or past this position. */
+  limit: number;
+  /** End-of-generation tokens end the stream and are not yielded. */
+  isEnd(token: Token): boolean;
+}
+
+/**
+ * How many sampled tokens the loop may hold for a consumer that has not
+ * taken them yet before it pauses that sequence. With 2, the next token is
+ * decoded while the consumer handles the current one (stop strings, SSE),
+ * so that work is off the critical path; a slow consumer costs at most two
+ * tokens of compute that `stop()` then discards.
+ */
+const LOOKAHEAD = 2;
+
 /**
  * One decode loop for the whole context, like llama-server's slot loop: each
- * round puts every sequence's pending tokens into one batch — the next token
- * of every generating sequence first, then prompt tokens up to the batch
- * size — decodes it once, and samples every finished sequence in parallel.
- *
- * A round starts one event-loop turn after the previous one resolved its
- * steps, so every sequence whose consumer handled its token synchronously has
- * queued its next one and they share the batch.
+ * round puts every active sequence's pending tokens into one batch — the next
+ * token of every generating sequence first, then prompt tokens up to the
+ * batch size — decodes it once, samples every sequence that finished its
+ * input in parallel, and goes on with the next round at once. Generation
+ * runs ahead of its consumer by up to LOOKAHEAD tokens.
  */
 export class DecodeLoop {
-  private readonly queue: Step[] = [];
+  private readonly queue = new Set<TokenStream>();
   private running = false;
 
   constructor(
@@ -45,105 +45,256 @@ export class DecodeLoop {
     private readonly batchSize: number,
   ) {}
 
-  /**
-   * Evaluates `tokens` at `position` of sequence `sequenceId`; resolves with
-   * the token sampled after them (`undefined` without a sampler), -1 when the
-   * sampler has no token to offer.
-   */
-  step(
-    sequenceId: number,
-    position: number,
-    tokens: readonly Token[],
-    sampler: NativeSampler | undefined,
-  ): Promise<Token | undefined> {
-    if (tokens.length === 0) return Promise.reject(new Error('a decode step needs tokens'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ sequenceId, position, tokens: [...tokens], sampler, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        setImmediate(() => void this.run());
-      }
-    });
+  /** Starts generating; read tokens from the returned stream, and `stop()` it when done with it. */
+  generate(request: GenerationRequest): TokenStream {
+    const stream = new TokenStream(request, (ready) => this.schedule(ready));
+    if (request.input.length === 0 || request.position + request.input.length > request.limit) {
+      stream.end();
+    } else {
+      this.schedule(stream);
+    }
+    return stream;
+  }
+
+  private schedule(stream: TokenStream): void {
+    this.queue.add(stream);
+    if (this.running) return;
+    this.running = true;
+    // One event-loop turn first, so streams started together share the first batch.
+    setImmediate(() => void this.run());
   }
 
   private async run(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        await this.round(this.takeBatch());
-        // One turn for consumers to queue their next tokens into the coming batch.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      while (this.queue.size > 0) await this.round(this.takeBatch());
     } finally {
       this.running = false;
     }
   }
 
   /** Fewest tokens first: generating sequences' single tokens, then prompts, the last one split if needed. */
-  private takeBatch(): BatchItem[] {
-    const ordered = [...this.queue].sort((a, b) => a.tokens.length - b.tokens.length);
-    const items: BatchItem[] = [];
+  private takeBatch(): Array<{ stream: TokenStream; count: number }> {
+    const ordered = [...this.queue].sort((a, b) => a.pending.length - b.pending.length);
+    const items: Array<{ stream: TokenStream; count: number }> = [];
     let room = this.batchSize;
-    for (const step of ordered) {
+    for (const stream of ordered) {
+      if (!stream.wantsRound) {
+        this.queue.delete(stream); // stopped (or paused) since it was queued
+        continue;
+      }
       if (room === 0) break;
-      const count = Math.min(step.tokens.length, room);
+      const count = Math.min(stream.pending.length, room);
       room -= count;
-      items.push({ step, count, last: count === step.tokens.length, logitIndex: undefined });
+      items.push({ stream, count });
+      this.queue.delete(stream);
     }
     // In sequence-id order: llama.cpp decodes such a batch much faster than a shuffled one
     // (measured, 8 sequences × 1 token on synth-30M: 23 ms vs 37 ms per batch).
-    return items.sort((a, b) => a.step.sequenceId - b.step.sequenceId);
+    return items.sort((a, b) => a.stream.sequenceId - b.stream.sequenceId);
   }
 
-  private async round(items: BatchItem[]): Promise<void> {
+  private async round(items: Array<{ stream: TokenStream; count: number }>): Promise<void> {
+    for (const { stream } of items) stream.inRound = true;
     try {
-      this.backend.initBatch(items.reduce((sum, item) => sum + item.count, 0));
-      for (const item of items) {
-        const { step, count, last } = item;
-        const wantsLogits = last && step.sampler !== undefined;
-        const indexes = this.backend.addToBatch(
-          step.sequenceId,
-          step.position,
-          Uint32Array.from(step.tokens.slice(0, count)),
-          wantsLogits ? Uint32Array.of(count - 1) : new Uint32Array(0),
-        );
-        item.logitIndex = wantsLogits ? indexes[0] : undefined;
-      }
-      await this.backend.decodeBatch();
-    } catch (error) {
-      for (const item of items) this.fail(item.step, error);
-      return;
-    }
-    const sampling: Promise<void>[] = [];
-    for (const item of items) {
-      const { step, count } = item;
-      if (!item.last) {
-        step.tokens = step.tokens.slice(count);
-        step.position += count;
-        continue;
-      }
-      this.dequeue(step);
-      if (step.sampler === undefined || item.logitIndex === undefined) {
-        step.resolve(undefined);
-        continue;
+      let logitIndexes: Array<number | undefined>;
+      try {
+        logitIndexes = await this.decode(items);
+      } catch (error) {
+        for (const { stream } of items) stream.fail(error);
+        return;
       }
       // Sampling reads this batch's logits: every sample completes before the next decode.
-      sampling.push(
-        this.backend.sampleToken(item.logitIndex, step.sampler).then(
-          (token) => step.resolve(token as Token),
-          (error: unknown) => step.reject(error),
-        ),
+      await Promise.all(
+        items.map(async ({ stream, count }, index) => {
+          stream.advance(count);
+          const logitIndex = logitIndexes[index];
+          if (logitIndex === undefined) {
+            this.requeue(stream); // the rest of a long prompt
+            return;
+          }
+          try {
+            const token = (await this.backend.sampleToken(logitIndex, stream.sampler)) as Token;
+            if (stream.accept(token)) this.requeue(stream);
+          } catch (error) {
+            stream.fail(error);
+          }
+        }),
       );
+    } finally {
+      for (const { stream } of items) stream.leaveRound();
     }
-    await Promise.all(sampling);
   }
 
-  private fail(step: Step, error: unknown): void {
-    this.dequeue(step);
-    step.reject(error);
+  /** Builds and decodes the batch; returns each item's output index (undefined: no logits needed yet). */
+  private async decode(
+    items: Array<{ stream: TokenStream; count: number }>,
+  ): Promise<Array<number | undefined>> {
+    this.backend.initBatch(items.reduce((sum, item) => sum + item.count, 0));
+    const logitIndexes = items.map(({ stream, count }) => {
+      const finishesInput = count === stream.pending.length;
+      const indexes = this.backend.addToBatch(
+        stream.sequenceId,
+        stream.position,
+        Uint32Array.from(stream.pending.slice(0, count)),
+        finishesInput ? Uint32Array.of(count - 1) : new Uint32Array(0),
+      );
+      return finishesInput ? indexes[0] : undefined;
+    });
+    await this.backend.decodeBatch();
+    return logitIndexes;
   }
 
-  private dequeue(step: Step): void {
-    const index = this.queue.indexOf(step);
-    if (index >= 0) this.queue.splice(index, 1);
+  private requeue(stream: TokenStream): void {
+    if (stream.wantsRound) this.queue.add(stream);
+  }
+}
+
+/**
+ * The tokens one generation yields, as an async iterator. The loop pushes
+ * sampled tokens in; the consumer pulls them out, and `stop()` ends the
+ * generation and tells how many of its tokens belong in the KV cache.
+ */
+export class TokenStream implements AsyncIterator<Token, undefined> {
+  readonly sequenceId: number;
+  readonly sampler: NativeSampler;
+  /** Input, then every sampled token, in order. */
+  readonly tokens: Token[];
+  /** Tokens to evaluate in the next round (the rest of the input, or the last sampled token). */
+  pending: Token[];
+  /** Position of `pending[0]`. */
+  position: number;
+  inRound = false;
+
+  private readonly inputLength: number;
+  private readonly limit: number;
+  private readonly isEnd: (token: Token) => boolean;
+  /** Of `tokens`, how many the KV cache holds. */
+  private evaluated = 0;
+  private readonly buffer: Token[] = [];
+  private consumed = 0;
+  private ended = false;
+  private consumerSawEnd = false;
+  private stopped = false;
+  private error: unknown;
+  private waiting: ((result: IteratorResult<Token, undefined>) => void) | undefined;
+  private waitingFailed: ((error: unknown) => void) | undefined;
+  private roundLeft: (() => void) | undefined;
+
+  constructor(
+    request: GenerationRequest,
+    private readonly resume: (stream: TokenStream) => void,
+  ) {
+    this.sequenceId = request.sequenceId;
+    this.sampler = request.sampler;
+    this.tokens = [...request.input];
+    this.pending = [...request.input];
+    this.position = request.position;
+    this.inputLength = request.input.length;
+    this.limit = request.limit;
+    this.isEnd = request.isEnd;
+  }
+
+  /** Whether the loop should give this stream another round now. */
+  get wantsRound(): boolean {
+    return (
+      !this.ended && !this.stopped && this.pending.length > 0 && this.buffer.length < LOOKAHEAD
+    );
+  }
+
+  next(): Promise<IteratorResult<Token, undefined>> {
+    const token = this.buffer.shift();
+    if (token !== undefined) {
+      this.consumed += 1;
+      if (this.wantsRound && !this.inRound) this.resume(this);
+      return Promise.resolve({ done: false, value: token });
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.ended) {
+      this.consumerSawEnd = true;
+      return Promise.resolve({ done: true, value: undefined });
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.waitingFailed = reject;
+    });
+  }
+
+  /**
+   * Ends the generation (waiting out a round in flight, which still uses the
+   * sampler) and returns how many of `tokens` belong in the KV cache — as if
+   * each token was evaluated only once the consumer asked for the next one:
+   * the input plus every token but the last one taken, or all evaluated
+   * tokens when the consumer read to the end.
+   */
+  async stop(): Promise<number> {
+    this.stopped = true;
+    if (this.inRound) await new Promise<void>((resolve) => (this.roundLeft = resolve));
+    if (this.error !== undefined) return 0;
+    if (this.consumerSawEnd) return this.evaluated;
+    return Math.min(this.evaluated, this.inputLength + Math.max(0, this.consumed - 1));
+  }
+
+  /** Loop: `count` pending tokens were decoded. */
+  advance(count: number): void {
+    this.pending = this.pending.slice(count);
+    this.position += count;
+    this.evaluated += count;
+  }
+
+  /** Loop: a token was sampled after the input so far; returns whether generation goes on. */
+  accept(token: Token): boolean {
+    if (token < 0 || this.isEnd(token)) {
+      this.end();
+      return false;
+    }
+    this.tokens.push(token);
+    this.pending = [token];
+    this.deliver(token);
+    if (this.position >= this.limit) {
+      // No room to evaluate it: the consumer still gets it, then the end.
+      this.end();
+      return false;
+    }
+    return this.wantsRound;
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.waiting && this.buffer.length === 0) {
+      this.consumerSawEnd = true;
+      this.settle({ done: true, value: undefined });
+    }
+  }
+
+  fail(error: unknown): void {
+    this.error = error;
+    this.ended = true;
+    const reject = this.waitingFailed;
+    this.waiting = undefined;
+    this.waitingFailed = undefined;
+    reject?.(error);
+  }
+
+  leaveRound(): void {
+    this.inRound = false;
+    const left = this.roundLeft;
+    this.roundLeft = undefined;
+    left?.();
+  }
+
+  private deliver(token: Token): void {
+    if (this.waiting) {
+      this.consumed += 1;
+      this.settle({ done: false, value: token });
+    } else {
+      this.buffer.push(token);
+    }
+  }
+
+  private settle(result: IteratorResult<Token, undefined>): void {
+    const resolve = this.waiting;
+    this.waiting = undefined;
+    this.waitingFailed = undefined;
+    resolve?.(result);
   }
 }

@@ -37,35 +37,38 @@ export class Slot {
   /**
    * Evaluates `input`, then yields sampled tokens until end-of-generation, a
    * full context, or the caller stops. Like node-llama-cpp's `evaluate`, a
-   * yielded token enters the KV cache only when the caller asks for the next
+   * yielded token counts as evaluated only once the caller asks for the next
    * one: a caller that stops after token t can evaluate t itself (or not).
+   * (The loop may have decoded t already; `TokenStream.stop` says what to keep.)
    * The sampler is the caller's (one per phase) and is disposed at the end.
    */
   async *evaluate(input: readonly Token[], sampler: NativeSampler): AsyncGenerator<Token, void> {
+    const start = this.held.length;
+    const stream = this.loop.generate({
+      sequenceId: this.id,
+      position: start,
+      input,
+      sampler,
+      limit: this.contextSize,
+      isEnd: this.isEndOfGeneration,
+    });
     try {
-      let pending = input;
-      while (pending.length > 0 && this.hasRoomFor(pending.length)) {
-        const token = await this.decode(pending, sampler);
-        if (token === undefined || token < 0 || this.isEndOfGeneration(token)) return;
-        yield token;
-        pending = [token];
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) return;
+        yield next.value;
       }
     } finally {
+      const kept = await stream.stop();
       sampler.dispose();
+      this.keep(start, stream.tokens.slice(0, kept));
     }
   }
 
-  private async decode(tokens: readonly Token[], sampler: NativeSampler) {
-    const position = this.held.length;
-    try {
-      const token = await this.loop.step(this.id, position, tokens, sampler);
-      this.held.push(...tokens);
-      return token;
-    } catch (error) {
-      // The cells of a failed batch are in an unknown state: nothing of this sequence is reused.
-      this.native.removeTokenCellsFromSequence(this.id, 0, -1);
-      this.held = [];
-      throw error;
-    }
+  /** The KV cache holds `tokens` from `start` on, and nothing after them. */
+  private keep(start: number, tokens: readonly Token[]): void {
+    this.held = [...this.held.slice(0, start), ...tokens];
+    // Drops tokens decoded ahead of the consumer, or (after a failed batch) whatever state the cells are in.
+    this.native.removeTokenCellsFromSequence(this.id, this.held.length, -1);
   }
 }

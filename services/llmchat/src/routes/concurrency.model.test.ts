@@ -80,6 +80,30 @@ describe('concurrency with 4 sequences', () => {
     // Everything up to the differing question is reused.
     expect(cached).toBeGreaterThan((second.usage?.prompt_tokens ?? 0) * 0.8);
   });
+
+  it('answers the same, token for token, alone, batched with others, and from a reused prefix', async () => {
+    const greedy = (content: string, extra: Record<string, unknown> = {}) =>
+      server.openai.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content }],
+        max_tokens: 32,
+        temperature: 0,
+        ...extra,
+      });
+    const prompts = ['Once upon a time, a cat', 'The little dog ran', 'A bird sang', 'The sea'];
+    const alone: string[] = [];
+    for (const prompt of prompts)
+      alone.push((await greedy(prompt)).choices[0]?.message.content ?? '');
+    const batched = await Promise.all(prompts.map((prompt) => greedy(prompt)));
+    expect(batched.map((answer) => answer.choices[0]?.message.content)).toEqual(alone);
+
+    // Stopped early, the sequence keeps only what was answered; asking again reuses that prefix.
+    const firstWord = alone[0]?.trim().split(/\s+/)[1] ?? 'the';
+    await greedy(prompts[0] ?? '', { stop: [firstWord] });
+    const again = await greedy(prompts[0] ?? '');
+    expect(again.usage?.prompt_tokens_details?.cached_tokens).toBeGreaterThan(0);
+    expect(again.choices[0]?.message.content).toBe(alone[0]);
+  });
 });
 
 describe('a full queue and disconnects, with 1 sequence', () => {
