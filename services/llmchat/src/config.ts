@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { baseConfigSchema, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
@@ -42,8 +42,12 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     4,
   ),
   LLMCHAT_THREADS: envPositiveInteger(
-    "CPU threads for evaluation (default 1: measured fastest with node-llama-cpp 3.22's prebuilt CPU build on small machines; see README).",
+    "CPU threads for a batch of one token, i.e. one sequence generating (llama.cpp's n_threads; default 1: measured fastest with node-llama-cpp 3.22's prebuilt CPU build; see README).",
     1,
+  ),
+  LLMCHAT_BATCH_THREADS: envPositiveInteger(
+    "CPU threads for a batch of several tokens: prompts and several sequences generating together (llama.cpp's n_threads_batch; default: every core).",
+    availableParallelism(),
   ),
   LLMCHAT_BATCH_SIZE: envPositiveInteger('Tokens evaluated per batch (default 512).', 512),
   LLMCHAT_GPU: z
@@ -56,7 +60,7 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .enum(['auto', 'on', 'off'])
     .default('auto')
     .describe(
-      'Flash attention: auto (off on CPU, where it measured slower; the GPU decides otherwise), on or off.',
+      'Flash attention: auto (on CPU: on for attention heads of 64 and up, off for tiny ones, by measurement; on a GPU node-llama-cpp decides), on or off.',
     ),
   LLMCHAT_GPU_LAYERS: z
     .union([z.enum(['auto', 'max']), z.coerce.number().int().min(0)])

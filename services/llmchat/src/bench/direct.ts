@@ -8,6 +8,7 @@ import {
   TokenBias,
 } from 'node-llama-cpp';
 import { renderChatPrompt } from '../engine/chat-prompt.js';
+import { flashAttentionFor } from '../engine/flash-attention.js';
 import type { StreamTiming } from './sse-client.js';
 
 /**
@@ -36,8 +37,8 @@ export class DirectEngine {
       contextSize: options.contextSize,
       sequences: options.sequences,
       threads: options.threads,
-      // llmchat's CPU default (see LLMCHAT_FLASH_ATTENTION): both sides run the same attention kernel.
-      flashAttention: false,
+      // llmchat's CPU default (LLMCHAT_FLASH_ATTENTION=auto): both sides run the same attention kernel.
+      flashAttention: flashAttentionFor('auto', false, model.fileInfo.metadata) === true,
     });
     return new DirectEngine(model, context);
   }

@@ -38,7 +38,13 @@ export async function waitHealthy(url: string, timeoutMs = 120_000): Promise<voi
 
 export async function startLlamaServer(
   binary: string,
-  options: { model: string; threads: number; parallel: number; contextPerSequence: number },
+  options: {
+    model: string;
+    threads: number;
+    batchThreads: number;
+    parallel: number;
+    contextPerSequence: number;
+  },
 ): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
@@ -53,7 +59,7 @@ export async function startLlamaServer(
       '-t',
       String(options.threads),
       '-tb',
-      String(options.threads),
+      String(options.batchThreads),
       '-np',
       String(options.parallel),
       '-c',

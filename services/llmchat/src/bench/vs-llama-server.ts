@@ -3,8 +3,12 @@
  * same GGUF, same thread count, both servers up at once and measured back to
  * back in each round; prints medians and ratios.
  *
- *   pnpm bench [--threads 1] [--rounds 3] [--models synth-30M-q8_0,stories260K]
+ *   pnpm bench [--threads 1] [--batch-threads <cores>] [--rounds 5] [--models synth-30M-q8_0,stories260K]
+ *
+ * Both thread counts are llama.cpp's: `--threads` for one-token batches (llama-server -t,
+ * LLMCHAT_THREADS), `--batch-threads` for larger ones (llama-server -tb, LLMCHAT_BATCH_THREADS).
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnService } from '@hrserve/test-support/spawn';
@@ -20,11 +24,13 @@ const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', PACKAGE_ROOT
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '3' },
+    'batch-threads': { type: 'string', default: String(availableParallelism()) },
+    rounds: { type: 'string', default: '5' },
     models: { type: 'string', default: 'synth-30M-q8_0,stories260K' },
   },
 });
 const threads = Number(values.threads);
+const batchThreads = Number(values['batch-threads']);
 const rounds = Number(values.rounds);
 const PARALLEL = 16;
 const CONTEXT_PER_SEQUENCE = 2048;
@@ -130,6 +136,7 @@ for (const modelName of values.models.split(',')) {
   const reference = await startLlamaServer(binary, {
     model,
     threads,
+    batchThreads,
     parallel: PARALLEL,
     contextPerSequence: CONTEXT_PER_SEQUENCE,
   });
@@ -138,6 +145,7 @@ for (const modelName of values.models.split(',')) {
     env: {
       LLMCHAT_MODEL: model,
       LLMCHAT_THREADS: String(threads),
+      LLMCHAT_BATCH_THREADS: String(batchThreads),
       LLMCHAT_PARALLEL: String(PARALLEL),
       LLMCHAT_CONTEXT_SIZE: String(CONTEXT_PER_SEQUENCE),
       LLMCHAT_QUEUE_SIZE: '64',
@@ -171,7 +179,9 @@ for (const modelName of values.models.split(',')) {
     ['aggregate16', 'aggregate, 16 streams (tok/s)', true],
     ['reuseSecond', 'TTFT, repeated long prefix (ms)', false],
   ];
-  console.log(`\n## ${modelName}, ${threads} thread(s), ${rounds} rounds (+1 warm-up), medians\n`);
+  console.log(
+    `\n## ${modelName}, threads ${threads} (batches: ${batchThreads}), ${rounds} rounds (+1 warm-up), medians\n`,
+  );
   console.log('| figure | llama-server | llmchat | llmchat vs llama-server |');
   console.log('|---|---:|---:|---:|');
   for (const [key, label, higherIsBetter] of rows) {

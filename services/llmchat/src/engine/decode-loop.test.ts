@@ -46,6 +46,8 @@ class FakeBackend implements DecodeBackend {
     }
   }
 
+  setThreads(): void {}
+
   async sampleToken(batchLogitIndex: number): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
     const added = this.outputs[batchLogitIndex];

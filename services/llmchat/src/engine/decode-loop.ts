@@ -3,8 +3,14 @@ import type { NativeContext, NativeSampler } from './native.js';
 
 export type DecodeBackend = Pick<
   NativeContext,
-  'initBatch' | 'addToBatch' | 'decodeBatch' | 'sampleToken'
+  'initBatch' | 'addToBatch' | 'decodeBatch' | 'sampleToken' | 'setThreads'
 >;
+
+/** llama.cpp's two thread counts: for a batch of one token, and for larger batches. */
+export interface DecodeThreads {
+  single: number;
+  batch: number;
+}
 
 export interface GenerationRequest {
   sequenceId: number;
@@ -39,10 +45,12 @@ const LOOKAHEAD = 2;
 export class DecodeLoop {
   private readonly queue = new Set<TokenStream>();
   private running = false;
+  private threadsSet: number | undefined;
 
   constructor(
     private readonly backend: DecodeBackend,
     private readonly batchSize: number,
+    private readonly threads: DecodeThreads = { single: 1, batch: 1 },
   ) {}
 
   /** Starts generating; read tokens from the returned stream, and `stop()` it when done with it. */
@@ -129,7 +137,14 @@ export class DecodeLoop {
   private async decode(
     items: Array<{ stream: TokenStream; count: number }>,
   ): Promise<Array<number | undefined>> {
-    this.backend.initBatch(items.reduce((sum, item) => sum + item.count, 0));
+    const size = items.reduce((sum, item) => sum + item.count, 0);
+    // node-llama-cpp's addon sets one count for both of llama.cpp's, so it is switched per batch.
+    const threads = size > 1 ? this.threads.batch : this.threads.single;
+    if (threads !== this.threadsSet) {
+      this.backend.setThreads(threads);
+      this.threadsSet = threads;
+    }
+    this.backend.initBatch(size);
     const logitIndexes = items.map(({ stream, count }) => {
       const finishesInput = count === stream.pending.length;
       const indexes = this.backend.addToBatch(

@@ -11,6 +11,7 @@ import {
 import type { LlmchatConfig } from '../config.js';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
 import { DecodeLoop } from './decode-loop.js';
+import { flashAttentionFor } from './flash-attention.js';
 import { generate } from './generate.js';
 import { toGrammarSchema } from './grammar-schema.js';
 import { type LoadedModel, loadModel } from './load-model.js';
@@ -25,25 +26,6 @@ import type {
   ToolDefinition,
 } from './types.js';
 
-/**
- * Flash attention: on CPU it is off by default — measured on this project's
- * 2-core machine it halves decode speed on stories260K (≈600 vs ≈1,200 tokens/s)
- * and makes each token of a long context slower (a 13-token tail after a
- * 788-token cached prefix: ≈30 ms vs ≈4 ms). On a GPU node-llama-cpp decides.
- */
-function flashAttention(config: LlmchatConfig, loaded: LoadedModel): boolean | 'auto' {
-  switch (config.LLMCHAT_FLASH_ATTENTION) {
-    case 'on':
-      return true;
-    case 'off':
-      return false;
-    case 'auto':
-      return loaded.llama.gpu === false ? false : 'auto';
-    default:
-      return config.LLMCHAT_FLASH_ATTENTION satisfies never;
-  }
-}
-
 /** What `/health` and `/v1/models` tell about the served model. */
 export interface ModelInfo {
   id: string;
@@ -55,6 +37,7 @@ export interface ModelInfo {
   train_context_size: number | undefined;
   parallel: number;
   threads: number;
+  batch_threads: number;
   gpu: string | false;
   flash_attention: boolean | 'auto';
   /** `prebuilt` (node-llama-cpp's binaries) or `localBuild` (`pnpm --filter llmchat build:addon`). */
@@ -84,7 +67,11 @@ export class LlamaEngine {
       sequences: config.LLMCHAT_PARALLEL,
       threads: config.LLMCHAT_THREADS,
       batchSize: config.LLMCHAT_BATCH_SIZE,
-      flashAttention: flashAttention(config, loaded),
+      flashAttention: flashAttentionFor(
+        config.LLMCHAT_FLASH_ATTENTION,
+        loaded.llama.gpu !== false,
+        loaded.model.fileInfo.metadata,
+      ),
     });
     // A model without a chat template still gets a readable generic one.
     const chatWrapper = resolveChatWrapper(loaded.model) ?? new GeneralChatWrapper();
@@ -99,6 +86,7 @@ export class LlamaEngine {
       train_context_size: loaded.trainContextSize,
       parallel: config.LLMCHAT_PARALLEL,
       threads: config.LLMCHAT_THREADS,
+      batch_threads: config.LLMCHAT_BATCH_THREADS,
       gpu: loaded.llama.gpu,
       binary: loaded.llama.buildType,
       flash_attention: context.flashAttention,
@@ -179,8 +167,10 @@ export class LlamaEngine {
  */
 function slotsOf(context: LlamaContext, config: LlmchatConfig): SequencePool {
   const native = nativeContext(context);
-  native.setThreads(config.LLMCHAT_THREADS);
-  const loop = new DecodeLoop(native, context.batchSize);
+  const loop = new DecodeLoop(native, context.batchSize, {
+    single: config.LLMCHAT_THREADS,
+    batch: config.LLMCHAT_BATCH_THREADS,
+  });
   const model = context.model;
   const slots = Array.from(
     { length: context.totalSequences },

@@ -89,7 +89,7 @@ export async function loadModel(
     build: 'never',
     skipDownload: true,
     progressLogs: false,
-    maxThreads: config.LLMCHAT_THREADS,
+    maxThreads: Math.max(config.LLMCHAT_THREADS, config.LLMCHAT_BATCH_THREADS),
     logLevel: LlamaLogLevel.warn,
     logger: (level, message) => {
       const text = message.trim();
