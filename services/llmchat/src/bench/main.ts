@@ -2,7 +2,7 @@
  * llmchat over HTTP against node-llama-cpp called directly, same model,
  * threads, sequences and sampling, interleaved in one run; prints medians.
  *
- *   pnpm --filter llmchat bench [--model <gguf>] [--threads 1] [--rounds 5] [--tokens 256]
+ *   pnpm --filter llmchat bench:direct [--model <gguf>] [--threads 1] [--rounds 5] [--tokens 256]
  */
 
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,8 @@ const server = await spawnService({
   env: {
     LLMCHAT_MODEL: values.model,
     LLMCHAT_THREADS: String(threads),
+    // node-llama-cpp direct has one thread count for everything: llmchat gets the same.
+    LLMCHAT_BATCH_THREADS: String(threads),
     LLMCHAT_PARALLEL: String(concurrency),
     LLMCHAT_CONTEXT_SIZE: String(contextSize),
     OTEL_SDK_DISABLED: 'true',
