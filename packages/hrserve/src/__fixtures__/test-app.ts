@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { buildApp } from '../app.js';
 import { baseConfigSchema, loadConfig } from '../config.js';
-import { ApiError, defineError } from '../errors/catalogue.js';
+import { ApiError, defineError, errorCatalogue } from '../errors/catalogue.js';
 import { parseRequest } from '../errors/validate.js';
 
 export const teapot = defineError('teapot', 418, 'invalid_request_error');
@@ -51,6 +51,9 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
       param: 'kettle',
       headers: { 'retry-after': '7' },
     });
+  });
+  app.get('/v1/loading', async () => {
+    throw new ApiError(errorCatalogue.notReady, 'The model is still loading. Retry shortly.');
   });
   app.get('/v1/crash', async () => {
     throw new Error(`secret failure at ${import.meta.url}`);

@@ -130,4 +130,17 @@ describe('errors rendered as OpenAI error JSON', () => {
     expect(status).toBe(431);
     expect(expectErrorShape(JSON.parse(body)).code).toBe('headers_too_large');
   });
+
+  it('logs an unforeseen failure as an error with its stack, a catalogued 503 as a warning', async () => {
+    const before = testApp.logs.length;
+    await testApp.app.inject({ method: 'GET', url: '/v1/crash' });
+    await testApp.app.inject({ method: 'GET', url: '/v1/loading' });
+    const failures = testApp.logs.slice(before).filter((line) => Number(line.level) >= 40);
+    expect(
+      failures.map((line) => [line.level, Boolean((line.err as { stack?: string })?.stack)]),
+    ).toEqual([
+      [50, true],
+      [40, false],
+    ]);
+  });
 });

@@ -107,8 +107,13 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error, options);
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: apiError.code, status: apiError.status }, apiError.message);
+    const fields = { code: apiError.code, status: apiError.status };
+    // A failure the code did not foresee is an error with its stack; a catalogued 5xx
+    // (loading, draining, timed out) is the service working as designed: a warning.
+    if (apiError.status >= 500 && !isApiError(error)) {
+      request.log.error({ err: error }, 'request failed');
+    } else if (apiError.status >= 500) request.log.warn(fields, apiError.message);
+    else request.log.info(fields, apiError.message);
     return sendApiError(reply, apiError);
   });
 
