@@ -3,7 +3,11 @@ import { handleClientError } from './client-errors.js';
 import type { BaseConfig } from './config.js';
 import authPlugin from './plugins/auth.js';
 import clientJobIdPlugin from './plugins/client-job-id.js';
-import errorsPlugin, { sendApiError, toApiError } from './plugins/errors.js';
+import errorsPlugin, {
+  type ErrorBodyRenderer,
+  sendApiError,
+  toApiError,
+} from './plugins/errors.js';
 import healthPlugin from './plugins/health.js';
 import lifecyclePlugin from './plugins/lifecycle.js';
 import metricsPlugin from './plugins/metrics.js';
@@ -28,6 +32,8 @@ export interface BuildAppOptions {
   telemetry?: Telemetry;
   /** Where log lines go (default stdout); tests pass a stream to read them. */
   logStream?: { write(line: string): void };
+  /** Renders error bodies for some routes in another API's shape (default: OpenAI's everywhere). */
+  errorBody?: ErrorBodyRenderer;
 }
 
 /**
@@ -65,7 +71,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
   });
 
-  await app.register(errorsPlugin, { bodyLimitBytes: config.BODY_LIMIT_BYTES });
+  await app.register(errorsPlugin, {
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    ...(options.errorBody ? { errorBody: options.errorBody } : {}),
+  });
   await app.register(requestContextPlugin);
   await app.register(metricsPlugin, { service, version });
   await app.register(healthPlugin, { service, version, telemetryStatus: () => telemetry.status() });

@@ -1,56 +1,53 @@
-import { AdmissionQueue, buildApp, type FastifyInstance, getActiveTelemetry } from 'hrserve';
+import { buildApp, type FastifyInstance, getActiveTelemetry, toOpenAIErrorBody } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
-import type { EngineHandle } from './engine/engine-handle.js';
 import { LlmchatMetrics } from './metrics.js';
+import { ModelManager } from './models/model-manager.js';
+import { ModelRegistry } from './models/registry.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerCompletions } from './routes/completions.js';
 import { registerModels } from './routes/models.js';
+import { registerOllama } from './routes/ollama/register.js';
 import { registerTokenize } from './routes/tokenize.js';
 
-/** Seconds a client turned away (queue full) is told to wait. */
-const RETRY_AFTER_SECONDS = 1;
+export interface LlmchatApp {
+  app: FastifyInstance;
+  /** Models by name, loaded on demand; main preloads the default one. */
+  models: ModelManager;
+}
 
-/**
- * The shared runtime plus llmchat's routes. The engine may still be loading:
- * routes take it from the handle per request and answer 503 until it is set.
- */
-export async function buildLlmchatApp(
-  config: LlmchatConfig,
-  engines: EngineHandle,
-): Promise<FastifyInstance> {
-  const app = await buildApp({ config, version: packageJson.version });
-  const queue = new AdmissionQueue({
-    concurrency: config.LLMCHAT_PARALLEL,
-    maxWaiting: config.LLMCHAT_QUEUE_SIZE,
-    maxWaitMs: config.LLMCHAT_QUEUE_TIMEOUT_MS,
-    retryAfterSeconds: RETRY_AFTER_SECONDS,
+/** The shared runtime plus llmchat's routes (OpenAI and Ollama); no model is loaded yet. */
+export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp> {
+  const app = await buildApp({
+    config,
+    version: packageJson.version,
+    // Ollama's routes answer errors as Ollama does; everything else in OpenAI's shape.
+    errorBody: (error, request) =>
+      request.url.startsWith('/api/') ? { error: error.message } : toOpenAIErrorBody(error),
   });
+  const models = new ModelManager(new ModelRegistry(config), config, app.log);
   const deps = {
-    engine: engines.get,
-    queue,
-    metrics: new LlmchatMetrics(app.metrics, queue),
+    models,
+    metrics: new LlmchatMetrics(app.metrics, () => models.queueTotals()),
     generationTimeoutMs: config.LLMCHAT_GENERATION_TIMEOUT_MS,
     tracer: getActiveTelemetry().tracer,
   };
   registerChatCompletions(app, deps, config);
   registerCompletions(app, deps);
-  registerModels(app, engines.get, Math.floor(Date.now() / 1000));
-  registerTokenize(app, engines.get);
+  registerModels(app, models, Math.floor(Date.now() / 1000));
+  registerTokenize(app, models);
+  await app.register(registerOllama, { deps, config });
 
-  app.health.addDetail('model', () => {
-    const engine = engines.loaded;
-    if (!engine) return { source: config.LLMCHAT_MODEL, loaded: false };
-    return { ...engine.info, loaded: true };
-  });
-  app.health.addDetail('queue', () => ({
-    running: queue.active,
-    waiting: queue.queued,
-    rejected: queue.rejected,
-  }));
+  app.health.addDetail('models', () =>
+    models.loaded().map(({ engine, users, keepAliveMs, lastUsedAt }) => ({
+      ...engine.info,
+      requests: users,
+      keep_alive_ms: Number.isFinite(keepAliveMs) ? keepAliveMs : -1,
+      last_used_at: new Date(lastUsedAt).toISOString(),
+    })),
+  );
+  app.health.addDetail('queue', () => models.queueTotals());
   app.health.addDetail('rss_bytes', () => process.memoryUsage.rss());
-  app.addHook('onClose', async () => {
-    await engines.loaded?.dispose();
-  });
-  return app;
+  app.addHook('onClose', () => models.close());
+  return { app, models };
 }

@@ -2,14 +2,48 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { baseConfigSchema, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
+import { parseKeepAlive } from './models/keep-alive.js';
 
 /** llmchat's settings: the shared ones plus the model and the engine's, each described. */
 export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 2020 }).extend({
   LLMCHAT_MODEL: z
-    .string({ error: 'required' })
-    .min(1, { error: 'required' })
+    .string()
+    .min(1)
+    .optional()
     .describe(
-      'The GGUF model to serve: a file path, or a Hugging Face URI like hf:<user>/<repo>:<quant> (downloaded once into LLMCHAT_MODELS_DIR).',
+      'The default model, loaded at start: a GGUF file path, or a Hugging Face URI like hf:<user>/<repo>:<quant> (downloaded once into LLMCHAT_MODELS_DIR).',
+    ),
+  LLMCHAT_MODELS: z
+    .preprocess(
+      (value) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((entry) => entry.trim())
+              .filter(Boolean)
+              .map((entry) => {
+                const at = entry.indexOf('=');
+                return at < 0
+                  ? { name: entry, source: '' }
+                  : { name: entry.slice(0, at).trim(), source: entry.slice(at + 1).trim() };
+              })
+          : value,
+      z
+        .array(
+          z.object({
+            name: z
+              .string()
+              .regex(
+                /^[\w.:\-/]{1,128}$/,
+                'expected name=source, the name of letters, digits and ._:-/',
+              ),
+            source: z.string().min(1, 'expected name=source with a path or hf: URI after ='),
+          }),
+        )
+        .optional(),
+    )
+    .describe(
+      'More models, served on demand: comma-separated name=source (a GGUF path or hf: URI).',
     ),
   LLMCHAT_MODEL_ALIAS: z
     .preprocess(
@@ -33,7 +67,27 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .string()
     .min(1)
     .default(join(homedir(), '.cache', 'hrserve', 'models'))
-    .describe('Where hf: models are downloaded and cached (default ~/.cache/hrserve/models).'),
+    .describe(
+      'Every .gguf file here is served under its base name, on demand; hf: models are downloaded here (default ~/.cache/hrserve/models).',
+    ),
+  LLMCHAT_MAX_LOADED_MODELS: envPositiveInteger(
+    'Models loaded at once; loading another unloads the least recently used idle one (default 3).',
+    3,
+  ),
+  LLMCHAT_KEEP_ALIVE: z
+    .string()
+    .default('5m')
+    .refine(
+      (value) => parseKeepAlive(value) !== undefined,
+      'expected a duration like 5m, 30s or 1h, 0, or -1',
+    )
+    .describe(
+      "How long a model stays loaded after its last request, as Ollama's keep_alive: 5m, 30s, 0 (unload at once), -1 (forever). Requests may override it.",
+    ),
+  LLMCHAT_LOAD_TIMEOUT_MS: envPositiveInteger(
+    'Longest a request waits for its model to load (or for room to load it) before 503 (default 300000).',
+    300_000,
+  ),
   LLMCHAT_CONTEXT_SIZE: envPositiveInteger(
     "Tokens of context per sequence (default: the model's training context, at most 4096).",
   ),
@@ -85,7 +139,7 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
       'A prompt longer than the context: error (400 context_length_exceeded, default) or truncate (drop the oldest turns, keep the system prompt).',
     ),
   LLMCHAT_MEMORY_BUDGET_MB: envPositiveInteger(
-    'Refuse to load a model whose estimated RAM (weights + context) exceeds this many MiB.',
+    'RAM (MiB) all loaded models may use together, by their estimate (weights + context): least recently used idle models are unloaded to make room, and a model that can never fit is refused.',
   ),
 });
 

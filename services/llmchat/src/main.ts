@@ -1,31 +1,43 @@
 import { loadConfigOrExit, serve } from 'hrserve';
 import { buildLlmchatApp } from './app.js';
 import { llmchatConfigSchema } from './config.js';
-import { EngineHandle } from './engine/engine-handle.js';
-import { LlamaEngine } from './engine/llama-engine.js';
-import { ModelLoadError } from './engine/load-model.js';
 
 const config = loadConfigOrExit(llmchatConfigSchema);
-const engines = new EngineHandle();
-const app = await buildLlmchatApp(config, engines);
-// Listen first: /health answers "loading" (503) while the model loads.
-app.health.set('loading', `loading ${config.LLMCHAT_MODEL}`);
-await serve(app, config);
+const { app, models } = await buildLlmchatApp(config);
 
-try {
-  const started = performance.now();
-  engines.set(await LlamaEngine.create(config, app.log));
-  app.health.set('ok');
-  app.log.info(
-    { model: engines.loaded?.info, load_ms: Math.round(performance.now() - started) },
-    'model loaded',
-  );
-} catch (error) {
-  // No model, no service: say what is wrong and how to fix it, and exit non-zero so systemd shows a failure.
-  const message =
-    error instanceof ModelLoadError ? error.message : `Loading the model failed: ${String(error)}`;
+/** Says what is wrong and how to fix it, and exits non-zero so systemd shows a failure. */
+async function fail(message: string, code: number, error?: unknown): Promise<never> {
   app.log.fatal({ err: error }, message);
   process.stderr.write(`llmchat: ${message}\n`);
   await app.close();
-  process.exit(1);
+  process.exit(code);
+}
+
+const configured = await models.models.list();
+if (configured.length === 0) {
+  await fail(
+    `No models to serve. Set LLMCHAT_MODEL to a .gguf file or hf: URI, list name=source pairs in LLMCHAT_MODELS, or put .gguf files in LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}).`,
+    78,
+  );
+}
+const preload = models.models.defaultModel;
+// Listen first: /health answers "loading" (503) while the default model loads.
+if (preload) app.health.set('loading', `loading ${preload.name}`);
+await serve(app, config);
+
+if (!preload) app.health.set('ok');
+else {
+  try {
+    (await models.acquireEntry(preload)).release();
+    app.health.set('ok');
+  } catch (error) {
+    // The default model is the service's reason to run: without it, stop.
+    await fail(
+      error instanceof Error && 'cause' in error && error.cause instanceof Error
+        ? error.cause.message
+        : String(error instanceof Error ? error.message : error),
+      1,
+      error,
+    );
+  }
 }

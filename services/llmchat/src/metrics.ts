@@ -1,4 +1,3 @@
-import type { AdmissionQueue } from 'hrserve';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Seconds; from sub-millisecond tokens to multi-second prompts. */
@@ -20,7 +19,10 @@ export class LlmchatMetrics {
   readonly tokens: Counter<'gen_ai_request_model' | 'gen_ai_token_type'>;
   readonly queueWait: Histogram<'gen_ai_request_model'>;
 
-  constructor(registry: Registry, queue: AdmissionQueue) {
+  constructor(
+    registry: Registry,
+    queues: () => { running: number; waiting: number; rejected: number },
+  ) {
     const registers = [registry];
     this.timeToFirstToken = new Histogram({
       name: 'gen_ai_server_time_to_first_token_seconds',
@@ -60,10 +62,10 @@ export class LlmchatMetrics {
     });
     new Gauge({
       name: 'llmchat_requests_running',
-      help: 'Requests generating now (one sequence each).',
+      help: 'Requests generating now (one sequence each), over every loaded model.',
       registers,
       collect() {
-        this.set(queue.active);
+        this.set(queues().running);
       },
     });
     new Gauge({
@@ -71,7 +73,7 @@ export class LlmchatMetrics {
       help: 'Requests waiting for a free sequence.',
       registers,
       collect() {
-        this.set(queue.queued);
+        this.set(queues().waiting);
       },
     });
     let counted = 0;
@@ -80,9 +82,10 @@ export class LlmchatMetrics {
       help: 'Requests refused because the queue was full or they waited too long (429/503).',
       registers,
       collect() {
-        // The queue keeps the count; the counter catches up at each scrape.
-        this.inc(queue.rejected - counted);
-        counted = queue.rejected;
+        // The queues keep the count; the counter catches up at each scrape.
+        const rejected = queues().rejected;
+        this.inc(Math.max(0, rejected - counted));
+        counted = rejected;
       },
     });
   }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,7 @@ describe('llmchat as a process', () => {
     [
       'a missing file',
       { LLMCHAT_MODEL: '/nonexistent/model.gguf' },
-      /no file exists there\. Set LLMCHAT_MODEL to the path of a \.gguf file/,
+      /LLMCHAT_MODEL names "\/nonexistent\/model\.gguf".*no file exists there\. Point it at a \.gguf file/,
     ],
     [
       'a memory budget too small',
@@ -139,8 +139,11 @@ describe('llmchat as a process', () => {
     expect(service.stderr()).toMatch(/not a readable GGUF model|could not load/);
   });
 
-  it('refuses to start without LLMCHAT_MODEL, naming it (exit 78)', async () => {
-    const failed = spawnService({ cwd: LLMCHAT_ROOT, env: {} });
-    await expect(failed).rejects.toThrow(/exited \(78\)[\s\S]*LLMCHAT_MODEL=unset/);
+  it('refuses to start with no models to serve, naming the settings (exit 78)', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'no-models-'));
+    const failed = spawnService({ cwd: LLMCHAT_ROOT, env: { LLMCHAT_MODELS_DIR: empty } });
+    await expect(failed).rejects.toThrow(
+      /exited \(78\)[\s\S]*No models to serve\. Set LLMCHAT_MODEL [\s\S]*LLMCHAT_MODELS, [\s\S]*LLMCHAT_MODELS_DIR/,
+    );
   });
 });

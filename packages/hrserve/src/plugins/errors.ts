@@ -8,7 +8,21 @@ import { describeIssues, issuePath } from '../errors/validate.js';
 export interface ErrorsOptions {
   /** Shown in the 413 message so the caller knows the bound. */
   bodyLimitBytes: number;
+  /** Renders an error's body for a request (default: OpenAI's `{"error":{...}}`). */
+  errorBody?: ErrorBodyRenderer;
 }
+
+/**
+ * How a service renders errors for some of its routes in another API's shape
+ * (llmchat's Ollama routes: `{"error":"..."}`); the status, headers, catalogue
+ * and logging stay the same.
+ */
+export type ErrorBodyRenderer = (error: ApiError, request: FastifyRequest) => unknown;
+
+/** Where the renderer lives: a decoration, so every encapsulated context of the app sees it. */
+const RENDERER = 'hrserveErrorBody';
+const rendererOf = (server: object) =>
+  (server as { [RENDERER]?: ErrorBodyRenderer })[RENDERER] ?? undefined;
 
 /** Names the field a fastify (ajv) schema violation is about, as a dotted path. */
 function validationParam(error: FastifyError): string | null {
@@ -96,15 +110,17 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
+  const render = rendererOf(reply.server);
   return reply
     .code(error.status)
     .headers(error.headers)
     .type('application/json')
-    .send(toOpenAIErrorBody(error));
+    .send(render ? render(error, reply.request) : toOpenAIErrorBody(error));
 }
 
 /** One handler renders every error as `{"error":{message,type,param,code}}`. */
 const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
+  app.decorate(RENDERER, options.errorBody ?? null);
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error, options);
     const fields = { code: apiError.code, status: apiError.status };

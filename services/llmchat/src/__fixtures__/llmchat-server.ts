@@ -3,8 +3,8 @@ import { type FastifyInstance, loadConfig } from 'hrserve';
 import OpenAI from 'openai';
 import { buildLlmchatApp } from '../app.js';
 import { llmchatConfigSchema } from '../config.js';
-import { EngineHandle } from '../engine/engine-handle.js';
-import { LlamaEngine } from '../engine/llama-engine.js';
+import type { LlamaEngine } from '../engine/llama-engine.js';
+import type { ModelManager } from '../models/model-manager.js';
 
 /** The shared test models, beside the checkout (never committed). */
 export const MODELS_DIR = fileURLToPath(new URL('../../../../../shared/models/', import.meta.url));
@@ -13,7 +13,9 @@ export const SYNTH_MODEL = `${MODELS_DIR}synth-30M-q8_0.gguf`;
 
 export interface TestServer {
   app: FastifyInstance;
+  /** The default model's engine, loaded before the server listens. */
   engine: LlamaEngine;
+  models: ModelManager;
   url: string;
   /** The official OpenAI client, pointed at this server, no retries. */
   openai: OpenAI;
@@ -29,15 +31,18 @@ export async function startLlmchat(env: Record<string, string> = {}): Promise<Te
     PORT: '0',
     ...env,
   });
-  const engines = new EngineHandle();
-  const app = await buildLlmchatApp(config, engines);
-  const engine = await LlamaEngine.create(config, app.log);
-  engines.set(engine);
+  const { app, models } = await buildLlmchatApp(config);
+  const preload = models.models.defaultModel;
+  if (!preload) throw new Error('startLlmchat needs LLMCHAT_MODEL');
+  const lease = await models.acquireEntry(preload);
+  const engine = lease.engine;
+  lease.release();
   app.health.set('ok');
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
     engine,
+    models,
     url,
     openai: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'not-needed', maxRetries: 0 }),
     close: () => app.close(),

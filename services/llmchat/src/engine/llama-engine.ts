@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
-import type { FastifyBaseLogger } from 'hrserve';
 import {
   type ChatWrapper,
   GeneralChatWrapper,
+  type Llama,
   type LlamaContext,
   type LlamaGrammar,
   resolveChatWrapper,
@@ -14,7 +14,7 @@ import { DecodeLoop } from './decode-loop.js';
 import { flashAttentionFor } from './flash-attention.js';
 import { generate } from './generate.js';
 import { toGrammarSchema } from './grammar-schema.js';
-import { type LoadedModel, loadModel } from './load-model.js';
+import { type InspectedModel, type LoadedModel, loadModel } from './load-model.js';
 import { nativeContext } from './native.js';
 import { SequencePool } from './sequence-pool.js';
 import { Slot } from './slot.js';
@@ -60,8 +60,12 @@ export class LlamaEngine {
     readonly info: ModelInfo,
   ) {}
 
-  static async create(config: LlmchatConfig, log: FastifyBaseLogger): Promise<LlamaEngine> {
-    const loaded = await loadModel(config, log);
+  static async create(
+    inspected: InspectedModel,
+    config: LlmchatConfig,
+    llama: Llama,
+  ): Promise<LlamaEngine> {
+    const loaded = await loadModel(inspected, config, llama);
     const context = await loaded.model.createContext({
       contextSize: loaded.contextSize,
       sequences: config.LLMCHAT_PARALLEL,
@@ -154,10 +158,30 @@ export class LlamaEngine {
     }
   }
 
+  /** The GGUF metadata as flat `a.b.c` keys (Ollama's model_info), without the tokenizer's big arrays. */
+  ggufSummary(): Record<string, unknown> {
+    const flat: Record<string, unknown> = {};
+    const walk = (value: unknown, prefix: string) => {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [key, inner] of Object.entries(value))
+          walk(inner, prefix ? `${prefix}.${key}` : key);
+      } else if (!Array.isArray(value) || value.length <= 64) {
+        flat[prefix] = value;
+      }
+    };
+    walk(this.loaded.model.fileInfo.metadata, '');
+    return flat;
+  }
+
+  /** The model's own chat template (Jinja) when its GGUF has one, else the wrapper's name. */
+  get chatTemplate(): string {
+    return this.loaded.model.fileInfo.metadata.tokenizer?.chat_template ?? this.info.chat_template;
+  }
+
   async dispose(): Promise<void> {
+    // The Llama instance is shared by every model: the manager disposes it at shutdown.
     await this.context.dispose();
     await this.loaded.model.dispose();
-    await this.loaded.llama.dispose();
   }
 }
 

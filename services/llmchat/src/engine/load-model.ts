@@ -11,6 +11,7 @@ import {
   resolveModelFile,
 } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
+import type { ModelEntry } from '../models/registry.js';
 
 /** A model that cannot be served, with what is wrong and how to fix it. */
 export class ModelLoadError extends Error {
@@ -37,14 +38,18 @@ export interface LoadedModel {
 const isRemote = (source: string) => /^(hf:|huggingface:|https?:\/\/)/i.test(source);
 
 /** Local path as is; `hf:` URIs and URLs downloaded once into the models directory, progress logged. */
-async function resolveSource(config: LlmchatConfig, log: FastifyBaseLogger): Promise<string> {
-  const source = config.LLMCHAT_MODEL;
+async function resolveSource(
+  entry: ModelEntry,
+  config: LlmchatConfig,
+  log: FastifyBaseLogger,
+): Promise<string> {
+  const { source } = entry;
   if (!isRemote(source)) {
     try {
       await access(source);
     } catch {
       throw new ModelLoadError(
-        `LLMCHAT_MODEL is "${source}", but no file exists there. Set LLMCHAT_MODEL to the path of a .gguf file, or to a Hugging Face URI such as hf:<user>/<repo>:<quant>.`,
+        `${entry.origin} names "${source}" for model ${entry.name}, but no file exists there. Point it at a .gguf file, or at a Hugging Face URI such as hf:<user>/<repo>:<quant>.`,
       );
     }
     return source;
@@ -67,23 +72,15 @@ async function resolveSource(config: LlmchatConfig, log: FastifyBaseLogger): Pro
     });
   } catch (error) {
     throw new ModelLoadError(
-      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Models download once into LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}); offline, download it elsewhere and set LLMCHAT_MODEL to the file's path.`,
+      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Models download once into LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}); offline, download it elsewhere and point ${entry.origin} at the file's path.`,
       { cause: error },
     );
   }
 }
 
-/**
- * Resolves, checks and loads the configured model. The memory estimate comes
- * from the GGUF header before anything is loaded, so a model over the budget
- * is refused without touching RAM.
- */
-export async function loadModel(
-  config: LlmchatConfig,
-  log: FastifyBaseLogger,
-): Promise<LoadedModel> {
-  const path = await resolveSource(config, log);
-  const llama = await getLlama({
+/** The one node-llama-cpp instance every model of this process loads into. */
+export function createLlama(config: LlmchatConfig, log: FastifyBaseLogger): Promise<Llama> {
+  return getLlama({
     gpu: config.LLMCHAT_GPU === 'false' ? false : config.LLMCHAT_GPU,
     // Never compile or download binaries at run time: the prebuilt addon or a prior source build.
     build: 'never',
@@ -99,13 +96,35 @@ export async function loadModel(
       else log.warn({ llama: text }, 'llama.cpp');
     },
   });
+}
 
+/** A model resolved to a file and sized from its GGUF header, not loaded yet. */
+export interface InspectedModel {
+  entry: ModelEntry;
+  path: string;
+  contextSize: number;
+  trainContextSize: number | undefined;
+  estimatedRamBytes: number;
+}
+
+/**
+ * Resolves the model's file (downloading an hf: URI once) and estimates the
+ * RAM its weights and context need from the GGUF header, before anything is
+ * loaded, so a model over the budget is refused without touching RAM.
+ */
+export async function inspectModel(
+  entry: ModelEntry,
+  config: LlmchatConfig,
+  llama: Llama,
+  log: FastifyBaseLogger,
+): Promise<InspectedModel> {
+  const path = await resolveSource(entry, config, log);
   let insights: GgufInsights;
   try {
     insights = await GgufInsights.from(await readGgufFileInfo(path), llama);
   } catch (error) {
     throw new ModelLoadError(
-      `${basename(path)} is not a readable GGUF model (${error instanceof Error ? error.message : String(error)}). Point LLMCHAT_MODEL at a valid .gguf file.`,
+      `${basename(path)} is not a readable GGUF model (${error instanceof Error ? error.message : String(error)}). Point ${entry.origin} at a valid .gguf file.`,
       { cause: error },
     );
   }
@@ -125,13 +144,20 @@ export async function loadModel(
     batchSize: config.LLMCHAT_BATCH_SIZE,
   });
   const estimatedRamBytes = Math.round(modelNeeds.cpuRam + contextNeeds.cpuRam);
-  const budgetMb = config.LLMCHAT_MEMORY_BUDGET_MB;
-  if (budgetMb !== undefined && estimatedRamBytes > budgetMb * 1024 * 1024) {
-    throw new ModelLoadError(
-      `${basename(path)} needs about ${Math.ceil(estimatedRamBytes / 1024 / 1024)} MiB of RAM (weights and a ${contextSize}-token context for ${config.LLMCHAT_PARALLEL} sequences), over LLMCHAT_MEMORY_BUDGET_MB=${budgetMb}. Raise the budget, lower LLMCHAT_CONTEXT_SIZE or LLMCHAT_PARALLEL, or use a smaller quantization.`,
-    );
-  }
+  return { entry, path, contextSize, trainContextSize, estimatedRamBytes };
+}
 
+/** Why a model over the memory budget cannot be loaded, and what to change. */
+export function overBudgetMessage(inspected: InspectedModel, config: LlmchatConfig): string {
+  return `${basename(inspected.path)} needs about ${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB of RAM (weights and a ${inspected.contextSize}-token context for ${config.LLMCHAT_PARALLEL} sequences), over LLMCHAT_MEMORY_BUDGET_MB=${config.LLMCHAT_MEMORY_BUDGET_MB}. Raise the budget, lower LLMCHAT_CONTEXT_SIZE or LLMCHAT_PARALLEL, or use a smaller quantization.`;
+}
+
+export async function loadModel(
+  inspected: InspectedModel,
+  config: LlmchatConfig,
+  llama: Llama,
+): Promise<LoadedModel> {
+  const { path, entry } = inspected;
   let model: LlamaModel;
   try {
     model = await llama.loadModel({
@@ -144,8 +170,13 @@ export async function loadModel(
       { cause: error },
     );
   }
-  const ids = config.LLMCHAT_MODEL_ALIAS?.length
-    ? config.LLMCHAT_MODEL_ALIAS
-    : [basename(path).replace(/\.gguf$/i, '')];
-  return { llama, model, path, ids, contextSize, trainContextSize, estimatedRamBytes };
+  return {
+    llama,
+    model,
+    path,
+    ids: [entry.name, ...entry.aliases],
+    contextSize: inspected.contextSize,
+    trainContextSize: inspected.trainContextSize,
+    estimatedRamBytes: inspected.estimatedRamBytes,
+  };
 }

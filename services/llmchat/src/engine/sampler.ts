@@ -26,7 +26,11 @@ export interface SamplerSetup {
 export function createSampler(model: LlamaModel, setup: SamplerSetup): NativeSampler {
   const { sampling, bias, grammarState, history } = setup;
   const sampler = createNativeSampler(model);
-  const penalised = Boolean(sampling.presencePenalty || sampling.frequencyPenalty);
+  const penalised = Boolean(
+    sampling.presencePenalty ||
+      sampling.frequencyPenalty ||
+      (sampling.repeatPenalty !== undefined && sampling.repeatPenalty !== 1),
+  );
   try {
     sampler.applyConfig({
       temperature: sampling.temperature,
@@ -36,7 +40,7 @@ export function createSampler(model: LlamaModel, setup: SamplerSetup): NativeSam
       ...(sampling.seed !== undefined ? { seed: Math.max(0, Math.floor(sampling.seed)) } : {}),
       ...(penalised
         ? {
-            repeatPenalty: 1,
+            repeatPenalty: sampling.repeatPenalty ?? 1,
             repeatPenaltyMaxTokens: PENALTY_WINDOW,
             repeatPenaltyTokens: Uint32Array.from(history.slice(-PENALTY_WINDOW)),
             repeatPenaltyPresencePenalty: sampling.presencePenalty ?? 0,

@@ -30,6 +30,8 @@ export interface SamplingOptions {
   seed?: number;
   presencePenalty?: number;
   frequencyPenalty?: number;
+  /** llama.cpp's repeat penalty over the recent tokens (1: off). */
+  repeatPenalty?: number;
   /** Token id → bias in [-100, 100]; -100 bans the token. */
   logitBias?: Record<number, number>;
   /** Keep generating past end-of-generation tokens (benchmarks). */

@@ -89,23 +89,25 @@ describe('models, legacy completions and tokenization', () => {
     expect(((await outOfRange.json()) as { error: { param: string } }).error.param).toBe('tokens');
   });
 
-  it('reports the model, context and memory in /health', async () => {
+  it('reports the loaded models, context and memory in /health', async () => {
     const health = (await (await fetch(`${server.url}/health`)).json()) as Record<
       string,
       unknown
     > & {
-      model: Record<string, unknown>;
+      models: Array<Record<string, unknown>>;
     };
     expect(health.status).toBe('ok');
     expect(health.service).toBe('llmchat');
-    expect(health.model).toMatchObject({
+    expect(health.models).toHaveLength(1);
+    const [model] = health.models;
+    expect(model).toMatchObject({
       id: 'local-model',
       aliases: ['stories'],
-      loaded: true,
       context_size: 2048,
+      keep_alive_ms: -1,
     });
-    expect(health.model.size_bytes).toBe(1185376);
-    expect(health.model.estimated_ram_bytes).toBeGreaterThan(0);
+    expect(model?.size_bytes).toBe(1185376);
+    expect(model?.estimated_ram_bytes).toBeGreaterThan(0);
     expect(health.rss_bytes).toBeGreaterThan(0);
   });
 });

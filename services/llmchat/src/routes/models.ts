@@ -1,32 +1,42 @@
 import type { FastifyInstance } from 'hrserve';
-import type { LlamaEngine } from '../engine/llama-engine.js';
-import { ensureServedModel } from './model-check.js';
+import type { ModelManager } from '../models/model-manager.js';
+import { type ModelEntry, namesOf } from '../models/registry.js';
 
 /** GET /v1/models and /v1/models/{id} — https://platform.openai.com/docs/api-reference/models */
 export function registerModels(
   app: FastifyInstance,
-  engines: () => LlamaEngine,
+  models: ModelManager,
   startedAt: number,
 ): void {
-  const describe = (engine: LlamaEngine, id: string) => ({
-    id,
-    object: 'model' as const,
-    created: startedAt,
-    owned_by: 'hrserve',
-    // Extensions: what a client needs to size its requests.
-    context_length: engine.info.context_size,
-    size_bytes: engine.info.size_bytes,
-  });
+  const describe = async (entry: ModelEntry, id: string) => {
+    const facts = await models.models.factsOf(entry);
+    return {
+      id,
+      object: 'model' as const,
+      created: startedAt,
+      owned_by: 'hrserve',
+      // Extensions: what a client needs to size its requests, and whether the first request waits for a load.
+      context_length: facts?.context_length ?? null,
+      size_bytes: facts?.size_bytes ?? null,
+      loaded: models.isLoaded(entry),
+    };
+  };
 
   app.get('/v1/models', async () => {
-    const engine = engines();
-    return { object: 'list', data: engine.modelIds.map((id) => describe(engine, id)) };
+    const entries = await models.models.list();
+    const data = await Promise.all(
+      entries.flatMap((entry) => namesOf(entry).map((id) => describe(entry, id))),
+    );
+    return { object: 'list', data };
   });
 
   app.get<{ Params: { id: string } }>('/v1/models/*', async (request) => {
-    const engine = engines();
     const id = request.params['*' as 'id'];
-    ensureServedModel(engine, id);
-    return describe(engine, id);
+    const entry = await models.models.resolve(id);
+    if (!entry) {
+      // The same 404 a generation request gets.
+      (await models.acquire(id)).release();
+    }
+    return describe(entry as ModelEntry, id);
   });
 }

@@ -1,6 +1,5 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import {
-  type AdmissionQueue,
   ApiError,
   errorCatalogue,
   type FastifyReply,
@@ -8,15 +7,14 @@ import {
   isApiError,
   startSpan,
 } from 'hrserve';
-import type { LlamaEngine } from '../engine/llama-engine.js';
 import type { GenerationJob, GenerationResult, GenerationSink } from '../engine/types.js';
 import { llmchatErrors } from '../errors.js';
 import type { LlmchatMetrics } from '../metrics.js';
+import type { ModelLease, ModelManager } from '../models/model-manager.js';
 
 export interface GenerationDeps {
-  /** The loaded engine; throws 503 while the model is still loading. */
-  engine: () => LlamaEngine;
-  queue: AdmissionQueue;
+  /** Models by name, loaded on demand. */
+  models: ModelManager;
   metrics: LlmchatMetrics;
   generationTimeoutMs: number;
   tracer: Tracer;
@@ -56,6 +54,7 @@ class ClientDisconnected extends Error {
  */
 export async function runGeneration<Body>(
   deps: GenerationDeps,
+  lease: ModelLease,
   request: FastifyRequest,
   reply: FastifyReply,
   plan: GenerationPlan,
@@ -78,7 +77,7 @@ export async function runGeneration<Body>(
     async (span: Span) => {
       const admittedAt = performance.now();
       const slot = await startSpan(tracer, 'llmchat.queue_wait', {}, () =>
-        deps.queue.acquire(signal),
+        lease.queue.acquire(signal),
       );
       deps.metrics.queueWait.observe({ gen_ai_request_model: plan.model }, slot.waitedMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', slot.waitedMs);
@@ -87,7 +86,7 @@ export async function runGeneration<Body>(
         presenter.start();
         started = presenter.streaming;
         const generationStartedAt = Date.now();
-        const result = await deps.engine().run({ ...plan.job, signal }, presenter.sink);
+        const result = await lease.engine.run({ ...plan.job, signal }, presenter.sink);
         if (timeout.aborted) {
           throw new ApiError(
             llmchatErrors.generationTimeout,

@@ -1,0 +1,190 @@
+import { Ajv } from 'ajv';
+import { type FastifyInstance, parseRequest } from 'hrserve';
+import type { LlmchatConfig } from '../../config.js';
+import { expiresAt } from '../../models/keep-alive.js';
+import { type ModelEntry, namesOf } from '../../models/registry.js';
+import type { GenerationDeps } from '../run-generation.js';
+import { answerOllama } from './answer.js';
+import {
+  type OllamaChatRequest,
+  ollamaChatSchema,
+  ollamaGenerateSchema,
+  ollamaShowSchema,
+} from './requests.js';
+import { keepAliveOf, refuseImages, toChatMessages, toToolDefinitions } from './translate.js';
+
+/** The Ollama API version whose shapes these routes follow (clients check it). */
+export const OLLAMA_API_VERSION = '0.12.0';
+
+export interface OllamaOptions {
+  deps: GenerationDeps;
+  config: LlmchatConfig;
+}
+
+/**
+ * Ollama's API over the same models and engine: /api/chat, /api/generate,
+ * /api/tags, /api/ps, /api/show, /api/version, and `/` answering that the
+ * server runs. Errors keep the platform's catalogue and status codes and are
+ * rendered `{"error":"..."}` as Ollama sends them (see app.ts).
+ */
+export async function registerOllama(app: FastifyInstance, options: OllamaOptions): Promise<void> {
+  const { deps, config } = options;
+  const { models } = deps;
+  const schemas = new Ajv({ strict: false, validateFormats: false });
+
+  // fastify answers HEAD / from this route too.
+  app.get('/', async (_request, reply) => reply.type('text/plain').send('Ollama is running'));
+  app.get('/api/version', async () => ({ version: OLLAMA_API_VERSION }));
+
+  const details = async (entry: ModelEntry) => {
+    const facts = await models.models.factsOf(entry);
+    return {
+      facts,
+      details: {
+        parent_model: '',
+        format: 'gguf',
+        family: facts?.family ?? '',
+        families: facts?.family ? [facts.family] : null,
+        parameter_size: facts?.parameter_count ? parameterSize(facts.parameter_count) : '',
+        quantization_level: facts?.quantization ?? '',
+      },
+    };
+  };
+
+  app.get('/api/tags', async () => {
+    const entries = await models.models.list();
+    const listed = await Promise.all(
+      entries.flatMap((entry) =>
+        namesOf(entry).map(async (name) => {
+          const { facts, details: info } = await details(entry);
+          return {
+            name,
+            model: name,
+            modified_at: facts?.modified_at ?? new Date(0).toISOString(),
+            size: facts?.size_bytes ?? 0,
+            digest: '',
+            details: info,
+            context_length: facts?.context_length ?? null,
+          };
+        }),
+      ),
+    );
+    return { models: listed };
+  });
+
+  app.get('/api/ps', async () => ({
+    models: await Promise.all(
+      models.loaded().map(async (resident) => {
+        const { facts, details: info } = await details(resident.entry);
+        return {
+          name: resident.entry.name,
+          model: resident.entry.name,
+          size: resident.estimatedRamBytes,
+          digest: '',
+          details: info,
+          expires_at: expiresAt(resident.lastUsedAt, resident.keepAliveMs),
+          size_vram: 0,
+          context_length: resident.engine.contextSize ?? facts?.context_length,
+        };
+      }),
+    ),
+  }));
+
+  app.post('/api/show', async (request) => {
+    const body = parseRequest(ollamaShowSchema, request.body);
+    const lease = await models.acquire(body.model ?? body.name ?? '');
+    try {
+      const { engine, entry } = lease;
+      const { details: info } = await details(entry);
+      return {
+        modelfile: `FROM ${entry.name}\n`,
+        parameters: `num_ctx ${engine.contextSize}`,
+        template: engine.chatTemplate,
+        details: info,
+        model_info: engine.ggufSummary(),
+        capabilities: ['completion', 'tools'],
+      };
+    } finally {
+      lease.release();
+    }
+  });
+
+  app.post('/api/chat', async (request, reply) => {
+    const body: OllamaChatRequest = parseRequest(ollamaChatSchema, request.body);
+    const keepAliveMs = keepAliveOf(body.keep_alive);
+    if (body.messages.length === 0) return loadOrUnload(body.model, keepAliveMs, 'chat');
+    return answerOllama(
+      deps,
+      config,
+      schemas,
+      {
+        operation: 'chat',
+        model: body.model,
+        keepAliveMs,
+        format: body.format,
+        options: body.options,
+        stream: body.stream,
+        messages: toChatMessages(body.messages),
+        tools: toToolDefinitions(body.tools),
+      },
+      request,
+      reply,
+    );
+  });
+
+  app.post('/api/generate', async (request, reply) => {
+    const body = parseRequest(ollamaGenerateSchema, request.body);
+    const keepAliveMs = keepAliveOf(body.keep_alive);
+    refuseImages(body.images, 'images');
+    if (body.prompt === '' && !body.system)
+      return loadOrUnload(body.model, keepAliveMs, 'generate');
+    return answerOllama(
+      deps,
+      config,
+      schemas,
+      {
+        operation: 'generate',
+        model: body.model,
+        keepAliveMs,
+        format: body.format,
+        options: body.options,
+        stream: body.stream,
+        messages: [
+          ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
+          { role: 'user' as const, content: body.prompt },
+        ],
+        tools: [],
+        ...(body.raw ? { rawPrompt: body.prompt } : {}),
+      },
+      request,
+      reply,
+    );
+  });
+
+  /** Ollama's empty request: load the model (keep_alive 0: unload it) and say so. */
+  async function loadOrUnload(
+    model: string,
+    keepAliveMs: number | undefined,
+    operation: 'chat' | 'generate',
+  ) {
+    let reason: 'load' | 'unload';
+    if (keepAliveMs === 0) {
+      await models.unload(model);
+      reason = 'unload';
+    } else {
+      (await models.acquire(model, keepAliveMs === undefined ? {} : { keepAliveMs })).release();
+      reason = 'load';
+    }
+    const base = { model, created_at: new Date().toISOString(), done: true, done_reason: reason };
+    return operation === 'chat'
+      ? { ...base, message: { role: 'assistant', content: '' } }
+      : { ...base, response: '' };
+  }
+}
+
+/** 27.8M → "27.8M", 8.03B → "8.0B", as Ollama writes parameter sizes. */
+function parameterSize(count: number): string {
+  if (count >= 1e9) return `${(count / 1e9).toFixed(1)}B`;
+  if (count >= 1e6) return `${(count / 1e6).toFixed(1)}M`;
+  return `${(count / 1e3).toFixed(1)}K`;
+}
