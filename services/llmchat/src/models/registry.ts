@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { GgufFileType, readGgufFileInfo } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
 
@@ -146,7 +146,9 @@ export class ModelRegistry {
       this.scanned = [];
       return;
     }
+    // A file also named by LLMCHAT_MODEL(S) is served under that name only (one load, not two).
     const taken = new Set(this.fixed.flatMap(namesOf));
+    const claimed = new Set(this.fixed.map((entry) => resolvePath(entry.source)));
     this.scanned = files
       .filter((file) => file.toLowerCase().endsWith('.gguf'))
       .sort()
@@ -156,7 +158,7 @@ export class ModelRegistry {
         source: join(directory, file),
         origin: 'LLMCHAT_MODELS_DIR' as const,
       }))
-      .filter((entry) => !taken.has(entry.name));
+      .filter((entry) => !taken.has(entry.name) && !claimed.has(resolvePath(entry.source)));
   }
 }
 

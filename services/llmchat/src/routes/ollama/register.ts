@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { type FastifyInstance, parseRequest } from 'hrserve';
+import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
 import type { LlmchatConfig } from '../../config.js';
 import { expiresAt } from '../../models/keep-alive.js';
 import { type ModelEntry, namesOf } from '../../models/registry.js';
@@ -31,6 +31,24 @@ export async function registerOllama(app: FastifyInstance, options: OllamaOption
   const { deps, config } = options;
   const { models } = deps;
   const schemas = new Ajv({ strict: false, validateFormats: false });
+
+  // Ollama reads every body as JSON whatever its content type (curl -d sends a form type,
+  // fetch with a string body text/plain): fastify's text/plain parser is replaced here too.
+  const asJson = (
+    _request: unknown,
+    body: string | Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => {
+    try {
+      const text = body.toString();
+      done(null, text === '' ? {} : JSON.parse(text));
+    } catch {
+      done(new ApiError(errorCatalogue.invalidJson, 'The request body is not valid JSON.'));
+    }
+  };
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, asJson);
+  app.addContentTypeParser('*', { parseAs: 'string' }, asJson);
 
   // fastify answers HEAD / from this route too.
   app.get('/', async (_request, reply) => reply.type('text/plain').send('Ollama is running'));
