@@ -18,6 +18,8 @@ export function registerModels(
       // Extensions: what a client needs to size its requests, and whether the first request waits for a load.
       context_length: facts?.context_length ?? null,
       size_bytes: facts?.size_bytes ?? null,
+      family: facts?.family ?? null,
+      quantization: facts?.quantization ?? null,
       loaded: models.isLoaded(entry),
     };
   };
