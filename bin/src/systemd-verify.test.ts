@@ -70,8 +70,9 @@ describe('the justfile', () => {
 
   it('prints a port from the port table', async () => {
     expect((await just('port', 'llmchat')).stdout).toBe('2020\n');
+    expect((await just('port', 'embed')).stdout).toBe('2021\n');
     await expect(just('port', 'nope')).rejects.toMatchObject({
-      stderr: expect.stringContaining('Unknown service "nope". Services: llmchat.'),
+      stderr: expect.stringContaining('Unknown service "nope". Services: embed, llmchat.'),
     });
   });
 

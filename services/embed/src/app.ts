@@ -1,0 +1,72 @@
+import {
+  AdmissionQueue,
+  ApiError,
+  buildApp,
+  errorCatalogue,
+  type FastifyInstance,
+  getActiveTelemetry,
+} from 'hrserve';
+import packageJson from '../package.json' with { type: 'json' };
+import type { EmbedConfig } from './config.js';
+import type { Embedder } from './engine/embedder.js';
+import { EmbedMetrics } from './metrics.js';
+import { registerEmbeddings } from './routes/embeddings.js';
+import { registerModels } from './routes/models.js';
+
+export interface EmbedApp {
+  app: FastifyInstance;
+  /** Hands the loaded model to the routes; until then they answer 503. */
+  setEmbedder(embedder: Embedder): void;
+}
+
+/** The shared runtime plus embed's routes; the model is set once loaded. */
+export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
+  const app = await buildApp({ config, version: packageJson.version });
+  let loaded: Embedder | undefined;
+  const embedder = (): Embedder => {
+    if (loaded) return loaded;
+    throw new ApiError(errorCatalogue.notReady, 'The model is still loading. Retry shortly.', {
+      headers: { 'retry-after': '5' },
+    });
+  };
+  const queue = new AdmissionQueue({
+    concurrency: config.EMBED_CONCURRENCY,
+    maxWaiting: config.EMBED_QUEUE_SIZE,
+    maxWaitMs: config.EMBED_QUEUE_TIMEOUT_MS,
+    retryAfterSeconds: 1,
+  });
+  registerEmbeddings(app, {
+    embedder,
+    queue,
+    metrics: new EmbedMetrics(app.metrics),
+    tracer: getActiveTelemetry().tracer,
+    config,
+  });
+  registerModels(app, embedder, Math.floor(Date.now() / 1000));
+  app.health.addDetail('model', () =>
+    loaded
+      ? {
+          id: loaded.modelIds[0],
+          aliases: loaded.modelIds.slice(1),
+          dimensions: loaded.dimensions,
+          max_input_tokens: loaded.contextSize,
+          contexts: config.EMBED_CONTEXTS,
+          loaded: true,
+        }
+      : { source: config.EMBED_MODEL, loaded: false },
+  );
+  app.health.addDetail('queue', () => ({
+    running: queue.active,
+    waiting: queue.queued,
+    rejected: queue.rejected,
+  }));
+  app.addHook('onClose', async () => {
+    await loaded?.dispose();
+  });
+  return {
+    app,
+    setEmbedder: (embedder) => {
+      loaded = embedder;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { loadConfigOrExit, serve } from 'hrserve';
+import { buildEmbedApp } from './app.js';
+import { embedConfigSchema } from './config.js';
+import { Embedder } from './engine/embedder.js';
+import { loadModel, ModelLoadError } from './engine/load.js';
+
+const config = loadConfigOrExit(embedConfigSchema);
+const { app, setEmbedder } = await buildEmbedApp(config);
+// Listen first: /health answers "loading" (503) while the model loads.
+app.health.set('loading', `loading ${config.EMBED_MODEL}`);
+await serve(app, config);
+
+try {
+  const started = performance.now();
+  const embedder = await Embedder.create(await loadModel(config, app.log), config);
+  setEmbedder(embedder);
+  app.health.set('ok');
+  app.log.info(
+    {
+      model: embedder.modelIds,
+      dimensions: embedder.dimensions,
+      load_ms: Math.round(performance.now() - started),
+    },
+    'model loaded',
+  );
+} catch (error) {
+  // No model, no service: say what is wrong and how to fix it, and exit non-zero so systemd shows a failure.
+  const message =
+    error instanceof ModelLoadError ? error.message : `Loading the model failed: ${String(error)}`;
+  app.log.fatal({ err: error }, message);
+  process.stderr.write(`embed: ${message}\n`);
+  await app.close();
+  process.exit(1);
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbed, type TestServer } from '../__fixtures__/embed-server.js';
+
+const model = 'stories260K';
+
+function norm(vector: readonly number[]): number {
+  return Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
+}
+
+describe('POST /v1/embeddings with the openai client', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startEmbed();
+  });
+  afterAll(() => server.close());
+
+  it('embeds a string: one normalized vector of the model size, with usage', async () => {
+    const response = await server.openai.embeddings.create({
+      model,
+      input: 'Once upon a time',
+      encoding_format: 'float',
+    });
+    expect(response.object).toBe('list');
+    expect(response.model).toBe(model);
+    expect(response.data).toHaveLength(1);
+    const [first] = response.data;
+    expect(first?.object).toBe('embedding');
+    expect(first?.index).toBe(0);
+    expect(first?.embedding).toHaveLength(server.embedder.dimensions);
+    expect(norm(first?.embedding ?? [])).toBeCloseTo(1, 5);
+    expect(response.usage.prompt_tokens).toBe(server.embedder.tokenize('Once upon a time').length);
+    expect(response.usage.total_tokens).toBe(response.usage.prompt_tokens);
+  });
+
+  it('is deterministic, and a batch equals its inputs embedded one by one', async () => {
+    const texts = [
+      'The cat sat.',
+      'A dog ran to the tree.',
+      'Lily liked the sea and the sun.',
+      'Tom',
+    ];
+    const batch = await server.openai.embeddings.create({
+      model,
+      input: texts,
+      encoding_format: 'float',
+    });
+    expect(batch.data.map((item) => item.index)).toEqual([0, 1, 2, 3]);
+    for (const [index, text] of texts.entries()) {
+      const alone = await server.openai.embeddings.create({
+        model,
+        input: text,
+        encoding_format: 'float',
+      });
+      const again = await server.openai.embeddings.create({
+        model,
+        input: text,
+        encoding_format: 'float',
+      });
+      expect(alone.data[0]?.embedding).toEqual(again.data[0]?.embedding);
+      const fromBatch = batch.data[index]?.embedding ?? [];
+      const single = alone.data[0]?.embedding ?? [];
+      single.forEach((value, at) => expect(fromBatch[at]).toBeCloseTo(value, 6));
+    }
+    // Different texts, different vectors.
+    expect(batch.data[0]?.embedding).not.toEqual(batch.data[1]?.embedding);
+  });
+
+  it('base64 decodes to the same floats (and is what the client asks for by default)', async () => {
+    const floats = await server.openai.embeddings.create({
+      model,
+      input: 'A bird',
+      encoding_format: 'float',
+    });
+    const raw = (await (
+      await fetch(`${server.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, input: 'A bird', encoding_format: 'base64' }),
+      })
+    ).json()) as { data: Array<{ embedding: string }> };
+    const bytes = Buffer.from(raw.data[0]?.embedding ?? '', 'base64');
+    const decoded = Array.from(
+      new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4),
+    );
+    expect(decoded).toEqual(floats.data[0]?.embedding.map((value) => Math.fround(value)));
+    // The openai client requests base64 when no format is given and decodes it itself.
+    const byDefault = await server.openai.embeddings.create({ model, input: 'A bird' });
+    expect(byDefault.data[0]?.embedding).toEqual(decoded);
+  });
+
+  it('takes token arrays as input, equal to the text they spell', async () => {
+    const tokens = server.embedder.tokenize('The little cat');
+    const [fromTokens, fromText] = await Promise.all([
+      server.openai.embeddings.create({ model, input: [tokens], encoding_format: 'float' }),
+      server.openai.embeddings.create({ model, input: 'The little cat', encoding_format: 'float' }),
+    ]);
+    expect(fromTokens.data[0]?.embedding).toEqual(fromText.data[0]?.embedding);
+    const single = await server.openai.embeddings.create({
+      model,
+      input: tokens,
+      encoding_format: 'float',
+    });
+    expect(single.data).toHaveLength(1);
+  });
+
+  it('lists the model with its dimensions', async () => {
+    const models = await server.openai.models.list();
+    expect(models.data.map((item) => item.id)).toEqual([model]);
+    expect((models.data[0] as unknown as { dimensions: number }).dimensions).toBe(
+      server.embedder.dimensions,
+    );
+  });
+
+  it.each([
+    ['an empty string', { input: '' }, 400, 'input'],
+    ['an empty list', { input: [] }, 400, 'input'],
+    ['a wrong type', { input: 42 }, 400, 'input'],
+    ['an unknown model', { model: 'gpt-nope' }, 404, 'model'],
+    ['a bad encoding_format', { encoding_format: 'hex' }, 400, 'encoding_format'],
+    ['dimensions the model cannot give', { dimensions: 7 }, 400, 'dimensions'],
+    ['a token id outside the vocabulary', { input: [[1, 2, 999999]] }, 400, 'input.0'],
+    [
+      'an input over the context, by index',
+      { input: ['short', 'long '.repeat(3000)] },
+      400,
+      'input.1',
+    ],
+  ])('refuses %s with an OpenAI error naming the field', async (_label, change, status, param) => {
+    const response = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: 'hello', ...change }),
+    });
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as {
+      error: { message: string; param: string | null; type: string };
+    };
+    expect(body.error.param).toBe(param);
+    expect(body.error.message.length).toBeGreaterThan(10);
+    // The service keeps serving.
+    const ok = await server.openai.embeddings.create({
+      model,
+      input: 'still here',
+      encoding_format: 'float',
+    });
+    expect(ok.data).toHaveLength(1);
+  });
+});

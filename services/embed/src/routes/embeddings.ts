@@ -1,0 +1,139 @@
+import type { Tracer } from '@opentelemetry/api';
+import {
+  type AdmissionQueue,
+  ApiError,
+  errorCatalogue,
+  type FastifyInstance,
+  parseRequest,
+  startSpan,
+} from 'hrserve';
+import type { Token } from 'node-llama-cpp';
+import type { EmbedConfig } from '../config.js';
+import type { Embedder } from '../engine/embedder.js';
+import { embedErrors } from '../errors.js';
+import type { EmbedMetrics } from '../metrics.js';
+import { type EmbeddingsRequest, embeddingsRequestSchema } from './embeddings-request.js';
+
+export interface EmbeddingsDeps {
+  embedder: () => Embedder;
+  queue: AdmissionQueue;
+  metrics: EmbedMetrics;
+  tracer: Tracer;
+  config: EmbedConfig;
+}
+
+/** float32 little-endian bytes, base64 — what OpenAI sends for encoding_format "base64". */
+export function toBase64(vector: readonly number[]): string {
+  const floats = Float32Array.from(vector);
+  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
+}
+
+/** Every input as tokens, each checked against the vocabulary and the context, naming its index. */
+function toTokenInputs(embedder: Embedder, input: EmbeddingsRequest['input']): Token[][] {
+  const list: Array<string | number[]> =
+    typeof input === 'string'
+      ? [input]
+      : input.length > 0 && typeof input[0] === 'number'
+        ? [input as number[]]
+        : (input as Array<string | number[]>);
+  return list.map((item, index) => {
+    const param =
+      typeof input === 'string' || typeof input[0] === 'number' ? 'input' : `input.${index}`;
+    let tokens: Token[];
+    if (typeof item === 'string') {
+      tokens = embedder.tokenize(item);
+    } else {
+      const bad = item.find((token) => token >= embedder.vocabularySize);
+      if (bad !== undefined) {
+        throw new ApiError(
+          errorCatalogue.invalidRequest,
+          `${param} has token id ${bad}, outside this model's vocabulary (0–${embedder.vocabularySize - 1}).`,
+          { param },
+        );
+      }
+      tokens = item as Token[];
+    }
+    if (tokens.length === 0) {
+      throw new ApiError(errorCatalogue.invalidRequest, `${param} has no tokens; send some text.`, {
+        param,
+      });
+    }
+    if (tokens.length > embedder.contextSize) {
+      throw new ApiError(
+        embedErrors.contextLengthExceeded,
+        `${param} has ${tokens.length} tokens, over this model's maximum input of ${embedder.contextSize}. Shorten or split it.`,
+        { param },
+      );
+    }
+    return tokens;
+  });
+}
+
+export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): void {
+  app.post('/v1/embeddings', async (request) => {
+    const embedder = deps.embedder();
+    const body = parseRequest(embeddingsRequestSchema, request.body);
+    if (!embedder.modelIds.includes(body.model)) {
+      throw new ApiError(
+        embedErrors.modelNotFound,
+        `The model '${body.model.slice(0, 200)}' does not exist. This server serves: ${embedder.modelIds.join(', ')}.`,
+        { param: 'model' },
+      );
+    }
+    if (body.dimensions !== undefined && body.dimensions !== embedder.dimensions) {
+      throw new ApiError(
+        embedErrors.unsupportedParameter,
+        `This model's vectors have ${embedder.dimensions} dimensions and it was not trained to be shortened; omit 'dimensions' or send ${embedder.dimensions}.`,
+        { param: 'dimensions' },
+      );
+    }
+    const count =
+      typeof body.input === 'string' || typeof body.input[0] === 'number' ? 1 : body.input.length;
+    if (count > deps.config.EMBED_MAX_INPUTS) {
+      throw new ApiError(
+        errorCatalogue.invalidRequest,
+        `'input' has ${count} items, over the maximum of ${deps.config.EMBED_MAX_INPUTS} per request; split it.`,
+        { param: 'input' },
+      );
+    }
+    const inputs = toTokenInputs(embedder, body.input);
+    const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
+    const attributes = {
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'llama.cpp',
+      'gen_ai.request.model': body.model,
+      'gen_ai.request.encoding_formats': [body.encoding_format ?? 'float'],
+      'embed.inputs': inputs.length,
+      ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
+    };
+    return startSpan(deps.tracer, `embeddings ${body.model}`, attributes, async (span) => {
+      const startedAt = performance.now();
+      const slot = await deps.queue.acquire();
+      try {
+        const vectors = await embedder.embed(inputs);
+        span.setAttributes({
+          'gen_ai.usage.input_tokens': promptTokens,
+          'gen_ai.embeddings.dimension.count': embedder.dimensions,
+        });
+        deps.metrics.record(
+          body.model,
+          inputs.length,
+          promptTokens,
+          (performance.now() - startedAt) / 1000,
+        );
+        return {
+          object: 'list',
+          data: vectors.map((vector, index) => ({
+            object: 'embedding',
+            index,
+            embedding: body.encoding_format === 'base64' ? toBase64(vector) : vector,
+          })),
+          model: body.model,
+          usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+        };
+      } finally {
+        slot.release();
+      }
+    });
+  });
+}

@@ -1,0 +1,9 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { main: 'src/main.ts', telemetry: 'src/telemetry.ts', bench: 'src/bench/main.ts' },
+  format: ['esm'],
+  target: 'node20',
+  sourcemap: true,
+  clean: true,
+});
