@@ -112,7 +112,8 @@ for (let round = 0; round <= rounds; round++) {
     const order = round % 2 === 0 ? (['direct', 'embed'] as const) : (['embed', 'direct'] as const);
     for (const side of order) {
       const value = await rate(sides[side], batch);
-      if (round > 0) (samples[`${side}-${batch}`] ??= []).push(value);
+      const key = `${side}-${batch}`;
+      if (round > 0) samples[key] = [...(samples[key] ?? []), value];
     }
   }
 }

@@ -59,7 +59,7 @@ describe('POST /v1/embeddings with the openai client', () => {
       expect(alone.data[0]?.embedding).toEqual(again.data[0]?.embedding);
       const fromBatch = batch.data[index]?.embedding ?? [];
       const single = alone.data[0]?.embedding ?? [];
-      single.forEach((value, at) => expect(fromBatch[at]).toBeCloseTo(value, 6));
+      for (const [at, value] of single.entries()) expect(fromBatch[at]).toBeCloseTo(value, 6);
     }
     // Different texts, different vectors.
     expect(batch.data[0]?.embedding).not.toEqual(batch.data[1]?.embedding);
