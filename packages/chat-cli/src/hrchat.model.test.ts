@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify, stripVTControlCharacters } from 'node:util';
+import { type SpawnedService, spawnService } from '@hrserve/test-support/spawn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const HRCHAT = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const LLMCHAT_ROOT = fileURLToPath(new URL('../../../services/llmchat/', import.meta.url));
+const MODELS_DIR = fileURLToPath(new URL('../../../../shared/models/', import.meta.url));
+const SOCKET = `hrchat-test-${process.pid}`;
+
+const tmux = (...args: string[]) => run('tmux', ['-L', SOCKET, ...args]);
+/** The screen without colour codes. */
+const strip = (text: string) => stripVTControlCharacters(text);
+
+/** hrchat in a real pseudo-terminal (a tmux pane), driven by keys and read from the screen. */
+class Terminal {
+  constructor(private readonly session: string) {}
+
+  static async open(session: string, command: string): Promise<Terminal> {
+    await tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', command);
+    return new Terminal(session);
+  }
+
+  keys(...keys: string[]) {
+    return tmux('send-keys', '-t', this.session, ...keys);
+  }
+
+  async type(line: string) {
+    await this.keys('-l', line);
+    await this.keys('Enter');
+  }
+
+  async screen(): Promise<string> {
+    const { stdout } = await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', this.session);
+    return strip(stdout);
+  }
+
+  /** Waits until the screen matches, returning it. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.screen();
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Prompts on the screen so far (each turn ends with a fresh one). */
+const prompts = (screen: string) => screen.match(/^you> /gm)?.length ?? 0;
+
+describe('hrchat against a real llmchat', () => {
+  let llmchat: SpawnedService;
+  let dataHome: string;
+  beforeAll(async () => {
+    llmchat = await spawnService({
+      cwd: LLMCHAT_ROOT,
+      env: { LLMCHAT_MODEL: `${MODELS_DIR}stories260K.gguf`, LLMCHAT_MODELS_DIR: MODELS_DIR },
+    });
+    await llmchat.waitForLog((line) => line.msg === 'model loaded');
+    dataHome = await mkdtemp(join(tmpdir(), 'hrchat-'));
+  });
+  afterAll(async () => {
+    await tmux('kill-server').catch(() => {});
+    await llmchat.stop();
+  });
+
+  const hrchat = (args: string) =>
+    Terminal.open(
+      `s${Math.random().toString(36).slice(2, 8)}`,
+      `env XDG_DATA_HOME=${dataHome} node ${HRCHAT} --url ${llmchat.url} ${args}; echo "hrchat exited $?"; sleep 60`,
+    );
+
+  it('answers a turn, switches model, saves and loads the conversation', async () => {
+    const terminal = await hrchat('--max-tokens 24');
+    await terminal.waitFor(/model stories260K\. \/help for commands\.\s*\nyou> /);
+    await terminal.type('Once upon a time');
+    let screen = await terminal.waitFor(/you> Once upon a time\n[\s\S]+\nyou> $/m);
+    const answer = screen.split('you> Once upon a time\n')[1]?.split('\nyou> ')[0]?.trim() ?? '';
+    expect(answer.length).toBeGreaterThan(0);
+
+    await terminal.type('/switch synth-30M-q8_0');
+    await terminal.waitFor(/switched to synth-30M-q8_0/);
+    await terminal.type('/save story');
+    await terminal.waitFor(/saved story/);
+    const saved = JSON.parse(
+      await readFile(join(dataHome, 'hrserve/hrchat/conversations/story.json'), 'utf8'),
+    );
+    expect(saved).toMatchObject({
+      model: 'synth-30M-q8_0',
+      turns: [{ role: 'user', content: 'Once upon a time' }, { role: 'assistant' }],
+    });
+
+    await terminal.type('/new');
+    await terminal.waitFor(/new conversation/);
+    await terminal.type('/history');
+    await terminal.waitFor(/\(empty\)/);
+    await terminal.type('/load story');
+    await terminal.waitFor(/loaded story \(2 messages, model synth-30M-q8_0\)/);
+    await terminal.type('/history');
+    screen = await terminal.waitFor(/you: Once upon a time\nai: /);
+    expect(screen).toContain(`ai: ${answer.split('\n')[0]}`);
+    await terminal.type('/quit');
+    await terminal.waitFor(/hrchat exited 0/);
+  });
+
+  it('Ctrl-C stops the answer being written, not the program', async () => {
+    const terminal = await hrchat('--model synth-30M-q8_0 --max-tokens 4000');
+    await terminal.waitFor(/\/help for commands\.\s*\nyou> /);
+    await terminal.type('Tell me everything');
+    // Let some of the answer arrive, then interrupt it.
+    await terminal.waitFor(/you> Tell me everything\n.{20,}/);
+    await terminal.keys('C-c');
+    const screen = await terminal.waitFor(/\[cancelled\]\nyou> $/m, 10_000);
+    expect(prompts(screen)).toBe(2);
+    // Still running, and the server let go of the sequence.
+    await terminal.type('/history');
+    await terminal.waitFor(/you: Tell me everything/);
+    const health = (await (await fetch(`${llmchat.url}/health`)).json()) as {
+      queue: { running: number };
+    };
+    expect(health.queue.running).toBe(0);
+    await terminal.keys('C-d');
+    await terminal.waitFor(/hrchat exited 0/);
+  });
+
+  it('one-shot -p streams plain text for pipes; an unreachable server is a clear message', async () => {
+    const { stdout } = await run('node', [
+      HRCHAT,
+      '--url',
+      llmchat.url,
+      '-p',
+      'Once upon a time',
+      '--max-tokens',
+      '16',
+    ]);
+    expect(stdout.trim().length).toBeGreaterThan(0);
+    expect(stdout).not.toContain('\x1b[');
+    const down = await run('node', [HRCHAT, '--url', 'http://127.0.0.1:1', '-p', 'hi']).catch(
+      (error: unknown) => error,
+    );
+    expect(down).toMatchObject({ code: 1 });
+    expect((down as { stderr: string }).stderr).toMatch(
+      /hrchat: cannot reach http:\/\/127\.0\.0\.1:1\. Nothing answers/,
+    );
+  });
+});

@@ -1,0 +1,166 @@
+import { createInterface } from 'node:readline';
+import { Conversation, type ConversationStore } from './conversation.js';
+import { AnswerRenderer, type Styles } from './render.js';
+import type { ChatSession } from './session.js';
+
+const HELP = `Commands:
+  /models            list the server's models (* marks the current one)
+  /switch <model>    talk to another model
+  /new               start a new conversation (the system prompt stays)
+  /save <name>       save this conversation
+  /load <name>       load a saved conversation
+  /history           show this conversation
+  /system <prompt>   set the system prompt (/system alone shows it)
+  /help              this help
+  /quit              leave (so does Ctrl-D)
+Ctrl-C stops the answer being written.`;
+
+/** The interactive chat: a prompt, streamed answers, slash commands; Ctrl-C cancels an answer only. */
+export function runRepl(
+  session: ChatSession,
+  store: ConversationStore,
+  style: Styles,
+  options: { maxTokens: number },
+): Promise<void> {
+  const { stdout } = process;
+  const say = (text: string): void => {
+    stdout.write(`${text}\n`);
+  };
+  const rl = createInterface({ input: process.stdin, output: stdout, prompt: style.bold('you> ') });
+  let answering: AbortController | undefined;
+  let work = Promise.resolve();
+
+  const commands: Record<string, (argument: string) => Promise<void> | void> = {
+    help: () => say(HELP),
+    quit: () => {
+      rl.close();
+    },
+    models: async () => {
+      for (const model of await session.refreshModels()) {
+        say(`${model === session.conversation.model ? '*' : ' '} ${model}`);
+      }
+    },
+    switch: async (model) => {
+      if (!model) return say(style.red('usage: /switch <model>'));
+      const models = await session.refreshModels();
+      if (!models.includes(model)) {
+        return say(style.red(`no model "${model}" on ${session.baseUrl}; /models lists them`));
+      }
+      session.conversation.model = model;
+      say(style.green(`switched to ${model}`));
+    },
+    new: () => {
+      session.conversation = new Conversation(
+        session.conversation.model,
+        session.conversation.system,
+      );
+      say(style.green('new conversation'));
+    },
+    save: async (name) => {
+      try {
+        const file = await store.save(name, session.conversation);
+        say(style.green(`saved ${name} (${file})`));
+      } catch (error) {
+        say(style.red(`cannot save: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    },
+    load: async (name) => {
+      try {
+        session.conversation = await store.load(name);
+        say(
+          style.green(
+            `loaded ${name} (${session.conversation.turns.length} messages, model ${session.conversation.model})`,
+          ),
+        );
+      } catch (error) {
+        say(style.red(`cannot load: ${error instanceof Error ? error.message : String(error)}`));
+      }
+    },
+    history: () => {
+      const { system, turns } = session.conversation;
+      if (system) say(style.dim(`system: ${system}`));
+      for (const turn of turns)
+        say(turn.role === 'user' ? `you: ${turn.content}` : style.cyan(`ai: ${turn.content}`));
+      if (!system && turns.length === 0) say(style.dim('(empty)'));
+    },
+    system: (prompt) => {
+      if (prompt) session.conversation.system = prompt;
+      say(style.dim(`system: ${session.conversation.system || '(none)'}`));
+    },
+  };
+
+  const ask = async (question: string) => {
+    const controller = new AbortController();
+    answering = controller;
+    const renderer = new AnswerRenderer(style);
+    let text = '';
+    try {
+      const messages = await session.messagesFor(question);
+      for await (const delta of session.client.stream(messages, {
+        model: session.conversation.model,
+        maxTokens: options.maxTokens,
+        signal: controller.signal,
+      })) {
+        text += delta;
+        stdout.write(renderer.push(delta));
+      }
+      stdout.write(`${renderer.flush()}\n`);
+    } catch (error) {
+      stdout.write(renderer.flush());
+      if (!controller.signal.aborted) {
+        say(style.red(`\nerror: ${error instanceof Error ? error.message : String(error)}`));
+        return;
+      }
+      say(style.dim(' [cancelled]'));
+    } finally {
+      answering = undefined;
+    }
+    session.conversation.turns.push(
+      { role: 'user', content: question },
+      { role: 'assistant', content: text },
+    );
+  };
+
+  const handle = async (line: string) => {
+    const input = line.trim();
+    if (!input) return;
+    if (input.startsWith('/')) {
+      const [name = '', ...rest] = input.slice(1).split(/\s+/);
+      const command = commands[name];
+      if (command) await command(rest.join(' '));
+      else say(style.red(`unknown command /${name}; /help lists them`));
+      return;
+    }
+    await ask(input);
+  };
+
+  rl.on('line', (line) => {
+    work = work
+      .then(() => handle(line))
+      .then(() => {
+        if (!closed) rl.prompt();
+      });
+  });
+  rl.on('SIGINT', () => {
+    if (answering) {
+      answering.abort();
+      return;
+    }
+    say(style.dim('\n(Ctrl-C stops an answer; /quit or Ctrl-D leaves)'));
+    rl.prompt();
+  });
+  let closed = false;
+  return new Promise((resolve) => {
+    rl.on('close', () => {
+      closed = true;
+      answering?.abort();
+      void work.then(() => resolve());
+    });
+    say(
+      style.dim(
+        `hrchat — ${session.baseUrl}, model ${session.conversation.model}. /help for commands.`,
+      ),
+    );
+    rl.prompt();
+  });
+}
