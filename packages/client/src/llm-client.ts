@@ -192,6 +192,13 @@ export class LlmClient {
           buffered = buffered.slice(end + 1);
           end = buffered.indexOf('\n');
           if (!line) continue;
+          // Lines already received are not handed out after an abort.
+          if (signal.aborted) {
+            throw new LlmError('The stream was aborted or timed out.', {
+              retryable: false,
+              cause: signal.reason,
+            });
+          }
           const error = /^\{"error"|^data: \{"error"/.test(line) ? line : undefined;
           if (error)
             throw new LlmError(`The server failed mid-answer: ${error}`, { retryable: false });
