@@ -55,4 +55,29 @@ describe('AdmissionQueue', () => {
     expect((error as ApiError).status).toBe(503);
     expect(queue.queued).toBe(0);
   });
+
+  it('refuseIfFull throws the same 429 as acquire, only when the queue is full', async () => {
+    const queue = new AdmissionQueue({
+      concurrency: 1,
+      maxWaiting: 1,
+      maxWaitMs: 10_000,
+      retryAfterSeconds: 2,
+    });
+    expect(() => queue.refuseIfFull()).not.toThrow();
+    const first = await queue.acquire();
+    expect(() => queue.refuseIfFull()).not.toThrow();
+    const second = queue.acquire();
+    let refusal: unknown;
+    try {
+      queue.refuseIfFull();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ status: 429, headers: { 'retry-after': '2' } });
+    await expect(queue.acquire()).rejects.toMatchObject({ status: 429 });
+    expect(queue.rejected).toBe(2);
+    first.release();
+    (await second).release();
+    expect(() => queue.refuseIfFull()).not.toThrow();
+  });
 });

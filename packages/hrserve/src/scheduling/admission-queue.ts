@@ -55,6 +55,27 @@ export class AdmissionQueue {
     return this.rejectedCount;
   }
 
+  /**
+   * Throws the 429 `acquire` would throw if the queue is full now. Callers
+   * check before costly preparation (rendering a prompt), so a refusal under
+   * overload is immediate instead of waiting behind that work.
+   */
+  refuseIfFull(): void {
+    const full =
+      (this.running >= this.options.concurrency || this.waiting.length > 0) &&
+      this.waiting.length >= this.options.maxWaiting;
+    if (full) throw this.refusal();
+  }
+
+  private refusal(): ApiError {
+    this.rejectedCount += 1;
+    return new ApiError(
+      errorCatalogue.rateLimited,
+      `The server is at capacity (${this.options.concurrency} running, ${this.waiting.length} waiting). Retry after ${this.options.retryAfterSeconds} s.`,
+      { headers: { 'retry-after': String(this.options.retryAfterSeconds) } },
+    );
+  }
+
   /** Waits for a slot; throws a 429 `ApiError` when the queue is full, or the abort reason when aborted. */
   acquire(signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -63,16 +84,7 @@ export class AdmissionQueue {
       this.running += 1;
       return Promise.resolve(this.slot(0));
     }
-    if (this.waiting.length >= this.options.maxWaiting) {
-      this.rejectedCount += 1;
-      return Promise.reject(
-        new ApiError(
-          errorCatalogue.rateLimited,
-          `The server is at capacity (${this.options.concurrency} running, ${this.waiting.length} waiting). Retry after ${this.options.retryAfterSeconds} s.`,
-          { headers: { 'retry-after': String(this.options.retryAfterSeconds) } },
-        ),
-      );
-    }
+    if (this.waiting.length >= this.options.maxWaiting) return Promise.reject(this.refusal());
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.remove(waiter);

@@ -34,6 +34,8 @@ export function registerChatCompletions(
     rejectUnsupported(body);
     const lease = await deps.models.acquire(body.model);
     try {
+      // Under overload, refuse before preparing the prompt: the refusal is then immediate.
+      lease.queue.refuseIfFull();
       const engine = lease.engine;
       const messages = toChatMessages(body.messages);
       const tools = planTools(body);

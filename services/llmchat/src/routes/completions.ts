@@ -14,6 +14,8 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
     rejectUnsupported(body);
     const lease = await deps.models.acquire(body.model);
     try {
+      // Under overload, refuse before preparing the prompt: the refusal is then immediate.
+      lease.queue.refuseIfFull();
       const engine = lease.engine;
       const promptText = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? '');
       // The model's BOS token starts the text, as llama.cpp's server does for raw prompts.

@@ -53,6 +53,8 @@ export async function answerOllama(
   });
   const loadMs = performance.now() - startedAt;
   try {
+    // Under overload, refuse before preparing the prompt: the refusal is then immediate.
+    lease.queue.refuseIfFull();
     const engine = lease.engine;
     const grammar = await formatGrammar(engine, schemas, ask.format);
     if (grammar && ask.tools.length > 0) {

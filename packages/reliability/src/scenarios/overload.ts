@@ -1,0 +1,56 @@
+import { MODEL, median, type ScenarioResult } from '../target.js';
+
+/**
+ * Three times the queue's capacity (sequences + waiting places) at once: the
+ * excess is refused with 429/503 and Retry-After within 100 ms; the admitted finish.
+ */
+export async function overloadScenario(url: string, capacity: number): Promise<ScenarioResult> {
+  const failures: string[] = [];
+  // Warm the client's connections first: the figure is the server's answer time, not the client's start-up.
+  await Promise.all(
+    Array.from({ length: capacity * 3 }, () =>
+      fetch(`${url}/health`).then((response) => response.arrayBuffer()),
+    ),
+  );
+  const results = await Promise.all(
+    Array.from({ length: capacity * 3 }, async (_, index) => {
+      const started = performance.now();
+      const response = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: 'user', content: `Overload ${index}` }],
+          max_tokens: 64,
+          ignore_eos: true,
+        }),
+      });
+      const ms = performance.now() - started;
+      await response.arrayBuffer();
+      return { status: response.status, ms, retryAfter: response.headers.get('retry-after') };
+    }),
+  );
+  const refused = results.filter((result) => result.status === 429 || result.status === 503);
+  const admitted = results.filter((result) => result.status === 200);
+  const other = results.filter((result) => ![200, 429, 503].includes(result.status));
+  const slowRefusals = refused.filter((result) => result.ms > 100);
+  if (admitted.length !== capacity)
+    failures.push(`${admitted.length} admitted, expected ${capacity}`);
+  if (refused.length !== capacity * 2)
+    failures.push(`${refused.length} refused, expected ${capacity * 2}`);
+  if (other.length > 0)
+    failures.push(`${other.length} answered ${other.map((result) => result.status).join(',')}`);
+  if (refused.some((result) => !result.retryAfter)) failures.push('a refusal without Retry-After');
+  if (slowRefusals.length > 0) failures.push(`${slowRefusals.length} refusals took over 100 ms`);
+  return {
+    name: `overload: ${capacity * 3} requests at once, capacity ${capacity}`,
+    figures: {
+      admitted: admitted.length,
+      refused: refused.length,
+      'refusal time, median (ms)': median(refused.map((result) => result.ms)).toFixed(1),
+      'refusal time, max (ms)': Math.max(0, ...refused.map((result) => result.ms)).toFixed(1),
+      'Retry-After': refused[0]?.retryAfter ?? '-',
+    },
+    failures,
+  };
+}

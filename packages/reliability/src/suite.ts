@@ -1,0 +1,66 @@
+import { disconnectScenario } from './scenarios/disconnects.js';
+import {
+  badModelScenario,
+  collectorScenario,
+  killScenario,
+  sigtermScenario,
+} from './scenarios/faults.js';
+import { fuzzScenario } from './scenarios/fuzz.js';
+import { loadScenario } from './scenarios/load.js';
+import { overloadScenario } from './scenarios/overload.js';
+import { securityScenario } from './scenarios/security.js';
+import { type ScenarioResult, startLlmchat } from './target.js';
+
+/** Sequences and waiting places of the llmchat under test: the overload scenario sends 3× their sum. */
+export const PARALLEL = 4;
+export const QUEUE_SIZE = 8;
+
+/** The scenarios, each on a real llmchat process; `soak` multiplies the load and the storm. */
+export async function runSuite(
+  options: { soak?: number; onResult?: (result: ScenarioResult) => void } = {},
+) {
+  const soak = options.soak ?? 1;
+  const results: ScenarioResult[] = [];
+  const record = (result: ScenarioResult) => {
+    results.push(result);
+    options.onResult?.(result);
+  };
+  const service = await startLlmchat({
+    LLMCHAT_PARALLEL: String(PARALLEL),
+    LLMCHAT_QUEUE_SIZE: String(QUEUE_SIZE),
+    // Load: 16 concurrent streams on 4 sequences wait in a queue big enough for them.
+  });
+  try {
+    record(await overloadScenario(service.url, PARALLEL + QUEUE_SIZE));
+    record(await fuzzScenario(service.url));
+  } finally {
+    await service.stop();
+  }
+  const busy = await startLlmchat({ LLMCHAT_PARALLEL: '16', LLMCHAT_QUEUE_SIZE: '64' });
+  try {
+    record(await loadScenario(busy.url, 200 * soak, 16));
+    record(await disconnectScenario(busy.url, 100 * soak));
+  } finally {
+    await busy.stop();
+  }
+  record(await collectorScenario());
+  record(await sigtermScenario());
+  record(await killScenario());
+  record(await badModelScenario());
+  record(await securityScenario());
+  return results;
+}
+
+/** The results as a readable report (markdown). */
+export function report(results: readonly ScenarioResult[]): string {
+  const lines: string[] = [];
+  for (const result of results) {
+    lines.push(`### ${result.failures.length === 0 ? 'PASS' : 'FAIL'} — ${result.name}`, '');
+    lines.push('| figure | value |', '|---|---:|');
+    for (const [name, value] of Object.entries(result.figures))
+      lines.push(`| ${name} | ${value} |`);
+    for (const failure of result.failures) lines.push(`\n- **${failure}**`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
