@@ -111,6 +111,12 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   const render = rendererOf(reply.server);
+  if (error.status === 413) {
+    // Read (and drop) the rest of the oversized body, then close: a socket closed with unread
+    // data resets, and the client still writing would lose this answer (EPIPE, no 413).
+    reply.request.raw.resume();
+    reply.header('connection', 'close');
+  }
   return reply
     .code(error.status)
     .headers(error.headers)

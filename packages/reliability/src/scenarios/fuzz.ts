@@ -233,7 +233,9 @@ function send(url: string, item: Case): Promise<{ status: number; body: string }
       },
     );
     request.on('timeout', () => request.destroy(new Error('no answer in 30 s')));
-    request.on('error', reject);
+    // A server that answers (413) before a huge body is sent closes the socket under the
+    // writer (EPIPE): what counts is the answer, so wait for it a moment before failing.
+    request.on('error', (error) => setTimeout(() => reject(error), 500));
     request.end(item.body);
   });
 }
@@ -259,7 +261,10 @@ function wellShaped(path: string, body: string): boolean {
 
 /** Leaks no stack trace or file path. */
 function leaks(body: string): boolean {
-  return /\s+at\s+\S+\s+\(|\/work\/|\/home\/|node_modules|\.ts:\d+|\.js:\d+/.test(body);
+  // A stack frame (`at fn (file:line:col)`), or a file path.
+  return /\bat \S+ \(?[^\s()]+:\d+:\d+\)?|\/work\/|\/home\/|\/usr\/|node_modules|\.[jt]s:\d+/.test(
+    body,
+  );
 }
 
 /**

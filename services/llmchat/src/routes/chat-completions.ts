@@ -16,6 +16,7 @@ import {
   toChatMessages,
   toSampling,
 } from '../openai/to-engine.js';
+import { Admission } from './admission.js';
 import { clientClosedRequest } from './client-closed.js';
 import { grammarFromSchema, renderWithinContext } from './prepare-prompt.js';
 import { jsonPresenter, ssePresenter } from './presenters.js';
@@ -33,9 +34,10 @@ export function registerChatCompletions(
     const body = parseRequest(chatCompletionRequestSchema, request.body);
     rejectUnsupported(body);
     const lease = await deps.models.acquire(body.model);
+    let admission: Admission | undefined;
     try {
-      // Under overload, refuse before preparing the prompt: the refusal is then immediate.
-      lease.queue.refuseIfFull();
+      // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
+      admission = new Admission(lease.queue, reply);
       const engine = lease.engine;
       const messages = toChatMessages(body.messages);
       const tools = planTools(body);
@@ -150,6 +152,7 @@ export function registerChatCompletions(
       const answer = await runGeneration(
         deps,
         lease,
+        admission,
         request,
         reply,
         { operation: 'chat', model, job, attributes },
@@ -161,6 +164,7 @@ export function registerChatCompletions(
       return answer;
     } finally {
       // The model may be unloaded (keep-alive) only once no request uses it.
+      admission?.release();
       lease.release();
     }
   });

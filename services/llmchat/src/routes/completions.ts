@@ -2,6 +2,7 @@ import { type FastifyInstance, parseRequest } from 'hrserve';
 import { completionRequestSchema } from '../openai/chat-request.js';
 import { completionId, toUsage } from '../openai/chat-response.js';
 import { rejectUnsupported, stopStrings, toSampling } from '../openai/to-engine.js';
+import { Admission } from './admission.js';
 import { clientClosedRequest } from './client-closed.js';
 import { contextLengthExceeded } from './prepare-prompt.js';
 import { jsonPresenter, ssePresenter } from './presenters.js';
@@ -13,9 +14,10 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
     const body = parseRequest(completionRequestSchema, request.body);
     rejectUnsupported(body);
     const lease = await deps.models.acquire(body.model);
+    let admission: Admission | undefined;
     try {
-      // Under overload, refuse before preparing the prompt: the refusal is then immediate.
-      lease.queue.refuseIfFull();
+      // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
+      admission = new Admission(lease.queue, reply);
       const engine = lease.engine;
       const promptText = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? '');
       // The model's BOS token starts the text, as llama.cpp's server does for raw prompts.
@@ -75,6 +77,7 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
       const answer = await runGeneration(
         deps,
         lease,
+        admission,
         request,
         reply,
         {
@@ -107,6 +110,7 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
       return answer;
     } finally {
       // The model may be unloaded (keep-alive) only once no request uses it.
+      admission?.release();
       lease.release();
     }
   });

@@ -11,6 +11,7 @@ import type { GenerationJob, GenerationResult, GenerationSink } from '../engine/
 import { llmchatErrors } from '../errors.js';
 import type { LlmchatMetrics } from '../metrics.js';
 import type { ModelLease, ModelManager } from '../models/model-manager.js';
+import type { Admission } from './admission.js';
 
 export interface GenerationDeps {
   /** Models by name, loaded on demand. */
@@ -39,32 +40,22 @@ export interface GenerationPlan {
   attributes: Attributes;
 }
 
-class ClientDisconnected extends Error {
-  constructor() {
-    super('client disconnected');
-    this.name = 'ClientDisconnected';
-  }
-}
-
 /**
- * Admission, generation, telemetry and cleanup for one completion, shared by
- * the chat and legacy completion routes. The sequence's slot is released in
+ * Waiting for admission, generation, telemetry and cleanup for one completion,
+ * shared by the chat, legacy completion and Ollama routes. The sequence's slot is released in
  * `finally`, so a client that disconnects (which aborts generation at the next
  * token) or an error never leaks one.
  */
 export async function runGeneration<Body>(
   deps: GenerationDeps,
   lease: ModelLease,
+  admission: Admission,
   request: FastifyRequest,
   reply: FastifyReply,
   plan: GenerationPlan,
   presenter: Presenter<Body>,
 ): Promise<Body | undefined> {
-  const disconnect = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) disconnect.abort(new ClientDisconnected());
-  };
-  reply.raw.once('close', onClose);
+  const { disconnect } = admission;
   const timeout = AbortSignal.timeout(deps.generationTimeoutMs);
   const signal = AbortSignal.any([disconnect.signal, timeout]);
   const labels = { gen_ai_request_model: plan.model, gen_ai_operation_name: plan.operation };
@@ -76,9 +67,7 @@ export async function runGeneration<Body>(
     plan.attributes,
     async (span: Span) => {
       const admittedAt = performance.now();
-      const slot = await startSpan(tracer, 'llmchat.queue_wait', {}, () =>
-        lease.queue.acquire(signal),
-      );
+      const slot = await startSpan(tracer, 'llmchat.queue_wait', {}, () => admission.slot);
       deps.metrics.queueWait.observe({ gen_ai_request_model: plan.model }, slot.waitedMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', slot.waitedMs);
       let started = false;
@@ -121,7 +110,7 @@ export async function runGeneration<Body>(
         return undefined;
       } finally {
         slot.release();
-        reply.raw.off('close', onClose);
+        admission.release();
       }
     },
   );

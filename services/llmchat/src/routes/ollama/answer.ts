@@ -4,6 +4,7 @@ import type { LlamaGrammar, Token } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../../config.js';
 import type { LlamaEngine } from '../../engine/llama-engine.js';
 import type { ChatMessage, GenerationResult, ToolDefinition } from '../../engine/types.js';
+import { Admission } from '../admission.js';
 import { clientClosedRequest } from '../client-closed.js';
 import {
   contextLengthExceeded,
@@ -52,9 +53,10 @@ export async function answerOllama(
     ...(ask.keepAliveMs !== undefined ? { keepAliveMs: ask.keepAliveMs } : {}),
   });
   const loadMs = performance.now() - startedAt;
+  let admission: Admission | undefined;
   try {
-    // Under overload, refuse before preparing the prompt: the refusal is then immediate.
-    lease.queue.refuseIfFull();
+    // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
+    admission = new Admission(lease.queue, reply);
     const engine = lease.engine;
     const grammar = await formatGrammar(engine, schemas, ask.format);
     if (grammar && ask.tools.length > 0) {
@@ -123,6 +125,7 @@ export async function answerOllama(
     const answer = await runGeneration(
       deps,
       lease,
+      admission,
       request,
       reply,
       {
@@ -152,6 +155,7 @@ export async function answerOllama(
     if (answer === undefined) throw clientClosedRequest();
     return answer;
   } finally {
+    admission?.release();
     lease.release();
   }
 }
