@@ -154,7 +154,6 @@ export function registerChatCompletions(
         lease,
         admission,
         request,
-        reply,
         { operation: 'chat', model, job, attributes },
         presenter,
       );

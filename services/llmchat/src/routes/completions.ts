@@ -79,7 +79,6 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
         lease,
         admission,
         request,
-        reply,
         {
           operation: 'text_completion',
           model,

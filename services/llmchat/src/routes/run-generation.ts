@@ -1,12 +1,5 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import {
-  ApiError,
-  errorCatalogue,
-  type FastifyReply,
-  type FastifyRequest,
-  isApiError,
-  startSpan,
-} from 'hrserve';
+import { ApiError, errorCatalogue, type FastifyRequest, isApiError, startSpan } from 'hrserve';
 import type { GenerationJob, GenerationResult, GenerationSink } from '../engine/types.js';
 import { llmchatErrors } from '../errors.js';
 import type { LlmchatMetrics } from '../metrics.js';
@@ -51,7 +44,6 @@ export async function runGeneration<Body>(
   lease: ModelLease,
   admission: Admission,
   request: FastifyRequest,
-  reply: FastifyReply,
   plan: GenerationPlan,
   presenter: Presenter<Body>,
 ): Promise<Body | undefined> {

@@ -127,7 +127,6 @@ export async function answerOllama(
       lease,
       admission,
       request,
-      reply,
       {
         operation,
         model: ask.model,
