@@ -112,10 +112,10 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   const render = rendererOf(reply.server);
   if (error.status === 413) {
-    // Read (and drop) the rest of the oversized body, then close: a socket closed with unread
-    // data resets, and the client still writing would lose this answer (EPIPE, no 413).
+    // Read (and drop) the rest of the oversized body on a connection kept open: a socket closed
+    // with unread data resets, and a client still writing would lose this answer (EPIPE, no 413).
+    // The server's request timeout still bounds an upload that never ends.
     reply.request.raw.resume();
-    reply.header('connection', 'close');
   }
   return reply
     .code(error.status)
