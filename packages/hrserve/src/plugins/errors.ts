@@ -111,12 +111,6 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   const render = rendererOf(reply.server);
-  if (error.status === 413) {
-    // Read (and drop) the rest of the oversized body on a connection kept open: a socket closed
-    // with unread data resets, and a client still writing would lose this answer (EPIPE, no 413).
-    // The server's request timeout still bounds an upload that never ends.
-    reply.request.raw.resume();
-  }
   return reply
     .code(error.status)
     .headers(error.headers)
@@ -124,10 +118,36 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
     .send(render ? render(error, reply.request) : toOpenAIErrorBody(error));
 }
 
+/** Longest an oversized upload is read (and dropped) before its 413 goes out anyway. */
+const DRAIN_LIMIT_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a request body. An oversized body is refused
+ * from its Content-Length before it is read; answering while the client is
+ * still uploading lets the socket close with unread data, the kernel resets
+ * it, and the client loses the 413 (it sees EPIPE). Answering once the upload
+ * is in — or after DRAIN_LIMIT_MS — gets the answer through.
+ */
+function drainBody(raw: FastifyRequest['raw']): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, DRAIN_LIMIT_MS);
+    function done() {
+      clearTimeout(timer);
+      raw.off('end', done);
+      raw.off('close', done);
+      resolve();
+    }
+    raw.on('end', done);
+    raw.on('close', done);
+    raw.resume();
+  });
+}
+
 /** One handler renders every error as `{"error":{message,type,param,code}}`. */
 const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
   app.decorate(RENDERER, options.errorBody ?? null);
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error, options);
     const fields = { code: apiError.code, status: apiError.status };
     // A failure the code did not foresee is an error with its stack; a catalogued 5xx
@@ -136,6 +156,7 @@ const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => 
       request.log.error({ err: error }, 'request failed');
     } else if (apiError.status >= 500) request.log.warn(fields, apiError.message);
     else request.log.info(fields, apiError.message);
+    if (apiError.status === 413) await drainBody(request.raw);
     return sendApiError(reply, apiError);
   });
 
