@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import {
   AdmissionQueue,
   ApiError,
@@ -53,7 +54,8 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
           contexts: config.EMBED_CONTEXTS,
           loaded: true,
         }
-      : { source: config.EMBED_MODEL, loaded: false },
+      : // /health is open even with API keys: the file's name, not its path.
+        { source: basename(config.EMBED_MODEL), loaded: false },
   );
   app.health.addDetail('queue', () => ({
     running: queue.active,

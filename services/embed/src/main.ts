@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { loadConfigOrExit, serve } from 'hrserve';
 import { buildEmbedApp } from './app.js';
 import { embedConfigSchema } from './config.js';
@@ -7,7 +8,7 @@ import { loadModel, ModelLoadError } from './engine/load.js';
 const config = loadConfigOrExit(embedConfigSchema);
 const { app, setEmbedder } = await buildEmbedApp(config);
 // Listen first: /health answers "loading" (503) while the model loads.
-app.health.set('loading', `loading ${config.EMBED_MODEL}`);
+app.health.set('loading', `loading ${basename(config.EMBED_MODEL)}`);
 await serve(app, config);
 
 try {

@@ -39,12 +39,16 @@ export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp
   await app.register(registerOllama, { deps, config });
 
   app.health.addDetail('models', () =>
-    models.loaded().map(({ engine, users, keepAliveMs, lastUsedAt }) => ({
-      ...engine.info,
-      requests: users,
-      keep_alive_ms: Number.isFinite(keepAliveMs) ? keepAliveMs : -1,
-      last_used_at: new Date(lastUsedAt).toISOString(),
-    })),
+    models.loaded().map(({ engine, users, keepAliveMs, lastUsedAt }) => {
+      // /health is open even with API keys: no filesystem paths (the startup log has them).
+      const { path: _path, ...info } = engine.info;
+      return {
+        ...info,
+        requests: users,
+        keep_alive_ms: Number.isFinite(keepAliveMs) ? keepAliveMs : -1,
+        last_used_at: new Date(lastUsedAt).toISOString(),
+      };
+    }),
   );
   app.health.addDetail('queue', () => models.queueTotals());
   app.health.addDetail('rss_bytes', () => process.memoryUsage.rss());

@@ -108,6 +108,8 @@ describe('models, legacy completions and tokenization', () => {
     });
     expect(model?.size_bytes).toBe(1185376);
     expect(model?.estimated_ram_bytes).toBeGreaterThan(0);
+    // Open without an API key: no filesystem paths.
+    expect(JSON.stringify(health)).not.toContain('/shared/models');
     expect(health.rss_bytes).toBeGreaterThan(0);
   });
 });
