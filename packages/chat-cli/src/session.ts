@@ -11,6 +11,8 @@ const ANSWER_RESERVE = 512;
 export class ChatSession {
   models: string[] = [];
   private contextSizes = new Map<string, number>();
+  /** Token counts of message texts: each turn is counted once, not again on every later turn. */
+  private readonly tokenCounts = new Map<string, number>();
 
   constructor(
     readonly client: LlmClient,
@@ -42,6 +44,14 @@ export class ChatSession {
     const context = this.contextSizes.get(this.conversation.model) ?? 2048;
     const budget = Math.max(64, context - Math.min(ANSWER_RESERVE, Math.floor(context / 4)));
     const all = [...this.conversation.messages, { role: 'user' as const, content: question }];
-    return fitToBudget(all, budget, async (text) => (await this.client.countTokens(text)).tokens);
+    return fitToBudget(all, budget, (text) => this.countTokens(text));
+  }
+
+  private async countTokens(text: string): Promise<number> {
+    const known = this.tokenCounts.get(text);
+    if (known !== undefined) return known;
+    const { tokens } = await this.client.countTokens(text);
+    this.tokenCounts.set(text, tokens);
+    return tokens;
   }
 }

@@ -42,16 +42,21 @@ export function envPositiveInteger(
   return z.preprocess(unsetIfEmpty, schema).describe(description);
 }
 
-const commaSeparatedList = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item.length > 0)
-      : value,
-  z.array(z.string()),
-);
+/** A comma-separated list from the environment (items trimmed, empty ones dropped), each checked by `item`. */
+export function envList<T>(item: z.ZodType<T, string>) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter((entry) => entry.length > 0)
+        : value,
+    z.array(item),
+  );
+}
+
+const commaSeparatedList = envList(z.string());
 
 /** OpenTelemetry settings: the standard `OTEL_*` variables the platform honours. */
 export const telemetryConfigShape = {

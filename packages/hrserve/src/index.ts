@@ -14,6 +14,7 @@ export {
   baseConfigSchema,
   CONFIG_ERROR_EXIT_CODE,
   ConfigError,
+  envList,
   envPositiveInteger,
   loadConfig,
   loadConfigOrExit,

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { type SpawnedService, spawnService } from '@hrserve/test-support/spawn';
 
+export { median } from '@hrserve/test-support/stats';
+
 export const LLMCHAT_ROOT = fileURLToPath(new URL('../../../services/llmchat/', import.meta.url));
 export const MODELS_DIR = fileURLToPath(new URL('../../../../shared/models/', import.meta.url));
 export const STORIES = `${MODELS_DIR}stories260K.gguf`;
@@ -44,14 +46,6 @@ export async function within(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return undefined;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /** Runs `task` over `items` with at most `limit` at once. */

@@ -1,6 +1,6 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfigSchema, envPositiveInteger } from 'hrserve';
+import { baseConfigSchema, envList, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
 
 /** embed's settings: the shared ones plus the model's and the engine's, each described. */
@@ -11,21 +11,10 @@ export const embedConfigSchema = baseConfigSchema({ name: 'embed', port: 2021 })
     .describe(
       'The GGUF model: a file path, or a Hugging Face URI like hf:<user>/<repo>:<quant> (downloaded once into EMBED_MODELS_DIR).',
     ),
-  EMBED_MODEL_ALIAS: z
-    .preprocess(
-      (value) =>
-        typeof value === 'string'
-          ? value
-              .split(',')
-              .map((alias) => alias.trim())
-              .filter(Boolean)
-          : value,
-      z
-        .array(
-          z.string().regex(/^[\w.:\-/]{1,128}$/, 'expected names of letters, digits and ._:-/'),
-        )
-        .optional(),
-    )
+  EMBED_MODEL_ALIAS: envList(
+    z.string().regex(/^[\w.:\-/]{1,128}$/, 'expected names of letters, digits and ._:-/'),
+  )
+    .optional()
     .describe('Comma-separated model ids clients use; default: the file name without .gguf.'),
   EMBED_MODELS_DIR: z
     .string()

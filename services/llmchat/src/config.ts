@@ -1,6 +1,6 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfigSchema, envPositiveInteger } from 'hrserve';
+import { baseConfigSchema, envList, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
 import { parseKeepAlive } from './models/keep-alive.js';
 
@@ -13,53 +13,35 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .describe(
       'The default model, loaded at start: a GGUF file path, or a Hugging Face URI like hf:<user>/<repo>:<quant> (downloaded once into LLMCHAT_MODELS_DIR).',
     ),
-  LLMCHAT_MODELS: z
-    .preprocess(
-      (value) =>
-        typeof value === 'string'
-          ? value
-              .split(',')
-              .map((entry) => entry.trim())
-              .filter(Boolean)
-              .map((entry) => {
-                const at = entry.indexOf('=');
-                return at < 0
-                  ? { name: entry, source: '' }
-                  : { name: entry.slice(0, at).trim(), source: entry.slice(at + 1).trim() };
-              })
-          : value,
-      z
-        .array(
-          z.object({
-            name: z
-              .string()
-              .regex(
-                /^[\w.:\-/]{1,128}$/,
-                'expected name=source, the name of letters, digits and ._:-/',
-              ),
-            source: z.string().min(1, 'expected name=source with a path or hf: URI after ='),
-          }),
-        )
-        .optional(),
-    )
+  LLMCHAT_MODELS: envList(
+    z
+      .string()
+      .transform((entry) => {
+        const at = entry.indexOf('=');
+        return at < 0
+          ? { name: entry, source: '' }
+          : { name: entry.slice(0, at).trim(), source: entry.slice(at + 1).trim() };
+      })
+      .pipe(
+        z.object({
+          name: z
+            .string()
+            .regex(
+              /^[\w.:\-/]{1,128}$/,
+              'expected name=source, the name of letters, digits and ._:-/',
+            ),
+          source: z.string().min(1, 'expected name=source with a path or hf: URI after ='),
+        }),
+      ),
+  )
+    .optional()
     .describe(
       'More models, served on demand: comma-separated name=source (a GGUF path or hf: URI).',
     ),
-  LLMCHAT_MODEL_ALIAS: z
-    .preprocess(
-      (value) =>
-        typeof value === 'string'
-          ? value
-              .split(',')
-              .map((alias) => alias.trim())
-              .filter(Boolean)
-          : value,
-      z
-        .array(
-          z.string().regex(/^[\w.:\-/]{1,128}$/, 'expected names of letters, digits and ._:-/'),
-        )
-        .optional(),
-    )
+  LLMCHAT_MODEL_ALIAS: envList(
+    z.string().regex(/^[\w.:\-/]{1,128}$/, 'expected names of letters, digits and ._:-/'),
+  )
+    .optional()
     .describe(
       'Comma-separated model ids clients use (e.g. local-model); default: the file name without .gguf.',
     ),

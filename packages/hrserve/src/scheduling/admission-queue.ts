@@ -61,10 +61,17 @@ export class AdmissionQueue {
    * overload is immediate instead of waiting behind that work.
    */
   refuseIfFull(): void {
-    const full =
-      (this.running >= this.options.concurrency || this.waiting.length > 0) &&
-      this.waiting.length >= this.options.maxWaiting;
-    if (full) throw this.refusal();
+    if (this.full) throw this.refusal();
+  }
+
+  /** A slot is free now (and nobody is ahead in the queue). */
+  private get free(): boolean {
+    return this.running < this.options.concurrency && this.waiting.length === 0;
+  }
+
+  /** No slot free and no place left to wait: a new item is refused. */
+  private get full(): boolean {
+    return !this.free && this.waiting.length >= this.options.maxWaiting;
   }
 
   private refusal(): ApiError {
@@ -80,11 +87,11 @@ export class AdmissionQueue {
   acquire(signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const enqueuedAt = performance.now();
-    if (this.running < this.options.concurrency && this.waiting.length === 0) {
+    if (this.free) {
       this.running += 1;
       return Promise.resolve(this.slot(0));
     }
-    if (this.waiting.length >= this.options.maxWaiting) return Promise.reject(this.refusal());
+    if (this.full) return Promise.reject(this.refusal());
     return new Promise<Slot>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.remove(waiter);

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawnService } from '@hrserve/test-support/spawn';
+import { median } from '@hrserve/test-support/stats';
 import { getLlama, type LlamaEmbeddingContext } from 'node-llama-cpp';
 
 // Runs bundled as dist/bench.js: the package root is one level up, the shared models beside the checkout.
@@ -34,14 +35,6 @@ const INPUTS = 64;
 let inputNumber = 0;
 const text = () =>
   `Input ${++inputNumber}: once upon a time, in a small village by the sea, a girl told stories to the fish every morning.`;
-
-function median(samples: readonly number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
 
 // node-llama-cpp direct: the same contexts, inputs handed to the free ones.
 const llama = await getLlama({

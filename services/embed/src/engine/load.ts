@@ -1,54 +1,28 @@
-import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { ModelLoadError, resolveModelSource } from '@hrserve/models';
 import type { FastifyBaseLogger } from 'hrserve';
-import {
-  getLlama,
-  type Llama,
-  LlamaLogLevel,
-  type LlamaModel,
-  resolveModelFile,
-} from 'node-llama-cpp';
+import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
 import type { EmbedConfig } from '../config.js';
 
-/** A model that cannot be served, with what is wrong and how to fix it. */
-export class ModelLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
-}
-
-const isRemote = (source: string) => /^(hf:|huggingface:|https?:\/\/)/i.test(source);
+export { ModelLoadError };
 
 /** EMBED_MODEL as a file: a local path as is, an hf: URI downloaded once into EMBED_MODELS_DIR. */
-async function resolveSource(config: EmbedConfig, log: FastifyBaseLogger): Promise<string> {
-  const source = config.EMBED_MODEL;
-  if (!isRemote(source)) {
-    try {
-      await access(source);
-    } catch {
-      throw new ModelLoadError(
-        `EMBED_MODEL is "${source}", but no file exists there. Set EMBED_MODEL to the path of a .gguf file, or to a Hugging Face URI such as hf:<user>/<repo>:<quant>.`,
-      );
-    }
-    return source;
-  }
-  try {
-    return await resolveModelFile(source, {
-      directory: config.EMBED_MODELS_DIR,
-      cli: false,
-      onProgress: ({ totalSize, downloadedSize }) =>
-        log.debug(
-          { model: source, downloaded_bytes: downloadedSize, total_bytes: totalSize },
-          'downloading model',
-        ),
-    });
-  } catch (error) {
-    throw new ModelLoadError(
-      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Offline, download it elsewhere and set EMBED_MODEL to the file's path.`,
-      { cause: error },
-    );
-  }
+function resolveSource(config: EmbedConfig, log: FastifyBaseLogger): Promise<string> {
+  return resolveModelSource(config.EMBED_MODEL, {
+    directory: config.EMBED_MODELS_DIR,
+    subject: `EMBED_MODEL is "${config.EMBED_MODEL}"`,
+    setting: 'EMBED_MODEL',
+    onProgress: ({ percent, downloadedBytes, totalBytes }) =>
+      log.info(
+        {
+          model: config.EMBED_MODEL,
+          percent,
+          downloaded_bytes: downloadedBytes,
+          total_bytes: totalBytes,
+        },
+        'downloading model',
+      ),
+  });
 }
 
 export interface LoadedModel {

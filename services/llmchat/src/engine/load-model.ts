@@ -1,5 +1,5 @@
-import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { ModelLoadError, resolveModelSource } from '@hrserve/models';
 import type { FastifyBaseLogger } from 'hrserve';
 import {
   GgufInsights,
@@ -8,18 +8,11 @@ import {
   LlamaLogLevel,
   type LlamaModel,
   readGgufFileInfo,
-  resolveModelFile,
 } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
 import type { ModelEntry } from '../models/registry.js';
 
-/** A model that cannot be served, with what is wrong and how to fix it. */
-export class ModelLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelLoadError';
-  }
-}
+export { ModelLoadError };
 
 export interface LoadedModel {
   llama: Llama;
@@ -35,47 +28,23 @@ export interface LoadedModel {
   estimatedRamBytes: number;
 }
 
-const isRemote = (source: string) => /^(hf:|huggingface:|https?:\/\/)/i.test(source);
-
-/** Local path as is; `hf:` URIs and URLs downloaded once into the models directory, progress logged. */
-async function resolveSource(
-  entry: ModelEntry,
-  config: LlmchatConfig,
-  log: FastifyBaseLogger,
-): Promise<string> {
-  const { source } = entry;
-  if (!isRemote(source)) {
-    try {
-      await access(source);
-    } catch {
-      throw new ModelLoadError(
-        `${entry.origin} names "${source}" for model ${entry.name}, but no file exists there. Point it at a .gguf file, or at a Hugging Face URI such as hf:<user>/<repo>:<quant>.`,
-      );
-    }
-    return source;
-  }
-  let lastLoggedPercent = -10;
-  try {
-    return await resolveModelFile(source, {
-      directory: config.LLMCHAT_MODELS_DIR,
-      cli: false,
-      onProgress: ({ totalSize, downloadedSize }) => {
-        const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
-        if (percent >= lastLoggedPercent + 10) {
-          lastLoggedPercent = percent;
-          log.info(
-            { model: source, percent, downloaded_bytes: downloadedSize, total_bytes: totalSize },
-            'downloading model',
-          );
-        }
-      },
-    });
-  } catch (error) {
-    throw new ModelLoadError(
-      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Models download once into LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}); offline, download it elsewhere and point ${entry.origin} at the file's path.`,
-      { cause: error },
-    );
-  }
+/** The entry's file: a local path as is, an hf: URI downloaded once into the models directory. */
+function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBaseLogger) {
+  return resolveModelSource(entry.source, {
+    directory: config.LLMCHAT_MODELS_DIR,
+    subject: `${entry.origin} names "${entry.source}" for model ${entry.name}`,
+    setting: entry.origin,
+    onProgress: ({ percent, downloadedBytes, totalBytes }) =>
+      log.info(
+        {
+          model: entry.source,
+          percent,
+          downloaded_bytes: downloadedBytes,
+          total_bytes: totalBytes,
+        },
+        'downloading model',
+      ),
+  });
 }
 
 /** The one node-llama-cpp instance every model of this process loads into. */

@@ -40,14 +40,17 @@ interface Resident extends ResidentInfo {
   timer: NodeJS.Timeout | undefined;
 }
 
-interface PendingLoad {
-  promise: Promise<Resident>;
+interface LoadState {
   estimatedRamBytes: number;
   /** Requests waiting for this load; each holds a use of the model once it is registered. */
   waiters: number;
   resident: Resident | undefined;
   /** Past `makeRoom`: counted against the limits by other loads. */
   reserved: boolean;
+}
+
+interface PendingLoad extends LoadState {
+  promise: Promise<Resident>;
 }
 
 /**
@@ -200,24 +203,24 @@ export class ModelManager {
   }
 
   private startLoad(entry: ModelEntry): PendingLoad {
-    const pending: PendingLoad = {
-      promise: undefined as unknown as Promise<Resident>,
+    const state: LoadState = {
       estimatedRamBytes: 0,
       waiters: 0,
       resident: undefined,
       reserved: false,
     };
-    pending.promise = this.load(entry, pending).finally(() => {
+    const promise = this.load(entry, state).finally(() => {
       this.loads.delete(entry.name);
       this.wakeRoomWaiters();
     });
     // Waiters that gave up must not leave an unhandled rejection behind.
-    pending.promise.catch(() => {});
+    promise.catch(() => {});
+    const pending = Object.assign(state, { promise });
     this.loads.set(entry.name, pending);
     return pending;
   }
 
-  private async load(entry: ModelEntry, pending: PendingLoad): Promise<Resident> {
+  private async load(entry: ModelEntry, pending: LoadState): Promise<Resident> {
     const started = performance.now();
     let inspected: InspectedModel;
     try {
@@ -268,7 +271,7 @@ export class ModelManager {
    * Unloads least recently used idle models until this one fits the count and
    * the memory budget; waits for requests to finish when every model is busy.
    */
-  private async makeRoom(entry: ModelEntry, pending: PendingLoad): Promise<void> {
+  private async makeRoom(entry: ModelEntry, pending: LoadState): Promise<void> {
     const deadline = Date.now() + this.config.LLMCHAT_LOAD_TIMEOUT_MS;
     for (;;) {
       const otherLoads = [...this.loads.entries()].filter(

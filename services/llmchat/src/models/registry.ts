@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
+import { isRemoteSource } from '@hrserve/models';
 import { GgufFileType, readGgufFileInfo } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
 
@@ -25,8 +26,6 @@ export interface ModelFacts {
   parameter_count: number | undefined;
   context_length: number | undefined;
 }
-
-const isRemote = (source: string) => /^(hf:|huggingface:|https?:\/\/)/i.test(source);
 
 /** A name for a source: the file name without `.gguf` (for a URI, its last part). */
 export function nameOf(source: string): string {
@@ -97,7 +96,7 @@ export class ModelRegistry {
 
   /** Size, family, quantization and context of a model's file (undefined until an hf: model is downloaded). */
   async factsOf(entry: ModelEntry, path = entry.source): Promise<ModelFacts | undefined> {
-    if (isRemote(path)) return undefined;
+    if (isRemoteSource(path)) return undefined;
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(path);

@@ -16,11 +16,9 @@ import {
   toChatMessages,
   toSampling,
 } from '../openai/to-engine.js';
-import { Admission } from './admission.js';
-import { clientClosedRequest } from './client-closed.js';
 import { grammarFromSchema, renderWithinContext } from './prepare-prompt.js';
 import { jsonPresenter, ssePresenter } from './presenters.js';
-import { type GenerationDeps, runGeneration } from './run-generation.js';
+import { type GenerationDeps, responseOf, runGeneration, withModel } from './run-generation.js';
 
 /** POST /v1/chat/completions — https://platform.openai.com/docs/api-reference/chat/create */
 export function registerChatCompletions(
@@ -33,11 +31,7 @@ export function registerChatCompletions(
   app.post('/v1/chat/completions', async (request, reply) => {
     const body = parseRequest(chatCompletionRequestSchema, request.body);
     rejectUnsupported(body);
-    const lease = await deps.models.acquire(body.model);
-    let admission: Admission | undefined;
-    try {
-      // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
-      admission = new Admission(lease.queue, reply);
+    return withModel(deps, body.model, {}, reply, async (lease, admission) => {
       const engine = lease.engine;
       const messages = toChatMessages(body.messages);
       const tools = planTools(body);
@@ -157,14 +151,7 @@ export function registerChatCompletions(
         { operation: 'chat', model, job, attributes },
         presenter,
       );
-      // A stream was already handed to fastify.
-      if (streaming) return reply;
-      if (answer === undefined) throw clientClosedRequest();
-      return answer;
-    } finally {
-      // The model may be unloaded (keep-alive) only once no request uses it.
-      admission?.release();
-      lease.release();
-    }
+      return responseOf(reply, streaming, answer);
+    });
   });
 }

@@ -2,22 +2,16 @@ import { type FastifyInstance, parseRequest } from 'hrserve';
 import { completionRequestSchema } from '../openai/chat-request.js';
 import { completionId, toUsage } from '../openai/chat-response.js';
 import { rejectUnsupported, stopStrings, toSampling } from '../openai/to-engine.js';
-import { Admission } from './admission.js';
-import { clientClosedRequest } from './client-closed.js';
 import { contextLengthExceeded } from './prepare-prompt.js';
 import { jsonPresenter, ssePresenter } from './presenters.js';
-import { type GenerationDeps, runGeneration } from './run-generation.js';
+import { type GenerationDeps, responseOf, runGeneration, withModel } from './run-generation.js';
 
 /** POST /v1/completions, the legacy text completion — https://platform.openai.com/docs/api-reference/completions */
 export function registerCompletions(app: FastifyInstance, deps: GenerationDeps): void {
   app.post('/v1/completions', async (request, reply) => {
     const body = parseRequest(completionRequestSchema, request.body);
     rejectUnsupported(body);
-    const lease = await deps.models.acquire(body.model);
-    let admission: Admission | undefined;
-    try {
-      // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
-      admission = new Admission(lease.queue, reply);
+    return withModel(deps, body.model, {}, reply, async (lease, admission) => {
       const engine = lease.engine;
       const promptText = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? '');
       // The model's BOS token starts the text, as llama.cpp's server does for raw prompts.
@@ -104,13 +98,7 @@ export function registerCompletions(app: FastifyInstance, deps: GenerationDeps):
         },
         presenter,
       );
-      if (streaming) return reply;
-      if (answer === undefined) throw clientClosedRequest();
-      return answer;
-    } finally {
-      // The model may be unloaded (keep-alive) only once no request uses it.
-      admission?.release();
-      lease.release();
-    }
+      return responseOf(reply, streaming, answer);
+    });
   });
 }

@@ -8,9 +8,10 @@ export function registerModels(
   models: ModelManager,
   startedAt: number,
 ): void {
-  const describe = async (entry: ModelEntry, id: string) => {
+  /** The entry under each of its names; its file is read once, not per name. */
+  const describe = async (entry: ModelEntry, ids = namesOf(entry)) => {
     const facts = await models.models.factsOf(entry);
-    return {
+    return ids.map((id) => ({
       id,
       object: 'model' as const,
       created: startedAt,
@@ -21,14 +22,12 @@ export function registerModels(
       family: facts?.family ?? null,
       quantization: facts?.quantization ?? null,
       loaded: models.isLoaded(entry),
-    };
+    }));
   };
 
   app.get('/v1/models', async () => {
     const entries = await models.models.list();
-    const data = await Promise.all(
-      entries.flatMap((entry) => namesOf(entry).map((id) => describe(entry, id))),
-    );
+    const data = (await Promise.all(entries.map((entry) => describe(entry)))).flat();
     return { object: 'list', data };
   });
 
@@ -39,6 +38,6 @@ export function registerModels(
       // The same 404 a generation request gets.
       (await models.acquire(id)).release();
     }
-    return describe(entry as ModelEntry, id);
+    return (await describe(entry as ModelEntry, [id]))[0];
   });
 }

@@ -1,10 +1,18 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import { ApiError, errorCatalogue, type FastifyRequest, isApiError, startSpan } from 'hrserve';
+import {
+  ApiError,
+  errorCatalogue,
+  type FastifyReply,
+  type FastifyRequest,
+  isApiError,
+  startSpan,
+} from 'hrserve';
 import type { GenerationJob, GenerationResult, GenerationSink } from '../engine/types.js';
 import { llmchatErrors } from '../errors.js';
 import type { LlmchatMetrics } from '../metrics.js';
 import type { ModelLease, ModelManager } from '../models/model-manager.js';
-import type { Admission } from './admission.js';
+import { Admission } from './admission.js';
+import { clientClosedRequest } from './client-closed.js';
 
 export interface GenerationDeps {
   /** Models by name, loaded on demand. */
@@ -138,4 +146,39 @@ function record(
     'llmchat.prompt_cached_tokens': timings.promptCached,
     'llmchat.time_to_first_token_ms': timings.timeToFirstTokenMs,
   });
+}
+
+/**
+ * Runs `answer` holding the named model and a place in its queue — taken
+ * before the prompt is prepared, so an overload refusal is immediate — and
+ * gives both back however it ends (the model may be unloaded by its
+ * keep-alive only once no request uses it).
+ */
+export async function withModel<T>(
+  deps: GenerationDeps,
+  model: string,
+  options: { keepAliveMs?: number },
+  reply: FastifyReply,
+  answer: (lease: ModelLease, admission: Admission) => Promise<T>,
+): Promise<T> {
+  const lease = await deps.models.acquire(model, options);
+  let admission: Admission | undefined;
+  try {
+    admission = new Admission(lease.queue, reply);
+    return await answer(lease, admission);
+  } finally {
+    admission?.release();
+    lease.release();
+  }
+}
+
+/** What the route returns: the reply a stream was already handed to, or the body; undefined means the client left. */
+export function responseOf<Body>(
+  reply: FastifyReply,
+  streaming: boolean,
+  answer: Body | undefined,
+): Body | FastifyReply {
+  if (streaming) return reply;
+  if (answer === undefined) throw clientClosedRequest();
+  return answer;
 }

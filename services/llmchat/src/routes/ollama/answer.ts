@@ -4,15 +4,13 @@ import type { LlamaGrammar, Token } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../../config.js';
 import type { LlamaEngine } from '../../engine/llama-engine.js';
 import type { ChatMessage, GenerationResult, ToolDefinition } from '../../engine/types.js';
-import { Admission } from '../admission.js';
-import { clientClosedRequest } from '../client-closed.js';
 import {
   contextLengthExceeded,
   grammarFromSchema,
   renderWithinContext,
 } from '../prepare-prompt.js';
 import { jsonPresenter } from '../presenters.js';
-import { type GenerationDeps, runGeneration } from '../run-generation.js';
+import { type GenerationDeps, responseOf, runGeneration, withModel } from '../run-generation.js';
 import { ndjsonPresenter } from './ndjson.js';
 import type { OllamaOptions } from './requests.js';
 import { doneFields, maxTokensFor, toOllamaToolCalls, toSampling } from './translate.js';
@@ -49,14 +47,9 @@ export async function answerOllama(
   reply: FastifyReply,
 ): Promise<unknown> {
   const startedAt = performance.now();
-  const lease = await deps.models.acquire(ask.model, {
-    ...(ask.keepAliveMs !== undefined ? { keepAliveMs: ask.keepAliveMs } : {}),
-  });
-  const loadMs = performance.now() - startedAt;
-  let admission: Admission | undefined;
-  try {
-    // Our place in the queue, taken before the prompt is prepared (an overload refusal is immediate).
-    admission = new Admission(lease.queue, reply);
+  const keepAlive = ask.keepAliveMs !== undefined ? { keepAliveMs: ask.keepAliveMs } : {};
+  return withModel(deps, ask.model, keepAlive, reply, async (lease, admission) => {
+    const loadMs = performance.now() - startedAt;
     const engine = lease.engine;
     const grammar = await formatGrammar(engine, schemas, ask.format);
     if (grammar && ask.tools.length > 0) {
@@ -150,13 +143,8 @@ export async function answerOllama(
       },
       presenter,
     );
-    if (ask.stream) return reply;
-    if (answer === undefined) throw clientClosedRequest();
-    return answer;
-  } finally {
-    admission?.release();
-    lease.release();
-  }
+    return responseOf(reply, ask.stream, answer);
+  });
 }
 
 async function formatGrammar(

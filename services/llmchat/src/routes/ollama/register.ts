@@ -72,22 +72,21 @@ export async function registerOllama(app: FastifyInstance, options: OllamaOption
   app.get('/api/tags', async () => {
     const entries = await models.models.list();
     const listed = await Promise.all(
-      entries.flatMap((entry) =>
-        namesOf(entry).map(async (name) => {
-          const { facts, details: info } = await details(entry);
-          return {
-            name,
-            model: name,
-            modified_at: facts?.modified_at ?? new Date(0).toISOString(),
-            size: facts?.size_bytes ?? 0,
-            digest: '',
-            details: info,
-            context_length: facts?.context_length ?? null,
-          };
-        }),
-      ),
+      entries.map(async (entry) => {
+        // The file is read once per entry, then listed under each of its names.
+        const { facts, details: info } = await details(entry);
+        return namesOf(entry).map((name) => ({
+          name,
+          model: name,
+          modified_at: facts?.modified_at ?? new Date(0).toISOString(),
+          size: facts?.size_bytes ?? 0,
+          digest: '',
+          details: info,
+          context_length: facts?.context_length ?? null,
+        }));
+      }),
     );
-    return { models: listed };
+    return { models: listed.flat() };
   });
 
   app.get('/api/ps', async () => ({

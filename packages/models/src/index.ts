@@ -1,0 +1,62 @@
+import { access } from 'node:fs/promises';
+import { resolveModelFile } from 'node-llama-cpp';
+
+/** A model that cannot be served, with what is wrong and how to fix it. */
+export class ModelLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** An `hf:` URI or a URL (downloaded on first use), not a local path. */
+export function isRemoteSource(source: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(source);
+}
+
+export interface ResolveOptions {
+  /** Where remote models are downloaded once. */
+  directory: string;
+  /** How the error messages name the setting, e.g. `EMBED_MODEL is "x.gguf"`. */
+  subject: string;
+  /** The setting to point elsewhere, named in the fix. */
+  setting: string;
+  /** Download progress, every 10%. */
+  onProgress?(progress: { percent: number; downloadedBytes: number; totalBytes: number }): void;
+}
+
+/**
+ * A model source as a local file: a path as is (it must exist), an `hf:` URI
+ * or URL downloaded once into `directory`. Failures are `ModelLoadError`s
+ * saying what is wrong and what to change.
+ */
+export async function resolveModelSource(source: string, options: ResolveOptions): Promise<string> {
+  if (!isRemoteSource(source)) {
+    try {
+      await access(source);
+    } catch {
+      throw new ModelLoadError(
+        `${options.subject}, but no file exists there. Point it at a .gguf file, or at a Hugging Face URI such as hf:<user>/<repo>:<quant>.`,
+      );
+    }
+    return source;
+  }
+  let lastPercent = -10;
+  try {
+    return await resolveModelFile(source, {
+      directory: options.directory,
+      cli: false,
+      onProgress: ({ totalSize, downloadedSize }) => {
+        const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
+        if (percent < lastPercent + 10) return;
+        lastPercent = percent;
+        options.onProgress?.({ percent, downloadedBytes: downloadedSize, totalBytes: totalSize });
+      },
+    });
+  } catch (error) {
+    throw new ModelLoadError(
+      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Models download once into ${options.directory}; offline, download it elsewhere and point ${options.setting} at the file's path.`,
+      { cause: error },
+    );
+  }
+}
