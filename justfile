@@ -1,10 +1,11 @@
 # Operator and developer recipes for every service under services/.
-# `just` comes from the rust-just npm package: after `pnpm install`, run
-# `pnpm exec just <recipe>`, or put node_modules/.bin on your PATH and type `just <recipe>`.
+# `just` comes from the rust-just npm package: after `./pnpm install`, run
+# `./pnpm exec just <recipe>`, or put node_modules/.bin on your PATH and type `just <recipe>`.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-pnpm := "npx -y pnpm@10.34.8"
+# The project's pnpm on a supported Node.js (see ./pnpm).
+pnpm := quote(justfile_directory() / "pnpm")
 # Where units find the checkout and node (bin/src/install-layout.ts).
 install_root := env_var("HOME") / ".local/share/hrserve"
 unit_dir := env_var("HOME") / ".config/systemd/user"
@@ -12,7 +13,7 @@ config_dir := env_var("HOME") / ".config/hrserve"
 
 # list the recipes
 default:
-    @just --list --unsorted
+    @{{just_executable()}} --justfile {{quote(justfile())}} --list --unsorted
 
 # install and build a service and what it depends on (then `just restart <service>`)
 sync service: (_known service)
@@ -46,8 +47,8 @@ dev service: (_known service)
     {{pnpm}} exec turbo run build --filter={{service}}... --output-logs=errors-only
     {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
 
-# link every unit into ~/.config/systemd/user and reload systemd
-install-units:
+# link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH
+install-units: _supported_node
     mkdir -p "{{install_root}}" "{{unit_dir}}" "{{config_dir}}"
     ln -sfn "{{justfile_directory()}}" "{{install_root}}/checkout"
     ln -sfn "$(command -v node)" "{{install_root}}/node"
@@ -68,9 +69,23 @@ test:
     {{pnpm}} install --frozen-lockfile
     {{pnpm}} check
 
-# benchmark llmchat against node-llama-cpp called directly
+# benchmark llmchat against llama.cpp's llama-server (builds it once, minutes)
 bench:
     {{pnpm}} bench
+
+# fails, saying how to fix it, when the `node` on PATH is older than the units need
+[no-exit-message]
+_supported_node:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    node_bin="$(command -v node || true)"
+    version="$([ -n "$node_bin" ] && "$node_bin" -p process.versions.node 2>/dev/null || echo none)"
+    major="${version%%.*}" minor="$(cut -d. -f2 <<<"$version.")"
+    if [[ "$major" =~ ^[0-9]+$ ]] && { ((major >= 26)) || ((major == 24 && minor >= 11)); }; then exit 0; fi
+    echo "The units would run on Node.js ${version} (${node_bin:-no node on PATH}); hrserve needs 24.11+ or 26+." >&2
+    echo "Run it through the project's wrapper, which brings Node.js 24 from the npm registry: ./pnpm exec just install-units" >&2
+    echo "(or put Node.js 24 LTS first on PATH, from your distribution, nvm or nodejs.org, and run it again)." >&2
+    exit 1
 
 # fails clearly when the service is not in the port table
 _known service:

@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/main.ts', 'src/telemetry.ts'],
   format: ['esm'],
-  target: 'node20',
+  target: 'node24',
   sourcemap: true,
   clean: true,
 });

@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { main: 'src/main.ts' },
   format: ['esm'],
-  target: 'node20',
+  target: 'node24',
   sourcemap: true,
   clean: true,
   // Runs as the `hrchat` binary.

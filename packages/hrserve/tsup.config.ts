@@ -3,8 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts', 'src/telemetry/index.ts'],
   format: ['esm'],
-  target: 'node20',
-  dts: true,
+  target: 'node24',
   sourcemap: true,
   clean: true,
   // Shared chunks keep one copy of each module across the two entry points.

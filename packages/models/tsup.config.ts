@@ -3,8 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { index: 'src/index.ts' },
   format: ['esm'],
-  target: 'node20',
-  dts: true,
+  target: 'node24',
   sourcemap: true,
   clean: true,
 });

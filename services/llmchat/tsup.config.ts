@@ -8,7 +8,7 @@ export default defineConfig({
     'bench-llama-server': 'src/bench/vs-llama-server.ts',
   },
   format: ['esm'],
-  target: 'node20',
+  target: 'node24',
   sourcemap: true,
   clean: true,
 });

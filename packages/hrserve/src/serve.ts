@@ -28,6 +28,7 @@ export async function serve(
 ): Promise<RunningService> {
   const telemetry = options.telemetry ?? getActiveTelemetry();
   const url = await app.listen({ port: config.PORT, host: config.HOST });
+  app.log.info({ url, node: process.version, pid: process.pid }, 'serving');
   // A service that loads something (a model) sets "loading" itself and "ok" when done.
   if (app.health.status === 'starting') app.health.set('ok');
 

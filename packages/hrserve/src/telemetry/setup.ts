@@ -8,7 +8,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { CLIENT_JOB_ID_ATTRIBUTE, validClientJobId } from '../client-job-id.js';
 import { loadConfigOrExit, type TelemetryConfig, telemetryConfigSchema } from '../config.js';
@@ -136,7 +136,8 @@ export function setupOtel(
       [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
     }),
     spanProcessors: [
-      new BatchSpanProcessor(exporter, {
+      new BatchSpanProcessor({
+        exporter,
         exportTimeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
         scheduledDelayMillis: 1000,
       }),
