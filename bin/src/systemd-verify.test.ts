@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { requireTool } from '@hrserve/test-support/tools';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderAll } from './generate.js';
 
 const run = promisify(execFile);
@@ -26,6 +27,8 @@ async function installLayout(): Promise<{ home: string; runtime: string }> {
 }
 
 describe('systemd-analyze verify --user', () => {
+  beforeAll(() => requireTool('systemd-analyze', 'systemd'));
+
   it('passes every generated unit with nothing printed', async () => {
     const { home, runtime } = await installLayout();
     const units = [...(await renderAll(REPO)).keys()].filter((name) => name.endsWith('.service'));
@@ -68,6 +71,14 @@ describe('the justfile', () => {
     }
   });
 
+  it('lists the recipes when run with no recipe, `just` being no command on PATH', async () => {
+    const { stdout } = await run(join(REPO, 'node_modules/.bin/just'), [], {
+      cwd: REPO,
+      env: { ...process.env, PATH: '/usr/bin:/bin' },
+    });
+    expect(stdout).toContain('install-units');
+  });
+
   it('prints a port from the port table', async () => {
     expect((await just('port', 'llmchat')).stdout).toBe('2020\n');
     expect((await just('port', 'embed')).stdout).toBe('2021\n');
@@ -83,5 +94,40 @@ describe('the justfile', () => {
     );
     // Where a user manager runs, the status simply works.
     if (result !== undefined) expect(result).toContain('systemd is not available here');
+  });
+});
+
+describe('just install-units', () => {
+  /** install-units in a private HOME with `nodeDir` first on PATH. */
+  const installUnits = async (nodeDir: string) => {
+    const home = await mkdtemp(join(tmpdir(), 'hrserve-install-'));
+    const result = await run(join(REPO, 'node_modules/.bin/just'), ['install-units'], {
+      cwd: REPO,
+      env: { ...process.env, HOME: home, PATH: `${nodeDir}:/usr/bin:/bin` },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    return { home, ...result };
+  };
+
+  it('links the node on PATH when it is supported, and the units', async () => {
+    const { home, code } = await installUnits(dirname(process.execPath));
+    expect(code).toBe(0);
+    expect(await readlink(join(home, '.local/share/hrserve/node'))).toBe(process.execPath);
+    expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
+      join(REPO, 'systemd/llmchat.service'),
+    );
+  });
+
+  it('refuses a node older than supported, saying how to fix it, and links nothing', async () => {
+    const oldNode = await mkdtemp(join(tmpdir(), 'hrserve-old-node-'));
+    await writeFile(join(oldNode, 'node'), '#!/bin/sh\necho 20.20.2\n');
+    await chmod(join(oldNode, 'node'), 0o755);
+    const { home, code, stderr } = await installUnits(oldNode);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`Node.js 20.20.2 (${oldNode}/node); hrserve needs 24.11+ or 26+`);
+    expect(stderr).toContain('./pnpm exec just install-units');
+    await expect(readlink(join(home, '.local/share/hrserve/node'))).rejects.toThrow();
   });
 });

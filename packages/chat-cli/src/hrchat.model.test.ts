@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { type SpawnedService, spawnService } from '@hrserve/test-support/spawn';
+import { requireTool } from '@hrserve/test-support/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -59,6 +60,7 @@ describe('hrchat against a real llmchat', () => {
   let llmchat: SpawnedService;
   let dataHome: string;
   beforeAll(async () => {
+    requireTool('tmux', 'tmux');
     llmchat = await spawnService({
       cwd: LLMCHAT_ROOT,
       env: { LLMCHAT_MODEL: `${MODELS_DIR}stories260K.gguf`, LLMCHAT_MODELS_DIR: MODELS_DIR },

@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A clone of the checkout as a newcomer would have it, with `../shared` beside it. */
+export interface FreshClone {
+  /** The clone's root: where README commands run. */
+  dir: string;
+  /** An empty home directory for the commands (what they write under ~ lands here). */
+  home: string;
+  remove(): void;
+}
+
+function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function nulList(output: string): string[] {
+  return output.split('\0').filter(Boolean);
+}
+
+/**
+ * `git clone` of `repoRoot` into a temporary folder beside a link to `../shared`, with
+ * the working tree's uncommitted changes laid over it (modified, new and deleted files
+ * not ignored by git), so a developer's README edit is tried before it is committed.
+ * No node_modules, dist or turbo cache comes along.
+ */
+export function freshClone(repoRoot: string): FreshClone {
+  const root = mkdtempSync(path.join(tmpdir(), 'hrserve-readme-'));
+  const dir = path.join(root, 'hrserve');
+  const home = path.join(root, 'home');
+  mkdirSync(home);
+  const shared = path.resolve(repoRoot, '..', 'shared');
+  if (existsSync(shared)) symlinkSync(shared, path.join(root, 'shared'));
+  git(root, ['clone', '--quiet', '--no-hardlinks', repoRoot, dir]);
+
+  const changed = nulList(
+    git(repoRoot, ['ls-files', '-z', '--modified', '--others', '--exclude-standard']),
+  );
+  const deleted = new Set(nulList(git(repoRoot, ['ls-files', '-z', '--deleted'])));
+  for (const file of changed) {
+    if (deleted.has(file)) continue;
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    cpSync(path.join(repoRoot, file), path.join(dir, file), { verbatimSymlinks: true });
+  }
+  for (const file of deleted) rmSync(path.join(dir, file), { force: true });
+
+  return { dir, home, remove: () => rmSync(root, { recursive: true, force: true }) };
+}

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment a newcomer's shell would have: the test runner's, less what pnpm,
+ * turbo and vitest add (their variables and node_modules/.bin and runtime entries on
+ * PATH), with HOME replaced. XDG_DATA_HOME and npm's cache stay the real ones, so the
+ * pnpm store, ./pnpm's Node and npx's pnpm are reused rather than downloaded again.
+ */
+export function newcomerEnv(home: string): NodeJS.ProcessEnv {
+  const realHome = process.env.HOME ?? '';
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_|PNPM_|TURBO_|VITEST|INIT_CWD$|NODE_OPTIONS$|NODE_ENV$)/.test(name)) continue;
+    env[name] = value;
+  }
+  env.PATH = (process.env.PATH ?? '')
+    .split(':')
+    .filter((entry) => !entry.includes('/node_modules/') && !entry.includes('/hrserve/runtime/'))
+    .join(':');
+  env.HOME = home;
+  env.XDG_DATA_HOME = process.env.XDG_DATA_HOME ?? `${realHome}/.local/share`;
+  env.npm_config_cache = process.env.npm_config_cache ?? `${realHome}/.npm`;
+  return env;
+}
+
+/** Runs one README command with bash, as a reader would paste it; never throws. */
+export function runCommand(
+  command: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', command], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${options.timeoutMs} ms)`;
+      killGroup(child, 'SIGKILL');
+    }, options.timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A command that runs until stopped (a server in the foreground), started in the background. */
+export interface BackgroundCommand {
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGINT to its whole process group (Ctrl-C), then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function startInBackground(
+  command: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): BackgroundCommand {
+  const child = spawn('bash', ['-c', command], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    output: () => output,
+    exited,
+    async stop(graceMs = 30_000) {
+      killGroup(child, 'SIGINT');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
