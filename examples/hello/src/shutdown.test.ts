@@ -17,6 +17,15 @@ async function readAll(response: Response): Promise<string> {
   return await response.text();
 }
 
+describe('start', () => {
+  it('logs the URL and the Node.js it runs on, with no warning on a supported one', async () => {
+    const service = await start();
+    const serving = await service.waitForLog((line) => line.msg === 'serving');
+    expect(serving).toMatchObject({ url: service.url, node: process.version });
+    expect(service.logs.filter((line) => line.level === 40)).toEqual([]);
+  });
+});
+
 describe('graceful shutdown on SIGTERM', () => {
   it('lets an in-flight stream finish, answers draining meanwhile, then exits 0', async () => {
     const service = await start({ DRAIN_TIMEOUT_MS: '10000' });

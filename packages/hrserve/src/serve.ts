@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BaseConfig } from './config.js';
+import { isSupportedNode, SUPPORTED_NODE } from './node-version.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 export interface ServeOptions {
@@ -28,7 +29,13 @@ export async function serve(
 ): Promise<RunningService> {
   const telemetry = options.telemetry ?? getActiveTelemetry();
   const url = await app.listen({ port: config.PORT, host: config.HOST });
-  app.log.info({ url, node: process.version, pid: process.pid }, 'serving');
+  app.log.info({ url, node: process.version }, 'serving');
+  if (!isSupportedNode(process.version)) {
+    app.log.warn(
+      { node: process.version, supported: SUPPORTED_NODE },
+      `Node.js ${process.version} is older than hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
+    );
+  }
   // A service that loads something (a model) sets "loading" itself and "ok" when done.
   if (app.health.status === 'starting') app.health.set('ok');
 

@@ -9,8 +9,9 @@ export interface CommandResult {
 /**
  * The environment a newcomer's shell would have: the test runner's, less what pnpm,
  * turbo and vitest add (their variables and node_modules/.bin and runtime entries on
- * PATH), with HOME replaced. XDG_DATA_HOME and npm's cache stay the real ones, so the
- * pnpm store, ./pnpm's Node and npx's pnpm are reused rather than downloaded again.
+ * PATH), with HOME replaced. The user's npm configuration (~/.npmrc: registry, CA file),
+ * npm's cache and XDG_DATA_HOME stay the real ones, so the registry is reached as usual and
+ * the pnpm store, ./pnpm's Node and npx's pnpm are reused rather than downloaded again.
  */
 export function newcomerEnv(home: string): NodeJS.ProcessEnv {
   const realHome = process.env.HOME ?? '';
@@ -26,6 +27,7 @@ export function newcomerEnv(home: string): NodeJS.ProcessEnv {
   env.HOME = home;
   env.XDG_DATA_HOME = process.env.XDG_DATA_HOME ?? `${realHome}/.local/share`;
   env.npm_config_cache = process.env.npm_config_cache ?? `${realHome}/.npm`;
+  env.npm_config_userconfig = process.env.npm_config_userconfig ?? `${realHome}/.npmrc`;
   return env;
 }
 

@@ -22,8 +22,9 @@ function nulList(output: string): string[] {
 
 /**
  * `git clone` of `repoRoot` into a temporary folder beside a link to `../shared`, with
- * the working tree's uncommitted changes laid over it (modified, new and deleted files
- * not ignored by git), so a developer's README edit is tried before it is committed.
+ * the working tree's uncommitted changes laid over it (files changed, added or deleted
+ * since HEAD, staged or not, and untracked files git does not ignore), so a developer's
+ * edit is tried before it is committed.
  * No node_modules, dist or turbo cache comes along.
  */
 export function freshClone(repoRoot: string): FreshClone {
@@ -35,16 +36,21 @@ export function freshClone(repoRoot: string): FreshClone {
   if (existsSync(shared)) symlinkSync(shared, path.join(root, 'shared'));
   git(root, ['clone', '--quiet', '--no-hardlinks', repoRoot, dir]);
 
-  const changed = nulList(
-    git(repoRoot, ['ls-files', '-z', '--modified', '--others', '--exclude-standard']),
-  );
-  const deleted = new Set(nulList(git(repoRoot, ['ls-files', '-z', '--deleted'])));
+  // Changed since HEAD (staged or not; renames as a deletion and an addition), then untracked.
+  const changed = [
+    ...nulList(git(repoRoot, ['diff', '--name-only', '--no-renames', '-z', 'HEAD'])),
+    ...nulList(git(repoRoot, ['ls-files', '-z', '--others', '--exclude-standard'])),
+  ];
   for (const file of changed) {
-    if (deleted.has(file)) continue;
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    cpSync(path.join(repoRoot, file), path.join(dir, file), { verbatimSymlinks: true });
+    const source = path.join(repoRoot, file);
+    const target = path.join(dir, file);
+    if (!existsSync(source)) {
+      rmSync(target, { force: true });
+      continue;
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    cpSync(source, target, { verbatimSymlinks: true });
   }
-  for (const file of deleted) rmSync(path.join(dir, file), { force: true });
 
   return { dir, home, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
