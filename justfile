@@ -13,7 +13,7 @@ config_dir := env_var("HOME") / ".config/hrserve"
 
 # list the recipes
 default:
-    @{{just_executable()}} --justfile {{quote(justfile())}} --list --unsorted
+    @{{quote(just_executable())}} --justfile {{quote(justfile())}} --list --unsorted
 
 # install and build a service and what it depends on (then `just restart <service>`)
 sync service: (_known service)

@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
-    // One command of the README may install the workspace from scratch.
-    testTimeout: 600_000,
+    // A block may hold several commands, each bounded by run-command's own timeout.
+    testTimeout: 1_800_000,
     hookTimeout: 120_000,
   },
 });

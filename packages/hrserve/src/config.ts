@@ -85,6 +85,15 @@ export const telemetryConfigShape = {
     'Milliseconds between OTLP metric pushes (default 60000).',
     60000,
   ),
+  // OpenTelemetry JS 3 no longer reads these itself when the span processor is ours.
+  OTEL_BSP_MAX_QUEUE_SIZE: envPositiveInteger(
+    'Spans waiting for export at most; more are dropped, never queued without bound (default 2048).',
+    2048,
+  ),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: envPositiveInteger(
+    'Spans in one export at most (default 512; at most OTEL_BSP_MAX_QUEUE_SIZE).',
+    512,
+  ),
   TELEMETRY_SHUTDOWN_TIMEOUT_MS: envPositiveInteger(
     'Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).',
     2000,

@@ -29,11 +29,13 @@ export async function serve(
 ): Promise<RunningService> {
   const telemetry = options.telemetry ?? getActiveTelemetry();
   const url = await app.listen({ port: config.PORT, host: config.HOST });
+  // The exact Node version goes to the log and /metrics (nodejs_version_info), not to the
+  // open /health.
   app.log.info({ url, node: process.version }, 'serving');
   if (!isSupportedNode(process.version)) {
     app.log.warn(
       { node: process.version, supported: SUPPORTED_NODE },
-      `Node.js ${process.version} is older than hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
+      `Node.js ${process.version} is not one hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
     );
   }
   // A service that loads something (a model) sets "loading" itself and "ok" when done.

@@ -29,6 +29,16 @@ function nulList(output: string): string[] {
  */
 export function freshClone(repoRoot: string): FreshClone {
   const root = mkdtempSync(path.join(tmpdir(), 'hrserve-readme-'));
+  const remove = () => rmSync(root, { recursive: true, force: true });
+  try {
+    return cloneInto(root, repoRoot, remove);
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
+
+function cloneInto(root: string, repoRoot: string, remove: () => void): FreshClone {
   const dir = path.join(root, 'hrserve');
   const home = path.join(root, 'home');
   mkdirSync(home);
@@ -52,5 +62,5 @@ export function freshClone(repoRoot: string): FreshClone {
     cpSync(source, target, { verbatimSymlinks: true });
   }
 
-  return { dir, home, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { dir, home, remove };
 }

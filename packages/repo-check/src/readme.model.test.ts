@@ -14,11 +14,11 @@ import { type ShellCommand, shellBlocks } from './shell-blocks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const blocks = shellBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'));
-const ciLines = new Set(
-  readFileSync(join(REPO, '.ci/run'), 'utf8')
-    .split('\n')
-    .map((line) => line.trim()),
-);
+/** The line of `.ci/run` that runs the README's test command (the one after its marker comment). */
+const ciRunLines = readFileSync(join(REPO, '.ci/run'), 'utf8').split('\n');
+const ciCommandLine =
+  ciRunLines[ciRunLines.findIndex((line) => line.startsWith("# The README's test command")) + 1] ??
+  '';
 
 /** Longest one command may take: an install from an empty node_modules is the slowest. */
 const COMMAND_TIMEOUT_MS = 480_000;
@@ -30,9 +30,12 @@ const COMMAND_TIMEOUT_MS = 480_000;
  *   after it (the curl and hrchat examples talk to it).
  * - the line `.ci/run` runs verbatim (the check command): CI runs it; running it here
  *   would run this test again inside itself.
+ * Each command runs in a bash of its own, so a block's lines must not rely on one
+ * another's `cd` or variables (none of the README's do).
  */
 const isForeground = (command: ShellCommand) => command.comment.includes('(foreground)');
-const isCiCommand = (command: ShellCommand) => ciLines.has(command.code);
+const isCiCommand = (command: ShellCommand) =>
+  command.code !== '' && ciCommandLine.startsWith(command.code);
 
 const title = (command: ShellCommand | undefined) => {
   const first = command?.code.split('\n')[0] ?? '';

@@ -54,6 +54,10 @@ export function runCommand(
     const timer = setTimeout(() => {
       stderr += `\n(killed after ${options.timeoutMs} ms)`;
       killGroup(child, 'SIGKILL');
+      // A grandchild in a session of its own may hold the pipes open: answer on exit.
+      const answer = () => resolve({ code: child.exitCode, stdout, stderr });
+      if (child.exitCode !== null || child.signalCode !== null) answer();
+      else child.once('exit', answer);
     }, options.timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -86,7 +90,8 @@ export function startInBackground(
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  // On exit, not close: a grandchild in a session of its own may hold the pipes open.
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
     output: () => output,
     exited,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { shellBlocks } from './shell-blocks.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
@@ -43,7 +44,14 @@ describe('the toolchain pins agree', () => {
     const pinned = /^PNPM_VERSION=(\S+)/m.exec(read('pnpm'))?.[1];
     expect(root.packageManager).toBe(`pnpm@${pinned}`);
     expect(read('.ci/run')).toContain('./pnpm install --frozen-lockfile && ./pnpm check');
-    expect(read('README.md')).not.toMatch(/npx -y pnpm|^pnpm /m);
+    const readme = read('README.md');
+    // Bare `pnpm`/`just` are "command not found" for a newcomer; every command goes through ./pnpm.
+    for (const block of shellBlocks(readme)) {
+      for (const { code } of block.commands) {
+        expect(code, `README.md:${block.line}`).not.toMatch(/^(pnpm|just|npx) /);
+      }
+    }
+    expect(readme).not.toMatch(/`(pnpm|npx -y pnpm)[ @]/);
   });
 
   it('./pnpm uses a supported node on PATH as it is, and names the Node it runs', () => {

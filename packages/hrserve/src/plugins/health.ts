@@ -50,12 +50,11 @@ export interface HealthOptions {
 
 const healthBodySchema = {
   type: 'object',
-  required: ['status', 'service', 'version', 'node', 'uptime_s'],
+  required: ['status', 'service', 'version', 'uptime_s'],
   properties: {
     status: { type: 'string', enum: ['starting', 'loading', 'ok', 'draining', 'error'] },
     service: { type: 'string' },
     version: { type: 'string' },
-    node: { type: 'string' },
     uptime_s: { type: 'number' },
   },
   additionalProperties: true,
@@ -77,8 +76,6 @@ const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, options) => 
       status,
       service: options.service,
       version: options.version,
-      // The Node.js the service runs on: what an operator checks after switching runtimes.
-      node: process.version,
       uptime_s: Math.round((performance.now() - startedAt) / 100) / 10,
       ...rest,
       telemetry: options.telemetryStatus(),

@@ -46,6 +46,8 @@ describe('/metrics', () => {
     expect(sample(text, 'http_request_duration_seconds_sum', ok)).toBeGreaterThan(0);
     expect(sample(text, 'process_resident_memory_bytes', {})).toBeGreaterThan(0);
     expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    // The Node.js a service runs on, for operators (not on the open /health).
+    expect(sample(text, 'nodejs_version_info', { version: process.version })).toBe(1);
     expect(sample(text, 'hrserve_build_info', { version: '1.2.3' })).toBe(1);
   });
 

@@ -138,6 +138,11 @@ export function setupOtel(
     spanProcessors: [
       new BatchSpanProcessor({
         exporter,
+        maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE,
+        maxExportBatchSize: Math.min(
+          config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+          config.OTEL_BSP_MAX_QUEUE_SIZE,
+        ),
         exportTimeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
         scheduledDelayMillis: 1000,
       }),
