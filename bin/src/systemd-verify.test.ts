@@ -74,7 +74,7 @@ describe('the justfile', () => {
   it('lists the recipes when run with no recipe, `just` being no command on PATH', async () => {
     const { stdout } = await run(join(REPO, 'node_modules/.bin/just'), [], {
       cwd: REPO,
-      env: { ...process.env, PATH: '/usr/bin:/bin' },
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
     });
     expect(stdout).toContain('install-units');
   });
@@ -122,7 +122,11 @@ describe('just install-units', () => {
 
   it('refuses a node older than supported, saying how to fix it, and links nothing', async () => {
     const oldNode = await mkdtemp(join(tmpdir(), 'hrserve-old-node-'));
-    await writeFile(join(oldNode, 'node'), '#!/bin/sh\necho 20.20.2\n');
+    // A node that says it is 20.20.2 and otherwise runs (the `just` shim itself runs on node).
+    await writeFile(
+      join(oldNode, 'node'),
+      `#!/bin/sh\n[ "$*" = "-p process.versions.node" ] && { echo 20.20.2; exit 0; }\nexec "${process.execPath}" "$@"\n`,
+    );
     await chmod(join(oldNode, 'node'), 0o755);
     const { home, code, stderr } = await installUnits(oldNode);
     expect(code).toBe(1);
