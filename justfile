@@ -44,7 +44,6 @@ logs service: (_known service) _systemd
 
 # run a service in the foreground with readable logs (set its model etc. in the environment)
 dev service: (_known service)
-    {{pnpm}} exec turbo run build --filter={{service}}... --output-logs=errors-only
     {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
 
 # link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH
