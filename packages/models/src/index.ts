@@ -1,6 +1,14 @@
 import { access } from 'node:fs/promises';
 import { resolveModelFile } from 'node-llama-cpp';
 
+export {
+  type CreateLlamaOptions,
+  createLlama,
+  type GpuSetting,
+  type LlamaLogSink,
+  llamaLogBridge,
+} from './llama.js';
+
 /** A model that cannot be served, with what is wrong and how to fix it. */
 export class ModelLoadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

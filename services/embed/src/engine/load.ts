@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import { ModelLoadError, resolveModelSource } from '@hrserve/models';
+import { createLlama, ModelLoadError, resolveModelSource } from '@hrserve/models';
 import type { FastifyBaseLogger } from 'hrserve';
-import { getLlama, type Llama, LlamaLogLevel, type LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
 import type { EmbedConfig } from '../config.js';
 
 export { ModelLoadError };
@@ -35,21 +35,10 @@ export interface LoadedModel {
 
 export async function loadModel(config: EmbedConfig, log: FastifyBaseLogger): Promise<LoadedModel> {
   const path = await resolveSource(config, log);
-  const llama = await getLlama({
-    gpu: config.EMBED_GPU === 'false' ? false : config.EMBED_GPU,
-    // Never compile or download binaries at run time: the prebuilt addon or a prior source build.
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
+  const llama = await createLlama({
+    gpu: config.EMBED_GPU,
     maxThreads: config.EMBED_THREADS * config.EMBED_CONTEXTS,
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      const text = message.trim();
-      if (!text) return;
-      if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
-        log.error({ llama: text }, 'llama.cpp');
-      else log.warn({ llama: text }, 'llama.cpp');
-    },
+    log,
   });
   let model: LlamaModel;
   try {

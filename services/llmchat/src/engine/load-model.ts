@@ -1,14 +1,11 @@
 import { basename } from 'node:path';
-import { ModelLoadError, resolveModelSource } from '@hrserve/models';
-import type { FastifyBaseLogger } from 'hrserve';
 import {
-  GgufInsights,
-  getLlama,
-  type Llama,
-  LlamaLogLevel,
-  type LlamaModel,
-  readGgufFileInfo,
-} from 'node-llama-cpp';
+  createLlama as createProcessLlama,
+  ModelLoadError,
+  resolveModelSource,
+} from '@hrserve/models';
+import type { FastifyBaseLogger } from 'hrserve';
+import { GgufInsights, type Llama, type LlamaModel, readGgufFileInfo } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
 import type { ModelEntry } from '../models/registry.js';
 
@@ -49,21 +46,10 @@ function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBas
 
 /** The one node-llama-cpp instance every model of this process loads into. */
 export function createLlama(config: LlmchatConfig, log: FastifyBaseLogger): Promise<Llama> {
-  return getLlama({
-    gpu: config.LLMCHAT_GPU === 'false' ? false : config.LLMCHAT_GPU,
-    // Never compile or download binaries at run time: the prebuilt addon or a prior source build.
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
+  return createProcessLlama({
+    gpu: config.LLMCHAT_GPU,
     maxThreads: Math.max(config.LLMCHAT_THREADS, config.LLMCHAT_BATCH_THREADS),
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      const text = message.trim();
-      if (!text) return;
-      if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
-        log.error({ llama: text }, 'llama.cpp');
-      else log.warn({ llama: text }, 'llama.cpp');
-    },
+    log,
   });
 }
 
