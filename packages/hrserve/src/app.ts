@@ -4,6 +4,7 @@ import type { BaseConfig } from './config.js';
 import authPlugin from './plugins/auth.js';
 import clientJobIdPlugin from './plugins/client-job-id.js';
 import errorsPlugin, {
+  type DomainErrorMapper,
   type ErrorBodyRenderer,
   sendApiError,
   toApiError,
@@ -34,6 +35,8 @@ export interface BuildAppOptions {
   logStream?: { write(line: string): void };
   /** Renders error bodies for some routes in another API's shape (default: OpenAI's everywhere). */
   errorBody?: ErrorBodyRenderer;
+  /** The service's domain errors as catalogued API errors, in one place. */
+  mapError?: DomainErrorMapper;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(errorsPlugin, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     ...(options.errorBody ? { errorBody: options.errorBody } : {}),
+    ...(options.mapError ? { mapError: options.mapError } : {}),
   });
   await app.register(requestContextPlugin);
   await app.register(metricsPlugin, { service, version });

@@ -41,7 +41,11 @@ export { describeIssues, parseRequest } from './errors/validate.js';
 // Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
 export type { AuthOptions } from './plugins/auth.js';
 export type { ClientJobIdDecoration } from './plugins/client-job-id.js';
-export { type ErrorBodyRenderer, sendApiError } from './plugins/errors.js';
+export {
+  type DomainErrorMapper,
+  type ErrorBodyRenderer,
+  sendApiError,
+} from './plugins/errors.js';
 export { Health, type HealthStatus } from './plugins/health.js';
 export { Lifecycle } from './plugins/lifecycle.js';
 export type { MetricsOptions } from './plugins/metrics.js';

@@ -1,6 +1,7 @@
 import { buildApp, type FastifyInstance, getActiveTelemetry, toOpenAIErrorBody } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
+import { llmchatApiError } from './errors.js';
 import { LlmchatMetrics } from './metrics.js';
 import { ModelManager } from './models/model-manager.js';
 import { ModelRegistry } from './models/registry.js';
@@ -24,6 +25,7 @@ export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp
     // Ollama's routes answer errors as Ollama does; everything else in OpenAI's shape.
     errorBody: (error, request) =>
       request.url.startsWith('/api/') ? { error: error.message } : toOpenAIErrorBody(error),
+    mapError: llmchatApiError,
   });
   const models = new ModelManager(new ModelRegistry(config), config, app.log);
   const deps = {

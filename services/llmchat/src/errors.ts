@@ -1,4 +1,12 @@
-import { defineError } from 'hrserve';
+import { ApiError, defineError, errorCatalogue } from 'hrserve';
+import {
+  ModelLoadFailedError,
+  ModelLoadTimeoutError,
+  ModelNotFoundError,
+  ModelsClosedError,
+  ModelTooLargeError,
+  NoRoomError,
+} from './models/model-errors.js';
 
 /** llmchat's entries in the platform's error catalogue. */
 export const llmchatErrors = {
@@ -13,3 +21,38 @@ export const llmchatErrors = {
   modelBusy: defineError('model_busy', 503, 'server_error'),
   modelUnavailable: defineError('model_unavailable', 503, 'server_error'),
 } as const;
+
+/** Seconds a client is told to wait for a model that is loading or for room to load it. */
+const MODEL_RETRY_AFTER_SECONDS = '5';
+
+/**
+ * llmchat's domain errors as catalogued API errors: the one place they meet HTTP
+ * (hrserve's `mapError`); undefined for anything else.
+ */
+export function llmchatApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ModelNotFoundError) {
+    return new ApiError(llmchatErrors.modelNotFound, error.message, { param: 'model' });
+  }
+  if (error instanceof ModelTooLargeError) {
+    return new ApiError(llmchatErrors.modelTooLarge, error.message, { param: 'model' });
+  }
+  if (error instanceof ModelLoadTimeoutError) {
+    return new ApiError(llmchatErrors.modelLoading, error.message, {
+      headers: { 'retry-after': MODEL_RETRY_AFTER_SECONDS },
+    });
+  }
+  if (error instanceof NoRoomError) {
+    return new ApiError(llmchatErrors.modelBusy, error.message, {
+      headers: { 'retry-after': MODEL_RETRY_AFTER_SECONDS },
+    });
+  }
+  if (error instanceof ModelsClosedError) {
+    return new ApiError(errorCatalogue.draining, error.message, {
+      headers: { 'retry-after': MODEL_RETRY_AFTER_SECONDS },
+    });
+  }
+  if (error instanceof ModelLoadFailedError) {
+    return new ApiError(llmchatErrors.modelUnavailable, error.message, { cause: error });
+  }
+  return undefined;
+}

@@ -13,14 +13,14 @@ async function fail(message: string, code: number, error?: unknown): Promise<nev
   process.exit(code);
 }
 
-const configured = await models.models.list();
+const configured = await models.registry.list();
 if (configured.length === 0) {
   await fail(
     `No models to serve. Set LLMCHAT_MODEL to a .gguf file or hf: URI, list name=source pairs in LLMCHAT_MODELS, or put .gguf files in LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}).`,
     78,
   );
 }
-const preload = models.models.defaultModel;
+const preload = models.registry.defaultModel;
 // Listen first: /health answers "loading" (503) while the default model loads.
 if (preload) app.health.set('loading', `loading ${preload.name}`);
 await serve(app, config);

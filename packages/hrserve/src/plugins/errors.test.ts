@@ -1,7 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../__fixtures__/test-app.js';
+import { ApiError, defineError } from '../errors/catalogue.js';
 import { openAIErrorBodySchema } from '../errors/openai-error-body.js';
+import { toApiError } from './errors.js';
 
 function expectErrorShape(body: unknown) {
   return openAIErrorBodySchema.strict().parse(body).error;
@@ -142,5 +144,21 @@ describe('errors rendered as OpenAI error JSON', () => {
       [50, true],
       [40, false],
     ]);
+  });
+});
+
+describe('a service mapping its domain errors (mapError)', () => {
+  class QueueFull extends Error {}
+  const busy = defineError('test_queue_full', 429, 'rate_limit_error');
+  const mapError = (error: unknown) =>
+    error instanceof QueueFull ? new ApiError(busy, error.message) : undefined;
+
+  it('turns the errors it knows into catalogued API errors, and leaves the rest alone', () => {
+    expect(
+      toApiError(new QueueFull('The queue is full.'), { bodyLimitBytes: 1, mapError }),
+    ).toMatchObject({ status: 429, code: 'test_queue_full', message: 'The queue is full.' });
+    const other = toApiError(new Error('/secret/path'), { bodyLimitBytes: 1, mapError });
+    expect(other.status).toBe(500);
+    expect(other.message).not.toContain('/secret/path');
   });
 });

@@ -10,7 +10,14 @@ export interface ErrorsOptions {
   bodyLimitBytes: number;
   /** Renders an error's body for a request (default: OpenAI's `{"error":{...}}`). */
   errorBody?: ErrorBodyRenderer;
+  /**
+   * The service's one place where its domain errors become catalogued `ApiError`s
+   * (undefined for errors it does not know), so its domain layer throws no HTTP errors.
+   */
+  mapError?: DomainErrorMapper;
 }
+
+export type DomainErrorMapper = (error: unknown) => ApiError | undefined;
 
 /**
  * How a service renders errors for some of its routes in another API's shape
@@ -41,6 +48,8 @@ function validationParam(error: FastifyError): string | null {
  */
 export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
   if (isApiError(error)) return error;
+  const mapped = options.mapError?.(error);
+  if (mapped) return mapped;
   if (error instanceof ZodError) {
     const first = error.issues[0];
     return new ApiError(
@@ -151,8 +160,10 @@ const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => 
     const apiError = toApiError(error, options);
     const fields = { code: apiError.code, status: apiError.status };
     // A failure the code did not foresee is an error with its stack; a catalogued 5xx
-    // (loading, draining, timed out) is the service working as designed: a warning.
-    if (apiError.status >= 500 && !isApiError(error)) {
+    // (loading, draining, timed out; a mapped domain error) is the service working as
+    // designed: a warning.
+    const foreseen = isApiError(error) || options.mapError?.(error) !== undefined;
+    if (apiError.status >= 500 && !foreseen) {
       request.log.error({ err: error }, 'request failed');
     } else if (apiError.status >= 500) request.log.warn(fields, apiError.message);
     else request.log.info(fields, apiError.message);

@@ -32,7 +32,7 @@ export async function startLlmchat(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const { app, models } = await buildLlmchatApp(config);
-  const preload = models.models.defaultModel;
+  const preload = models.registry.defaultModel;
   if (!preload) throw new Error('startLlmchat needs LLMCHAT_MODEL');
   const lease = await models.acquireEntry(preload);
   const engine = lease.engine;

@@ -10,7 +10,7 @@ export function registerModels(
 ): void {
   /** The entry under each of its names; its file is read once, not per name. */
   const describe = async (entry: ModelEntry, ids = namesOf(entry)) => {
-    const facts = await models.models.factsOf(entry);
+    const facts = await models.registry.factsOf(entry);
     return ids.map((id) => ({
       id,
       object: 'model' as const,
@@ -26,18 +26,16 @@ export function registerModels(
   };
 
   app.get('/v1/models', async () => {
-    const entries = await models.models.list();
+    const entries = await models.registry.list();
     const data = (await Promise.all(entries.map((entry) => describe(entry)))).flat();
     return { object: 'list', data };
   });
 
   app.get<{ Params: { id: string } }>('/v1/models/*', async (request) => {
     const id = request.params['*' as 'id'];
-    const entry = await models.models.resolve(id);
-    if (!entry) {
-      // The same 404 a generation request gets.
-      (await models.acquire(id)).release();
-    }
-    return (await describe(entry as ModelEntry, [id]))[0];
+    const entry = await models.registry.resolve(id);
+    // The same 404 a generation request gets.
+    if (!entry) throw await models.notFound(id);
+    return (await describe(entry, [id]))[0];
   });
 }

@@ -55,7 +55,7 @@ export async function registerOllama(app: FastifyInstance, options: OllamaOption
   app.get('/api/version', async () => ({ version: OLLAMA_API_VERSION }));
 
   const details = async (entry: ModelEntry) => {
-    const facts = await models.models.factsOf(entry);
+    const facts = await models.registry.factsOf(entry);
     return {
       facts,
       details: {
@@ -70,7 +70,7 @@ export async function registerOllama(app: FastifyInstance, options: OllamaOption
   };
 
   app.get('/api/tags', async () => {
-    const entries = await models.models.list();
+    const entries = await models.registry.list();
     const listed = await Promise.all(
       entries.map(async (entry) => {
         // The file is read once per entry, then listed under each of its names.
