@@ -87,9 +87,11 @@ _supported_node:
     exit 1
 
 # fails clearly when the service is not in the port table
+[no-exit-message]
 _known service:
     @node -e 'const ports = require("./systemd/ports.json"); if (!(process.argv[1] in ports)) { console.error(`Unknown service "${process.argv[1]}". Services: ${Object.keys(ports).join(", ")}.`); process.exit(1); }' "{{service}}"
 
 # fails clearly where no systemd user manager runs (containers, CI)
+[no-exit-message]
 _systemd:
-    @systemctl --user show-environment >/dev/null 2>&1 || { echo "systemd is not available here (no user manager answers 'systemctl --user'). Run the service in the foreground with 'just dev <service>' instead." >&2; exit 1; }
+    @systemctl --user show-environment >/dev/null 2>&1 || { echo "systemd is not available here (no user manager answers 'systemctl --user'). Run the service in the foreground with './pnpm exec just dev <service>' instead." >&2; exit 1; }

@@ -258,7 +258,7 @@ export class LlmClient {
     const result: Diagnosis = { url, reachable: false, models: [], advice: [] };
     if (!(await this.checkConnection())) {
       result.advice.push(
-        `Nothing answers at ${url}. Start the service (for llmchat: \`just start llmchat\` or \`pnpm start\`), or check the URL and port (\`just port llmchat\`).`,
+        `Nothing answers at ${url}. Start the service (for llmchat: \`./pnpm start\` in the checkout, or \`systemctl --user start llmchat\`), or check the URL and port (\`./pnpm exec just port llmchat\`).`,
       );
       return result;
     }
