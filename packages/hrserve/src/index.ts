@@ -44,6 +44,8 @@ export type { ClientJobIdDecoration } from './plugins/client-job-id.js';
 export {
   type DomainErrorMapper,
   type ErrorBodyRenderer,
+  renderErrorsAs,
+  routeNotFound,
   sendApiError,
 } from './plugins/errors.js';
 export { Health, type HealthStatus } from './plugins/health.js';

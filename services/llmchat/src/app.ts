@@ -1,4 +1,4 @@
-import { buildApp, type FastifyInstance, getActiveTelemetry, toOpenAIErrorBody } from 'hrserve';
+import { buildApp, type FastifyInstance, getActiveTelemetry } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
 import { llmchatApiError } from './errors.js';
@@ -22,9 +22,7 @@ export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp
   const app = await buildApp({
     config,
     version: packageJson.version,
-    // Ollama's routes answer errors as Ollama does; everything else in OpenAI's shape.
-    errorBody: (error, request) =>
-      request.url.startsWith('/api/') ? { error: error.message } : toOpenAIErrorBody(error),
+    // OpenAI's error shape; the Ollama routes render theirs (routes/ollama/register.ts).
     mapError: llmchatApiError,
   });
   const models = new ModelManager(new ModelRegistry(config), config, app.log);

@@ -1,9 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../__fixtures__/test-app.js';
+import { buildTestApp, type TestApp, teapot } from '../__fixtures__/test-app.js';
 import { ApiError, defineError } from '../errors/catalogue.js';
 import { openAIErrorBodySchema } from '../errors/openai-error-body.js';
-import { toApiError } from './errors.js';
+import { renderErrorsAs, toApiError } from './errors.js';
 
 function expectErrorShape(body: unknown) {
   return openAIErrorBodySchema.strict().parse(body).error;
@@ -160,5 +160,47 @@ describe('a service mapping its domain errors (mapError)', () => {
     const other = toApiError(new Error('/secret/path'), { bodyLimitBytes: 1, mapError });
     expect(other.status).toBe(500);
     expect(other.message).not.toContain('/secret/path');
+  });
+});
+
+describe('a route plugin rendering its errors in another shape (renderErrorsAs)', () => {
+  let testApp: TestApp;
+  beforeAll(async () => {
+    testApp = await buildTestApp();
+    await testApp.app.register(async (other) => {
+      renderErrorsAs(other, (error) => ({ error: error.message }), { notFoundUnder: '/other' });
+      other.get('/other/teapot', async () => {
+        throw new ApiError(teapot, 'I am a teapot.', { headers: { 'retry-after': '7' } });
+      });
+      other.get('/other/crash', async () => {
+        throw new Error(`secret failure at ${import.meta.url}`);
+      });
+    });
+  });
+  afterAll(() => testApp.app.close());
+
+  it('renders its own errors and 404s in its shape, keeping status and headers', async () => {
+    const teapotReply = await testApp.app.inject({ url: '/other/teapot' });
+    expect(teapotReply.statusCode).toBe(418);
+    expect(teapotReply.headers['retry-after']).toBe('7');
+    expect(teapotReply.json()).toEqual({ error: 'I am a teapot.' });
+
+    const crash = await testApp.app.inject({ url: '/other/crash' });
+    expect(crash.statusCode).toBe(500);
+    expect(JSON.stringify(crash.json())).not.toContain('secret');
+    expect(Object.keys(crash.json())).toEqual(['error']);
+
+    const missing = await testApp.app.inject({ url: '/other/nothing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({
+      error: 'No route GET /other/nothing. Check the method and path.',
+    });
+  });
+
+  it('leaves the rest of the app in OpenAI shape', async () => {
+    const teapotReply = await testApp.app.inject({ url: '/v1/teapot' });
+    expect(expectErrorShape(teapotReply.json()).code).toBe('teapot');
+    const missing = await testApp.app.inject({ url: '/v2/nothing' });
+    expect(expectErrorShape(missing.json()).code).toBe('not_found');
   });
 });

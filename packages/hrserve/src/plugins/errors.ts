@@ -1,4 +1,10 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { ZodError } from 'zod';
 import { ApiError, type ErrorSpec, errorCatalogue, isApiError } from '../errors/catalogue.js';
@@ -26,10 +32,19 @@ export type DomainErrorMapper = (error: unknown) => ApiError | undefined;
  */
 export type ErrorBodyRenderer = (error: ApiError, request: FastifyRequest) => unknown;
 
-/** Where the renderer lives: a decoration, so every encapsulated context of the app sees it. */
-const RENDERER = 'hrserveErrorBody';
-const rendererOf = (server: object) =>
-  (server as { [RENDERER]?: ErrorBodyRenderer })[RENDERER] ?? undefined;
+/*
+ * The error options of each fastify context that set its own. An encapsulated
+ * context is an object created from its parent's, so a context without its own
+ * finds the nearest ancestor's by walking the prototype chain.
+ */
+const contextOptions = new WeakMap<object, ErrorsOptions>();
+function optionsOf(server: object): ErrorsOptions | undefined {
+  for (let context: object | null = server; context; context = Object.getPrototypeOf(context)) {
+    const options = contextOptions.get(context);
+    if (options) return options;
+  }
+  return undefined;
+}
 
 /** Names the field a fastify (ajv) schema violation is about, as a dotted path. */
 function validationParam(error: FastifyError): string | null {
@@ -119,7 +134,7 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
-  const render = rendererOf(reply.server);
+  const render = optionsOf(reply.server)?.errorBody;
   return reply
     .code(error.status)
     .headers(error.headers)
@@ -153,10 +168,18 @@ function drainBody(raw: FastifyRequest['raw']): Promise<void> {
   });
 }
 
-/** One handler renders every error as `{"error":{message,type,param,code}}`. */
-const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
-  app.decorate(RENDERER, options.errorBody ?? null);
-  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+/** The 404 of a path no route serves. */
+export function routeNotFound(request: FastifyRequest): ApiError {
+  const path = request.url.split('?', 1)[0] ?? '';
+  return new ApiError(
+    errorCatalogue.notFound,
+    `No route ${request.method} ${path.slice(0, 200)}. Check the method and path.`,
+  );
+}
+
+/** Renders anything thrown while serving a request, logged by how foreseen it was. */
+function errorHandlerFor(options: ErrorsOptions) {
+  return async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error, options);
     const fields = { code: apiError.code, status: apiError.status };
     // A failure the code did not foresee is an error with its stack; a catalogued 5xx
@@ -169,18 +192,42 @@ const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => 
     else request.log.info(fields, apiError.message);
     if (apiError.status === 413) await drainBody(request.raw);
     return sendApiError(reply, apiError);
-  });
+  };
+}
 
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?', 1)[0] ?? '';
-    return sendApiError(
-      reply,
-      new ApiError(
-        errorCatalogue.notFound,
-        `No route ${request.method} ${path.slice(0, 200)}. Check the method and path.`,
-      ),
+/**
+ * Renders the errors of one encapsulated context (a route plugin) in another API's
+ * shape: its thrown errors, its 404s (with `notFoundUnder`, for paths under that
+ * prefix) and `sendApiError` on its replies. Mapping, status codes and logging stay
+ * the app's; fastify chains error handlers per context, so the rest of the app is
+ * untouched.
+ */
+export function renderErrorsAs(
+  instance: FastifyInstance,
+  errorBody: ErrorBodyRenderer,
+  options: { notFoundUnder?: string } = {},
+): void {
+  const inherited = optionsOf(instance);
+  if (!inherited) throw new Error('renderErrorsAs needs the app built by hrserve (buildApp).');
+  const own = { ...inherited, errorBody };
+  contextOptions.set(instance, own);
+  instance.setErrorHandler(errorHandlerFor(own));
+  const prefix = options.notFoundUnder;
+  if (prefix !== undefined) {
+    void instance.register(
+      async (scope) => {
+        scope.setNotFoundHandler((request, reply) => sendApiError(reply, routeNotFound(request)));
+      },
+      { prefix },
     );
-  });
+  }
+}
+
+/** One handler renders every error, as `{"error":{message,type,param,code}}` unless a context says otherwise. */
+const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
+  contextOptions.set(app, options);
+  app.setErrorHandler(errorHandlerFor(options));
+  app.setNotFoundHandler((request, reply) => sendApiError(reply, routeNotFound(request)));
 };
 
 export default fp(errorsPlugin, { name: 'hrserve-errors', fastify: '5.x' });

@@ -1,5 +1,11 @@
 import { Ajv } from 'ajv';
-import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
+import {
+  ApiError,
+  errorCatalogue,
+  type FastifyInstance,
+  parseRequest,
+  renderErrorsAs,
+} from 'hrserve';
 import type { LlmchatConfig } from '../../config.js';
 import { expiresAt } from '../../models/keep-alive.js';
 import { type ModelEntry, namesOf } from '../../models/registry.js';
@@ -25,10 +31,13 @@ export interface OllamaOptions {
  * Ollama's API over the same models and engine: /api/chat, /api/generate,
  * /api/tags, /api/ps, /api/show, /api/version, and `/` answering that the
  * server runs. Errors keep the platform's catalogue and status codes and are
- * rendered `{"error":"..."}` as Ollama sends them (see app.ts).
+ * rendered `{"error":"..."}` as Ollama sends them, 404s under /api/ included.
+ * Registered encapsulated (`app.register`): its error shape and body parsers
+ * stay its own.
  */
 export async function registerOllama(app: FastifyInstance, options: OllamaOptions): Promise<void> {
   const { deps, config } = options;
+  renderErrorsAs(app, (error) => ({ error: error.message }), { notFoundUnder: '/api' });
   const { models } = deps;
   const schemas = new Ajv({ strict: false, validateFormats: false });
 
