@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The request bodies, as the OpenAI API reference describes them
  * (https://platform.openai.com/docs/api-reference/chat/create). Parameters we
  * accept and ignore are listed; parameters that would change the answer in a
- * way we cannot honour are rejected by name (unsupported.ts).
+ * way we cannot honour are rejected by name (to-engine.ts).
  */
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -129,7 +129,7 @@ export const chatCompletionRequestSchema = z.object({
   tool_choice: toolChoiceSchema.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormatSchema.nullish(),
-  // Refused by name when present (unsupported.ts): kept here so the message can name them.
+  // Refused by name when present (to-engine.ts): kept here so the message can name them.
   functions: z.unknown().optional(),
   function_call: z.unknown().optional(),
   audio: z.unknown().optional(),

@@ -56,8 +56,6 @@ export async function runGeneration<Body>(
   presenter: Presenter<Body>,
 ): Promise<Body | undefined> {
   const { disconnect } = admission;
-  const timeout = AbortSignal.timeout(deps.generationTimeoutMs);
-  const signal = AbortSignal.any([disconnect.signal, timeout]);
   const labels = { gen_ai_request_model: plan.model, gen_ai_operation_name: plan.operation };
   const { tracer } = deps;
 
@@ -70,10 +68,14 @@ export async function runGeneration<Body>(
       const slot = await startSpan(tracer, 'llmchat.queue_wait', {}, () => admission.slot);
       deps.metrics.queueWait.observe({ gen_ai_request_model: plan.model }, slot.waitedMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', slot.waitedMs);
-      let started = false;
+      // LLMCHAT_GENERATION_TIMEOUT_MS bounds the generation, from admission on: the
+      // queue wait has its own bound (LLMCHAT_QUEUE_TIMEOUT_MS).
+      const timeout = AbortSignal.timeout(deps.generationTimeoutMs);
+      const signal = AbortSignal.any([disconnect.signal, timeout]);
+      let streamStarted = false;
       try {
         presenter.start();
-        started = presenter.streaming;
+        streamStarted = presenter.streaming;
         const generationStartedAt = Date.now();
         const result = await lease.engine.run({ ...plan.job, signal }, presenter.sink);
         if (timeout.aborted) {
@@ -104,7 +106,7 @@ export async function runGeneration<Body>(
           { ...labels, error_type: apiError.code },
           (performance.now() - admittedAt) / 1000,
         );
-        if (!started) throw apiError;
+        if (!streamStarted) throw apiError;
         request.log.error({ err: error }, 'generation failed after the stream started');
         presenter.fail(apiError);
         return undefined;
