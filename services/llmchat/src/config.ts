@@ -2,6 +2,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { baseConfigSchema, envList, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
+import type { EngineOptions } from './engine/options.js';
 import { parseKeepAlive } from './models/keep-alive.js';
 
 /** llmchat's settings: the shared ones plus the model and the engine's, each described. */
@@ -126,3 +127,14 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
 });
 
 export type LlmchatConfig = z.infer<typeof llmchatConfigSchema>;
+
+/** The engine's part of the configuration, as typed options (parsed once, handed down). */
+export function engineOptionsOf(config: LlmchatConfig): EngineOptions {
+  return {
+    parallel: config.LLMCHAT_PARALLEL,
+    threads: { single: config.LLMCHAT_THREADS, batch: config.LLMCHAT_BATCH_THREADS },
+    batchSize: config.LLMCHAT_BATCH_SIZE,
+    flashAttention: config.LLMCHAT_FLASH_ATTENTION,
+    gpuLayers: config.LLMCHAT_GPU_LAYERS,
+  };
+}

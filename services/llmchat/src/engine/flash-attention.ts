@@ -1,5 +1,5 @@
 import type { GgufMetadata } from 'node-llama-cpp';
-import type { LlmchatConfig } from '../config.js';
+import type { EngineOptions } from './options.js';
 
 /**
  * Below this attention head size llama.cpp's CPU flash-attention kernel loses.
@@ -37,7 +37,7 @@ export function attentionHeadSize(metadata: GgufMetadata): number | undefined {
  * off for the tiny ones where the kernel's overhead dominates.
  */
 export function flashAttentionFor(
-  setting: LlmchatConfig['LLMCHAT_FLASH_ATTENTION'],
+  setting: EngineOptions['flashAttention'],
   onGpu: boolean,
   metadata: GgufMetadata,
 ): boolean | 'auto' {

@@ -8,14 +8,14 @@ import {
   resolveChatWrapper,
   type Token,
 } from 'node-llama-cpp';
-import type { LlmchatConfig } from '../config.js';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
 import { DecodeLoop } from './decode-loop.js';
 import { flashAttentionFor } from './flash-attention.js';
 import { generate } from './generate.js';
 import { toGrammarSchema } from './grammar-schema.js';
-import { type InspectedModel, type LoadedModel, loadModel } from './load-model.js';
+import { type LoadedModel, loadModel } from './load-model.js';
 import { nativeContext } from './native.js';
+import type { EngineOptions, ModelFile } from './options.js';
 import { SequencePool } from './sequence-pool.js';
 import { Slot } from './slot.js';
 import type {
@@ -60,19 +60,15 @@ export class LlamaEngine {
     readonly info: ModelInfo,
   ) {}
 
-  static async create(
-    inspected: InspectedModel,
-    config: LlmchatConfig,
-    llama: Llama,
-  ): Promise<LlamaEngine> {
-    const loaded = await loadModel(inspected, config, llama);
+  static async create(file: ModelFile, options: EngineOptions, llama: Llama): Promise<LlamaEngine> {
+    const loaded = await loadModel(file, options, llama);
     const context = await loaded.model.createContext({
       contextSize: loaded.contextSize,
-      sequences: config.LLMCHAT_PARALLEL,
-      threads: config.LLMCHAT_THREADS,
-      batchSize: config.LLMCHAT_BATCH_SIZE,
+      sequences: options.parallel,
+      threads: options.threads.single,
+      batchSize: options.batchSize,
       flashAttention: flashAttentionFor(
-        config.LLMCHAT_FLASH_ATTENTION,
+        options.flashAttention,
         loaded.llama.gpu !== false,
         loaded.model.fileInfo.metadata,
       ),
@@ -88,16 +84,16 @@ export class LlamaEngine {
       architecture: loaded.model.fileInfo.metadata?.general?.architecture,
       context_size: context.contextSize,
       train_context_size: loaded.trainContextSize,
-      parallel: config.LLMCHAT_PARALLEL,
-      threads: config.LLMCHAT_THREADS,
-      batch_threads: config.LLMCHAT_BATCH_THREADS,
+      parallel: options.parallel,
+      threads: options.threads.single,
+      batch_threads: options.threads.batch,
       gpu: loaded.llama.gpu,
       binary: loaded.llama.buildType,
       flash_attention: context.flashAttention,
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    return new LlamaEngine(loaded, context, slotsOf(context, config), chatWrapper, info);
+    return new LlamaEngine(loaded, context, slotsOf(context, options), chatWrapper, info);
   }
 
   /** Every id clients may name in `model`. */
@@ -189,12 +185,9 @@ export class LlamaEngine {
  * The context's sequences as slots on one decode loop (see native.ts for why
  * llmchat runs its own loop instead of node-llama-cpp's per-sequence evaluate).
  */
-function slotsOf(context: LlamaContext, config: LlmchatConfig): SequencePool {
+function slotsOf(context: LlamaContext, options: EngineOptions): SequencePool {
   const native = nativeContext(context);
-  const loop = new DecodeLoop(native, context.batchSize, {
-    single: config.LLMCHAT_THREADS,
-    batch: config.LLMCHAT_BATCH_THREADS,
-  });
+  const loop = new DecodeLoop(native, context.batchSize, options.threads);
   const model = context.model;
   const slots = Array.from(
     { length: context.totalSequences },

@@ -1,137 +1,32 @@
 import { basename } from 'node:path';
-import {
-  createLlama as createProcessLlama,
-  ModelLoadError,
-  resolveModelSource,
-} from '@hrserve/models';
-import type { FastifyBaseLogger } from 'hrserve';
-import { GgufInsights, type Llama, type LlamaModel, readGgufFileInfo } from 'node-llama-cpp';
-import type { LlmchatConfig } from '../config.js';
-import type { ModelEntry } from '../models/registry.js';
+import { ModelLoadError } from '@hrserve/models';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+import type { EngineOptions, ModelFile } from './options.js';
 
 export { ModelLoadError };
 
-export interface LoadedModel {
+export interface LoadedModel extends ModelFile {
   llama: Llama;
   model: LlamaModel;
-  /** Resolved file on disk. */
-  path: string;
-  /** Ids clients use in `model`: the aliases, or the file name without `.gguf`. */
-  ids: string[];
-  /** Tokens of context per sequence. */
-  contextSize: number;
-  trainContextSize: number | undefined;
-  /** Estimated RAM the weights and the context need, in bytes. */
-  estimatedRamBytes: number;
 }
 
-/** The entry's file: a local path as is, an hf: URI downloaded once into the models directory. */
-function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBaseLogger) {
-  return resolveModelSource(entry.source, {
-    directory: config.LLMCHAT_MODELS_DIR,
-    subject: `${entry.origin} names "${entry.source}" for model ${entry.name}`,
-    setting: entry.origin,
-    onProgress: ({ percent, downloadedBytes, totalBytes }) =>
-      log.info(
-        {
-          model: entry.source,
-          percent,
-          downloaded_bytes: downloadedBytes,
-          total_bytes: totalBytes,
-        },
-        'downloading model',
-      ),
-  });
-}
-
-/** The one node-llama-cpp instance every model of this process loads into. */
-export function createLlama(config: LlmchatConfig, log: FastifyBaseLogger): Promise<Llama> {
-  return createProcessLlama({
-    gpu: config.LLMCHAT_GPU,
-    maxThreads: Math.max(config.LLMCHAT_THREADS, config.LLMCHAT_BATCH_THREADS),
-    log,
-  });
-}
-
-/** A model resolved to a file and sized from its GGUF header, not loaded yet. */
-export interface InspectedModel {
-  entry: ModelEntry;
-  path: string;
-  contextSize: number;
-  trainContextSize: number | undefined;
-  estimatedRamBytes: number;
-}
-
-/**
- * Resolves the model's file (downloading an hf: URI once) and estimates the
- * RAM its weights and context need from the GGUF header, before anything is
- * loaded, so a model over the budget is refused without touching RAM.
- */
-export async function inspectModel(
-  entry: ModelEntry,
-  config: LlmchatConfig,
-  llama: Llama,
-  log: FastifyBaseLogger,
-): Promise<InspectedModel> {
-  const path = await resolveSource(entry, config, log);
-  let insights: GgufInsights;
-  try {
-    insights = await GgufInsights.from(await readGgufFileInfo(path), llama);
-  } catch (error) {
-    throw new ModelLoadError(
-      `${basename(path)} is not a readable GGUF model (${error instanceof Error ? error.message : String(error)}). Point ${entry.origin} at a valid .gguf file.`,
-      { cause: error },
-    );
-  }
-  const trainContextSize = insights.trainContextSize;
-  const contextSize = config.LLMCHAT_CONTEXT_SIZE ?? Math.min(trainContextSize ?? 4096, 4096);
-  const gpuLayers =
-    llama.gpu === false
-      ? 0
-      : typeof config.LLMCHAT_GPU_LAYERS === 'number'
-        ? config.LLMCHAT_GPU_LAYERS
-        : insights.totalLayers;
-  const modelNeeds = insights.estimateModelResourceRequirements({ gpuLayers });
-  const contextNeeds = insights.estimateContextResourceRequirements({
-    contextSize,
-    modelGpuLayers: gpuLayers,
-    sequences: config.LLMCHAT_PARALLEL,
-    batchSize: config.LLMCHAT_BATCH_SIZE,
-  });
-  const estimatedRamBytes = Math.round(modelNeeds.cpuRam + contextNeeds.cpuRam);
-  return { entry, path, contextSize, trainContextSize, estimatedRamBytes };
-}
-
-/** Why a model over the memory budget cannot be loaded, and what to change. */
-export function overBudgetMessage(inspected: InspectedModel, config: LlmchatConfig): string {
-  return `${basename(inspected.path)} needs about ${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB of RAM (weights and a ${inspected.contextSize}-token context for ${config.LLMCHAT_PARALLEL} sequences), over LLMCHAT_MEMORY_BUDGET_MB=${config.LLMCHAT_MEMORY_BUDGET_MB}. Raise the budget, lower LLMCHAT_CONTEXT_SIZE or LLMCHAT_PARALLEL, or use a smaller quantization.`;
-}
-
+/** Loads a sized model file's weights into `llama`. */
 export async function loadModel(
-  inspected: InspectedModel,
-  config: LlmchatConfig,
+  file: ModelFile,
+  options: EngineOptions,
   llama: Llama,
 ): Promise<LoadedModel> {
-  const { path, entry } = inspected;
   let model: LlamaModel;
   try {
     model = await llama.loadModel({
-      modelPath: path,
-      gpuLayers: llama.gpu === false ? 0 : config.LLMCHAT_GPU_LAYERS,
+      modelPath: file.path,
+      gpuLayers: llama.gpu === false ? 0 : options.gpuLayers,
     });
   } catch (error) {
     throw new ModelLoadError(
-      `llama.cpp could not load ${basename(path)} (${error instanceof Error ? error.message : String(error)}). Check that the file is a complete, uncorrupted GGUF model.`,
+      `llama.cpp could not load ${basename(file.path)} (${error instanceof Error ? error.message : String(error)}). Check that the file is a complete, uncorrupted GGUF model.`,
       { cause: error },
     );
   }
-  return {
-    llama,
-    model,
-    path,
-    ids: [entry.name, ...entry.aliases],
-    contextSize: inspected.contextSize,
-    trainContextSize: inspected.trainContextSize,
-    estimatedRamBytes: inspected.estimatedRamBytes,
-  };
+  return { ...file, llama, model };
 }

@@ -1,15 +1,11 @@
+import { createLlama, ModelLoadError } from '@hrserve/models';
 import { AdmissionQueue, type FastifyBaseLogger } from 'hrserve';
 import type { Llama } from 'node-llama-cpp';
-import type { LlmchatConfig } from '../config.js';
+import { engineOptionsOf, type LlmchatConfig } from '../config.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
-import {
-  createLlama,
-  inspectModel,
-  ModelLoadError,
-  overBudgetMessage,
-} from '../engine/load-model.js';
 import { FOREVER, parseKeepAlive } from './keep-alive.js';
 import { ModelNotFoundError } from './model-errors.js';
+import { inspectModel, overBudgetMessage } from './model-files.js';
 import { type ModelEntry, type ModelRegistry, namesOf } from './registry.js';
 import { type PreparedModel, Residency, type ResidentInfo } from './residency.js';
 
@@ -83,7 +79,11 @@ export class ModelManager {
 
   /** node-llama-cpp's instance, shared by every model, created with the first load. */
   private llama(): Promise<Llama> {
-    this.llamaInstance ??= createLlama(this.config, this.log);
+    this.llamaInstance ??= createLlama({
+      gpu: this.config.LLMCHAT_GPU,
+      maxThreads: Math.max(this.config.LLMCHAT_THREADS, this.config.LLMCHAT_BATCH_THREADS),
+      log: this.log,
+    });
     return this.llamaInstance;
   }
 
@@ -95,7 +95,7 @@ export class ModelManager {
       estimatedRamBytes: inspected.estimatedRamBytes,
       overBudgetMessage: () => overBudgetMessage(inspected, this.config),
       load: async () => {
-        const engine = await LlamaEngine.create(inspected, this.config, llama);
+        const engine = await LlamaEngine.create(inspected, engineOptionsOf(this.config), llama);
         const queue = new AdmissionQueue({
           concurrency: this.config.LLMCHAT_PARALLEL,
           maxWaiting: this.config.LLMCHAT_QUEUE_SIZE,
