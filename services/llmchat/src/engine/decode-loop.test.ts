@@ -1,6 +1,11 @@
 import type { Token } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { type DecodeBackend, DecodeLoop, type TokenStream } from './decode-loop.js';
+import {
+  type DecodeBackend,
+  DecodeLoop,
+  DecodeLoopClosedError,
+  type TokenStream,
+} from './decode-loop.js';
 import type { NativeSampler } from './native.js';
 
 interface Added {
@@ -17,6 +22,9 @@ interface Added {
 class FakeBackend implements DecodeBackend {
   readonly batches: Added[][] = [];
   failNextDecode = false;
+  /** When set, a decode waits for it: a round held in flight. */
+  decodeGate: Promise<void> | undefined;
+  decoding = false;
   private current: Added[] = [];
   private outputs: Added[] = [];
 
@@ -39,7 +47,10 @@ class FakeBackend implements DecodeBackend {
   }
 
   async decodeBatch(): Promise<void> {
+    this.decoding = true;
     await new Promise((resolve) => setImmediate(resolve));
+    await this.decodeGate;
+    this.decoding = false;
     if (this.failNextDecode) {
       this.failNextDecode = false;
       throw new Error('could not find a KV slot for the batch');
@@ -180,5 +191,35 @@ describe('DecodeLoop', () => {
     expect(afterStop.length).toBeGreaterThan(0);
     expect(afterStop.every((added) => added.sequenceId === 0)).toBe(true);
     await a.stop();
+  });
+
+  it('on close, finishes the round in flight before resolving, and takes no more work', async () => {
+    const backend = new FakeBackend();
+    const loop = new DecodeLoop(backend, 64);
+    let open: () => void = () => {};
+    backend.decodeGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const stream = start(loop, 0, [1]);
+    const next = stream.next();
+    while (!backend.decoding) await new Promise((resolve) => setImmediate(resolve));
+
+    let closed = false;
+    const closing = loop.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false); // the native decode is still running: nothing may be freed yet
+    open();
+    await closing;
+    expect(backend.decoding).toBe(false);
+    // The round's token is delivered; the generation then ends with the loop's error.
+    expect(await next).toEqual({ done: false, value: 2 });
+    await expect(stream.next()).rejects.toBeInstanceOf(DecodeLoopClosedError);
+    await stream.stop();
+
+    const late = start(loop, 1, [5]);
+    await expect(late.next()).rejects.toBeInstanceOf(DecodeLoopClosedError);
+    expect(backend.batches).toHaveLength(1);
   });
 });

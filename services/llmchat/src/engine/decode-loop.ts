@@ -52,9 +52,20 @@ const LOOKAHEAD = 2;
  * input in parallel, and goes on with the next round at once. Generation
  * runs ahead of its consumer by up to LOOKAHEAD tokens.
  */
+/** What a generation fails with once its model is being unloaded. */
+export class DecodeLoopClosedError extends Error {
+  override readonly name = 'DecodeLoopClosedError';
+  constructor() {
+    super('The model is being unloaded.');
+  }
+}
+
 export class DecodeLoop {
   private readonly queue = new Set<TokenStream>();
   private running = false;
+  /** The rounds in progress, settled when the loop goes idle. */
+  private current: Promise<void> = Promise.resolve();
+  private closed = false;
   private threadsSet: number | undefined;
 
   constructor(
@@ -66,7 +77,12 @@ export class DecodeLoop {
   /** Starts generating; read tokens from the returned stream, and `stop()` it when done with it. */
   generate(request: GenerationRequest): TokenStream {
     const stream = new TokenStream(request, (ready) => this.schedule(ready));
-    if (request.input.length === 0 || request.position + request.input.length > request.limit) {
+    if (this.closed) {
+      stream.fail(new DecodeLoopClosedError());
+    } else if (
+      request.input.length === 0 ||
+      request.position + request.input.length > request.limit
+    ) {
       stream.end();
     } else {
       this.schedule(stream);
@@ -75,19 +91,35 @@ export class DecodeLoop {
   }
 
   private schedule(stream: TokenStream): void {
+    if (this.closed) {
+      stream.fail(new DecodeLoopClosedError());
+      return;
+    }
     this.queue.add(stream);
     if (this.running) return;
     this.running = true;
     // One event-loop turn first, so streams started together share the first batch.
-    setImmediate(() => void this.run());
+    this.current = new Promise((resolve) => setImmediate(() => void this.run().finally(resolve)));
   }
 
   private async run(): Promise<void> {
     try {
-      while (this.queue.size > 0) await this.round(this.takeBatch());
+      while (this.queue.size > 0 && !this.closed) await this.round(this.takeBatch());
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Takes no more generations, fails those still waiting for a round, and resolves
+   * once the round in progress is done: only then may the context be freed (a
+   * native decode or sample on a freed context would crash the process).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const stream of this.queue) stream.fail(new DecodeLoopClosedError());
+    this.queue.clear();
+    await this.current;
   }
 
   /** Fewest tokens first: generating sequences' single tokens, then prompts, the last one split if needed. */
@@ -170,7 +202,9 @@ export class DecodeLoop {
   }
 
   private requeue(stream: TokenStream): void {
-    if (stream.wantsRound) this.queue.add(stream);
+    if (!stream.wantsRound) return;
+    if (this.closed) stream.fail(new DecodeLoopClosedError());
+    else this.queue.add(stream);
   }
 }
 

@@ -56,6 +56,7 @@ export class LlamaEngine {
     private readonly loaded: LoadedModel,
     private readonly context: LlamaContext,
     private readonly pool: SequencePool,
+    private readonly loop: DecodeLoop,
     private readonly chatWrapper: ChatWrapper,
     readonly info: ModelInfo,
   ) {}
@@ -93,7 +94,8 @@ export class LlamaEngine {
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    return new LlamaEngine(loaded, context, slotsOf(context, options), chatWrapper, info);
+    const { pool, loop } = slotsOf(context, options);
+    return new LlamaEngine(loaded, context, pool, loop, chatWrapper, info);
   }
 
   /** Every id clients may name in `model`. */
@@ -175,7 +177,9 @@ export class LlamaEngine {
   }
 
   async dispose(): Promise<void> {
-    // The Llama instance is shared by every model: the manager disposes it at shutdown.
+    // No context freed under a round in progress; the Llama instance is shared by every
+    // model: the manager disposes it at shutdown.
+    await this.loop.close();
     await this.context.dispose();
     await this.loaded.model.dispose();
   }
@@ -185,7 +189,10 @@ export class LlamaEngine {
  * The context's sequences as slots on one decode loop (see native.ts for why
  * llmchat runs its own loop instead of node-llama-cpp's per-sequence evaluate).
  */
-function slotsOf(context: LlamaContext, options: EngineOptions): SequencePool {
+function slotsOf(
+  context: LlamaContext,
+  options: EngineOptions,
+): { pool: SequencePool; loop: DecodeLoop } {
   const native = nativeContext(context);
   const loop = new DecodeLoop(native, context.batchSize, options.threads);
   const model = context.model;
@@ -193,5 +200,5 @@ function slotsOf(context: LlamaContext, options: EngineOptions): SequencePool {
     { length: context.totalSequences },
     (_, id) => new Slot(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
   );
-  return new SequencePool(slots);
+  return { pool: new SequencePool(slots), loop };
 }
