@@ -1,5 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
+import { DecodeGate } from './decode-gate.js';
 import {
   type DecodeBackend,
   DecodeLoop,
@@ -25,6 +26,9 @@ class FakeBackend implements DecodeBackend {
   /** When set, a decode waits for it: a round held in flight. */
   decodeGate: Promise<void> | undefined;
   decoding = false;
+
+  /** `inFlight` counts decodes running right now across every backend sharing it. */
+  constructor(private readonly inFlight = { now: 0, most: 0 }) {}
   private current: Added[] = [];
   private outputs: Added[] = [];
 
@@ -48,8 +52,11 @@ class FakeBackend implements DecodeBackend {
 
   async decodeBatch(): Promise<void> {
     this.decoding = true;
+    this.inFlight.now += 1;
+    this.inFlight.most = Math.max(this.inFlight.most, this.inFlight.now);
     await new Promise((resolve) => setImmediate(resolve));
     await this.decodeGate;
+    this.inFlight.now -= 1;
     this.decoding = false;
     if (this.failNextDecode) {
       this.failNextDecode = false;
@@ -221,5 +228,30 @@ describe('DecodeLoop', () => {
     const late = start(loop, 1, [5]);
     await expect(late.next()).rejects.toBeInstanceOf(DecodeLoopClosedError);
     expect(backend.batches).toHaveLength(1);
+  });
+
+  it("two models' loops sharing the process's gate never decode at once", async () => {
+    const inFlight = { now: 0, most: 0 };
+    const gate = new DecodeGate();
+    const loops = [0, 1].map(
+      () => new DecodeLoop(new FakeBackend(inFlight), 64, { single: 1, batch: 1 }, gate),
+    );
+    const streams = loops.map((loop, index) => start(loop, 0, [index * 100]));
+    const outputs = await Promise.all(streams.map((stream) => take(stream, 5)));
+    expect(outputs).toEqual([
+      [1, 2, 3, 4, 5],
+      [101, 102, 103, 104, 105],
+    ]);
+    expect(inFlight.most).toBe(1);
+    await Promise.all(streams.map((stream) => stream.stop()));
+
+    // Without the shared gate, the same two loops do decode at once (what the gate prevents).
+    const free = { now: 0, most: 0 };
+    const apart = [0, 1].map((index) =>
+      start(new DecodeLoop(new FakeBackend(free), 64), 0, [index]),
+    );
+    await Promise.all(apart.map((stream) => take(stream, 5)));
+    expect(free.most).toBe(2);
+    await Promise.all(apart.map((stream) => stream.stop()));
   });
 });

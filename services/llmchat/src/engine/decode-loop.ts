@@ -1,4 +1,5 @@
 import type { Token } from 'node-llama-cpp';
+import { DecodeGate } from './decode-gate.js';
 import type { NativeContext, NativeSampler } from './native.js';
 
 export type DecodeBackend = Pick<
@@ -72,6 +73,8 @@ export class DecodeLoop {
     private readonly backend: DecodeBackend,
     private readonly batchSize: number,
     private readonly threads: DecodeThreads = { single: 1, batch: 1 },
+    /** Shared by every model's loop in the process (one decode at a time). */
+    private readonly gate: DecodeGate = new DecodeGate(),
   ) {}
 
   /** Starts generating; read tokens from the returned stream, and `stop()` it when done with it. */
@@ -197,7 +200,7 @@ export class DecodeLoop {
       );
       return finishesInput ? indexes[0] : undefined;
     });
-    await this.backend.decodeBatch();
+    await this.gate.run(() => this.backend.decodeBatch());
     return logitIndexes;
   }
 

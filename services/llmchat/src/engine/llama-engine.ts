@@ -9,6 +9,7 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
+import type { DecodeGate } from './decode-gate.js';
 import { DecodeLoop } from './decode-loop.js';
 import { flashAttentionFor } from './flash-attention.js';
 import { generate } from './generate.js';
@@ -61,7 +62,13 @@ export class LlamaEngine {
     readonly info: ModelInfo,
   ) {}
 
-  static async create(file: ModelFile, options: EngineOptions, llama: Llama): Promise<LlamaEngine> {
+  /** `gate` is the process's, shared by every model (one native decode at a time). */
+  static async create(
+    file: ModelFile,
+    options: EngineOptions,
+    llama: Llama,
+    gate: DecodeGate,
+  ): Promise<LlamaEngine> {
     const loaded = await loadModel(file, options, llama);
     const context = await loaded.model.createContext({
       contextSize: loaded.contextSize,
@@ -94,7 +101,7 @@ export class LlamaEngine {
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    const { pool, loop } = slotsOf(context, options);
+    const { pool, loop } = slotsOf(context, options, gate);
     return new LlamaEngine(loaded, context, pool, loop, chatWrapper, info);
   }
 
@@ -192,9 +199,10 @@ export class LlamaEngine {
 function slotsOf(
   context: LlamaContext,
   options: EngineOptions,
+  gate: DecodeGate,
 ): { pool: SequencePool; loop: DecodeLoop } {
   const native = nativeContext(context);
-  const loop = new DecodeLoop(native, context.batchSize, options.threads);
+  const loop = new DecodeLoop(native, context.batchSize, options.threads, gate);
   const model = context.model;
   const slots = Array.from(
     { length: context.totalSequences },

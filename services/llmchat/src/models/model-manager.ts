@@ -2,6 +2,7 @@ import { createLlama, ModelLoadError } from '@hrserve/models';
 import { AdmissionQueue, type FastifyBaseLogger } from 'hrserve';
 import type { Llama } from 'node-llama-cpp';
 import { engineOptionsOf, type LlmchatConfig } from '../config.js';
+import { DecodeGate } from '../engine/decode-gate.js';
 import { LlamaEngine } from '../engine/llama-engine.js';
 import { FOREVER, parseKeepAlive } from './keep-alive.js';
 import { ModelNotFoundError } from './model-errors.js';
@@ -47,6 +48,8 @@ export class ModelManager {
   private readonly residency: Residency<LoadedModel>;
   private rejectedByUnloaded = 0;
   private llamaInstance: Promise<Llama> | undefined;
+  /** One native decode at a time across every loaded model (engine/decode-gate.ts). */
+  private readonly decodeGate = new DecodeGate();
 
   constructor(
     readonly registry: ModelRegistry,
@@ -95,7 +98,12 @@ export class ModelManager {
       estimatedRamBytes: inspected.estimatedRamBytes,
       overBudgetMessage: () => overBudgetMessage(inspected, this.config),
       load: async () => {
-        const engine = await LlamaEngine.create(inspected, engineOptionsOf(this.config), llama);
+        const engine = await LlamaEngine.create(
+          inspected,
+          engineOptionsOf(this.config),
+          llama,
+          this.decodeGate,
+        );
         const queue = new AdmissionQueue({
           concurrency: this.config.LLMCHAT_PARALLEL,
           maxWaiting: this.config.LLMCHAT_QUEUE_SIZE,
