@@ -2,7 +2,10 @@ import { health, MODEL, median, type ScenarioResult, within } from '../target.js
 
 /**
  * Three times the queue's capacity (sequences + waiting places) at once: the
- * excess is refused with 429/503 and Retry-After within 100 ms; the admitted finish.
+ * excess is refused with 429/503 and Retry-After at once — every refusal arrives
+ * before the first admitted request finishes, so none waited behind a generation
+ * (an order, not a time: it holds on a loaded machine too; the times are reported);
+ * the admitted finish.
  */
 export async function overloadScenario(url: string, capacity: number): Promise<ScenarioResult> {
   const failures: string[] = [];
@@ -33,7 +36,8 @@ export async function overloadScenario(url: string, capacity: number): Promise<S
   const refused = results.filter((result) => result.status === 429 || result.status === 503);
   const admitted = results.filter((result) => result.status === 200);
   const other = results.filter((result) => ![200, 429, 503].includes(result.status));
-  const slowRefusals = refused.filter((result) => result.ms > 100);
+  const firstAnswer = Math.min(...admitted.map((result) => result.ms));
+  const lateRefusals = refused.filter((result) => result.ms >= firstAnswer);
   if (admitted.length !== capacity)
     failures.push(`${admitted.length} admitted, expected ${capacity}`);
   if (refused.length !== capacity * 2)
@@ -41,7 +45,11 @@ export async function overloadScenario(url: string, capacity: number): Promise<S
   if (other.length > 0)
     failures.push(`${other.length} answered ${other.map((result) => result.status).join(',')}`);
   if (refused.some((result) => !result.retryAfter)) failures.push('a refusal without Retry-After');
-  if (slowRefusals.length > 0) failures.push(`${slowRefusals.length} refusals took over 100 ms`);
+  if (lateRefusals.length > 0) {
+    failures.push(
+      `${lateRefusals.length} refusals came after the first admitted answer (${firstAnswer.toFixed(0)} ms): they waited for work`,
+    );
+  }
   return {
     name: `overload: ${capacity * 3} requests at once, capacity ${capacity}`,
     figures: {
@@ -49,6 +57,7 @@ export async function overloadScenario(url: string, capacity: number): Promise<S
       refused: refused.length,
       'refusal time, median (ms)': median(refused.map((result) => result.ms)).toFixed(1),
       'refusal time, max (ms)': Math.max(0, ...refused.map((result) => result.ms)).toFixed(1),
+      'first admitted answer (ms)': firstAnswer.toFixed(1),
       'Retry-After': refused[0]?.retryAfter ?? '-',
     },
     failures,
