@@ -31,18 +31,26 @@ export function newcomerEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/** `command` in bash, in a process group of its own (so the whole tree can be signalled), no stdin. */
+function spawnShell(
+  command: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): ChildProcess {
+  return spawn('bash', ['-c', command], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+}
+
 /** Runs one README command with bash, as a reader would paste it; never throws. */
 export function runCommand(
   command: string,
   options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawnShell(command, options);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -78,12 +86,7 @@ export function startInBackground(
   command: string,
   options: { cwd: string; env: NodeJS.ProcessEnv },
 ): BackgroundCommand {
-  const child = spawn('bash', ['-c', command], {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawnShell(command, options);
   let output = '';
   const append = (chunk: Buffer) => {
     output += chunk.toString();
