@@ -180,12 +180,12 @@ export function routeNotFound(request: FastifyRequest): ApiError {
 /** Renders anything thrown while serving a request, logged by how foreseen it was. */
 function errorHandlerFor(options: ErrorsOptions) {
   return async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = toApiError(error, options);
+    // A catalogued error, or a domain error the service maps, is foreseen.
+    const foreseen = isApiError(error) ? error : options.mapError?.(error);
+    const apiError = foreseen ?? toApiError(error, options);
     const fields = { code: apiError.code, status: apiError.status };
-    // A failure the code did not foresee is an error with its stack; a catalogued 5xx
-    // (loading, draining, timed out; a mapped domain error) is the service working as
-    // designed: a warning.
-    const foreseen = isApiError(error) || options.mapError?.(error) !== undefined;
+    // A failure the code did not foresee is an error with its stack; a foreseen 5xx
+    // (loading, draining, timed out) is the service working as designed: a warning.
     if (apiError.status >= 500 && !foreseen) {
       request.log.error({ err: error }, 'request failed');
     } else if (apiError.status >= 500) request.log.warn(fields, apiError.message);

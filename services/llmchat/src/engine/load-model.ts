@@ -3,8 +3,6 @@ import { ModelLoadError } from '@hrserve/models';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
 import type { EngineOptions, ModelFile } from './options.js';
 
-export { ModelLoadError };
-
 export interface LoadedModel extends ModelFile {
   llama: Llama;
   model: LlamaModel;
