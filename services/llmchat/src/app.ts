@@ -2,41 +2,57 @@ import { buildApp, type FastifyInstance, getActiveTelemetry } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
 import { llmchatApiError } from './errors.js';
+import { Generator } from './generation/generator.js';
 import { LlmchatMetrics } from './metrics.js';
-import { ModelManager } from './models/model-manager.js';
+import { type LoadedModel, ModelManager } from './models/model-manager.js';
 import { ModelRegistry } from './models/registry.js';
-import { registerChatCompletions } from './routes/chat-completions.js';
-import { registerCompletions } from './routes/completions.js';
-import { registerModels } from './routes/models.js';
-import { registerOllama } from './routes/ollama/register.js';
+import type { ModelLoader } from './models/residency.js';
+import { ollamaRoutes } from './routes/ollama/register.js';
+import { openaiRoutes } from './routes/openai.js';
 import { registerTokenize } from './routes/tokenize.js';
 
 export interface LlmchatApp {
   app: FastifyInstance;
-  /** Models by name, loaded on demand; main preloads the default one. */
+  /** Models by name, loaded on demand; `start` preloads the default one. */
   models: ModelManager;
+  /** The one generation pipeline, for every protocol (and background work). */
+  generator: Generator;
 }
 
-/** The shared runtime plus llmchat's routes (OpenAI and Ollama); no model is loaded yet. */
-export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp> {
+/** What llmchat is built from besides its config; tests replace the model loader with a scripted engine. */
+export interface LlmchatDeps {
+  loader?: ModelLoader<LoadedModel>;
+}
+
+/**
+ * The shared runtime plus llmchat's layers: models (registry, residency,
+ * loader), the generator, and one route plugin per protocol. No model is
+ * loaded yet (`startLlmchat` in start.ts does that).
+ */
+export async function buildLlmchatApp(
+  config: LlmchatConfig,
+  deps: LlmchatDeps = {},
+): Promise<LlmchatApp> {
   const app = await buildApp({
     config,
     version: packageJson.version,
-    // OpenAI's error shape; the Ollama routes render theirs (routes/ollama/register.ts).
+    // Domain errors become catalogued API errors here, once; each protocol plugin renders its shape.
     mapError: llmchatApiError,
   });
-  const models = new ModelManager(new ModelRegistry(config), config, app.log);
-  const deps = {
+  const models = new ModelManager(new ModelRegistry(config), config, app.log, deps.loader);
+  const generator = new Generator(
     models,
-    metrics: new LlmchatMetrics(app.metrics, () => models.queueTotals()),
-    generationTimeoutMs: config.LLMCHAT_GENERATION_TIMEOUT_MS,
-    tracer: getActiveTelemetry().tracer,
-  };
-  registerChatCompletions(app, deps, config);
-  registerCompletions(app, deps);
-  registerModels(app, models, Math.floor(Date.now() / 1000));
+    new LlmchatMetrics(app.metrics, () => models.queueTotals()),
+    getActiveTelemetry().tracer,
+    {
+      generationTimeoutMs: config.LLMCHAT_GENERATION_TIMEOUT_MS,
+      contextOverflow: config.LLMCHAT_CONTEXT_OVERFLOW,
+    },
+  );
+  const startedAt = Math.floor(Date.now() / 1000);
+  await app.register(openaiRoutes, { generator, models, startedAt });
+  await app.register(ollamaRoutes, { generator, models });
   registerTokenize(app, models);
-  await app.register(registerOllama, { deps, config });
 
   app.health.addDetail('models', () =>
     models.loaded().map(({ engine, users, keepAliveMs, lastUsedAt }) => {
@@ -53,5 +69,5 @@ export async function buildLlmchatApp(config: LlmchatConfig): Promise<LlmchatApp
   app.health.addDetail('queue', () => models.queueTotals());
   app.health.addDetail('rss_bytes', () => process.memoryUsage.rss());
   app.addHook('onClose', () => models.close());
-  return { app, models };
+  return { app, models, generator };
 }

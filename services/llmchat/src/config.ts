@@ -79,13 +79,15 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     4,
   ),
   LLMCHAT_THREADS: envPositiveInteger(
-    "CPU threads for a batch of one token, i.e. one sequence generating (llama.cpp's n_threads; default 1: measured fastest with node-llama-cpp 3.22's prebuilt CPU build; see README).",
-    1,
-  ),
-  LLMCHAT_BATCH_THREADS: envPositiveInteger(
-    "CPU threads for a batch of several tokens: prompts and several sequences generating together (llama.cpp's n_threads_batch; default: every core).",
+    'CPU threads the engine may use at once, shared by every loaded model (default: every core). Each batch uses one thread or all of them, by the work in it (LLMCHAT_THREAD_POLICY).',
     availableParallelism(),
   ),
+  LLMCHAT_THREAD_POLICY: z
+    .enum(['auto', 'fixed'])
+    .default('auto')
+    .describe(
+      'auto (default): each batch uses one thread, or all LLMCHAT_THREADS when its work (tokens × model size) is large enough to gain from them, as measured (README, Threads); fixed: every batch uses LLMCHAT_THREADS.',
+    ),
   LLMCHAT_BATCH_SIZE: envPositiveInteger('Tokens evaluated per batch (default 512).', 512),
   LLMCHAT_GPU: z
     .enum(['auto', 'false', 'cuda', 'vulkan', 'metal'])
@@ -128,13 +130,21 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
 
 export type LlmchatConfig = z.infer<typeof llmchatConfigSchema>;
 
+/** Seconds a client turned away by a full queue is told to wait. */
+const QUEUE_RETRY_AFTER_SECONDS = 1;
+
 /** The engine's part of the configuration, as typed options (parsed once, handed down). */
 export function engineOptionsOf(config: LlmchatConfig): EngineOptions {
   return {
     parallel: config.LLMCHAT_PARALLEL,
-    threads: { single: config.LLMCHAT_THREADS, batch: config.LLMCHAT_BATCH_THREADS },
+    threads: { budget: config.LLMCHAT_THREADS, policy: config.LLMCHAT_THREAD_POLICY },
     batchSize: config.LLMCHAT_BATCH_SIZE,
     flashAttention: config.LLMCHAT_FLASH_ATTENTION,
     gpuLayers: config.LLMCHAT_GPU_LAYERS,
+    queue: {
+      maxWaiting: config.LLMCHAT_QUEUE_SIZE,
+      maxWaitMs: config.LLMCHAT_QUEUE_TIMEOUT_MS,
+      retryAfterSeconds: QUEUE_RETRY_AFTER_SECONDS,
+    },
   };
 }

@@ -1,4 +1,12 @@
-import { ApiError, defineError, errorCatalogue } from 'hrserve';
+import { ApiError, defineError, errorCatalogue, isApiError } from 'hrserve';
+import { DecodeLoopClosedError } from './engine/decode-loop.js';
+import {
+  ContextLengthExceededError,
+  GenerationTimeoutError,
+  InvalidSchemaError,
+  QueueFullError,
+  QueueTimeoutError,
+} from './engine/engine-errors.js';
 import {
   ModelLoadFailedError,
   ModelLoadTimeoutError,
@@ -30,6 +38,29 @@ const MODEL_RETRY_AFTER_SECONDS = '5';
  * (hrserve's `mapError`); undefined for anything else.
  */
 export function llmchatApiError(error: unknown): ApiError | undefined {
+  if (error instanceof QueueFullError || error instanceof QueueTimeoutError) {
+    return new ApiError(
+      error instanceof QueueFullError ? errorCatalogue.rateLimited : errorCatalogue.overloaded,
+      error.message,
+      { headers: { 'retry-after': String(error.retryAfterSeconds) } },
+    );
+  }
+  if (error instanceof ContextLengthExceededError) {
+    return new ApiError(llmchatErrors.contextLengthExceeded, error.message, {
+      param: error.input,
+    });
+  }
+  if (error instanceof InvalidSchemaError) {
+    return new ApiError(llmchatErrors.invalidSchema, error.message, { param: error.origin });
+  }
+  if (error instanceof GenerationTimeoutError) {
+    return new ApiError(llmchatErrors.generationTimeout, error.message);
+  }
+  if (error instanceof DecodeLoopClosedError) {
+    return new ApiError(errorCatalogue.draining, error.message, {
+      headers: { 'retry-after': MODEL_RETRY_AFTER_SECONDS },
+    });
+  }
   if (error instanceof ModelNotFoundError) {
     return new ApiError(llmchatErrors.modelNotFound, error.message, { param: 'model' });
   }
@@ -55,4 +86,17 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
     return new ApiError(llmchatErrors.modelUnavailable, error.message, { cause: error });
   }
   return undefined;
+}
+
+/** Any error as the API error a client is told, for errors told in-band (a stream's error event). */
+export function apiErrorOf(error: unknown): ApiError {
+  if (isApiError(error)) return error;
+  return (
+    llmchatApiError(error) ??
+    new ApiError(
+      errorCatalogue.internal,
+      'Generation failed. Retry the request; if it keeps failing, report its x-request-id.',
+      { cause: error },
+    )
+  );
 }

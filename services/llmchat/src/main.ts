@@ -1,43 +1,23 @@
 import { loadConfigOrExit, serve } from 'hrserve';
 import { buildLlmchatApp } from './app.js';
 import { llmchatConfigSchema } from './config.js';
+import { checkModelsToServe, loadDefaultModel, StartupError } from './start.js';
 
 const config = loadConfigOrExit(llmchatConfigSchema);
-const { app, models } = await buildLlmchatApp(config);
+const llmchat = await buildLlmchatApp(config);
+const { app } = llmchat;
 
-/** Says what is wrong and how to fix it, and exits non-zero so systemd shows a failure. */
-async function fail(message: string, code: number, error?: unknown): Promise<never> {
-  app.log.fatal({ err: error }, message);
+try {
+  await checkModelsToServe(llmchat, config.LLMCHAT_MODELS_DIR);
+  // Listen first: /health answers "loading" (503) while the default model loads.
+  app.health.set('loading', 'starting');
+  await serve(app, config);
+  await loadDefaultModel(llmchat);
+} catch (error) {
+  // Says what is wrong and how to fix it, and exits non-zero so systemd shows a failure.
+  const message = error instanceof Error ? error.message : String(error);
+  app.log.fatal({ err: error instanceof StartupError ? error.cause : error }, message);
   process.stderr.write(`llmchat: ${message}\n`);
   await app.close();
-  process.exit(code);
-}
-
-const configured = await models.registry.list();
-if (configured.length === 0) {
-  await fail(
-    `No models to serve. Set LLMCHAT_MODEL to a .gguf file or hf: URI, list name=source pairs in LLMCHAT_MODELS, or put .gguf files in LLMCHAT_MODELS_DIR (${config.LLMCHAT_MODELS_DIR}).`,
-    78,
-  );
-}
-const preload = models.registry.defaultModel;
-// Listen first: /health answers "loading" (503) while the default model loads.
-if (preload) app.health.set('loading', `loading ${preload.name}`);
-await serve(app, config);
-
-if (!preload) app.health.set('ok');
-else {
-  try {
-    (await models.acquireEntry(preload)).release();
-    app.health.set('ok');
-  } catch (error) {
-    // The default model is the service's reason to run: without it, stop.
-    await fail(
-      error instanceof Error && 'cause' in error && error.cause instanceof Error
-        ? error.cause.message
-        : String(error instanceof Error ? error.message : error),
-      1,
-      error,
-    );
-  }
+  process.exit(error instanceof StartupError ? error.exitCode : 1);
 }

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { type FastifyInstance, loadConfig } from 'hrserve';
 import OpenAI from 'openai';
-import { buildLlmchatApp } from '../app.js';
+import { buildLlmchatApp, type LlmchatDeps } from '../app.js';
 import { llmchatConfigSchema } from '../config.js';
-import type { LlamaEngine } from '../engine/llama-engine.js';
 import type { ModelManager } from '../models/model-manager.js';
+import { checkModelsToServe, loadDefaultModel } from '../start.js';
 
 /** The shared test models, beside the checkout (never committed). */
 export const MODELS_DIR = fileURLToPath(new URL('../../../../../shared/models/', import.meta.url));
@@ -13,8 +13,6 @@ export const SYNTH_MODEL = `${MODELS_DIR}synth-30M-q8_0.gguf`;
 
 export interface TestServer {
   app: FastifyInstance;
-  /** The default model's engine, loaded before the server listens. */
-  engine: LlamaEngine;
   models: ModelManager;
   url: string;
   /** The official OpenAI client, pointed at this server, no retries. */
@@ -22,8 +20,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real llmchat listening on a free loopback port, on stories260K unless `env` says otherwise. */
-export async function startLlmchat(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * A real llmchat listening on a free loopback port, started as main.ts starts
+ * it (the default model loaded before this resolves): on stories260K unless
+ * `env` says otherwise, or on a scripted engine given in `deps`.
+ */
+export async function startLlmchat(
+  env: Record<string, string> = {},
+  deps: LlmchatDeps = {},
+): Promise<TestServer> {
   const config = loadConfig(llmchatConfigSchema, {
     LLMCHAT_MODEL: STORIES_MODEL,
     OTEL_SDK_DISABLED: 'true',
@@ -31,17 +36,19 @@ export async function startLlmchat(env: Record<string, string> = {}): Promise<Te
     PORT: '0',
     ...env,
   });
-  const { app, models } = await buildLlmchatApp(config);
-  const preload = models.registry.defaultModel;
-  if (!preload) throw new Error('startLlmchat needs LLMCHAT_MODEL');
-  const lease = await models.acquireEntry(preload);
-  const engine = lease.engine;
-  lease.release();
-  app.health.set('ok');
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const llmchat = await buildLlmchatApp(config, deps);
+  const { app, models } = llmchat;
+  let url: string;
+  try {
+    await checkModelsToServe(llmchat, config.LLMCHAT_MODELS_DIR);
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    await loadDefaultModel(llmchat);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return {
     app,
-    engine,
     models,
     url,
     openai: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'not-needed', maxRetries: 0 }),

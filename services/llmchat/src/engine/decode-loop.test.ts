@@ -64,7 +64,12 @@ class FakeBackend implements DecodeBackend {
     }
   }
 
-  setThreads(): void {}
+  /** Thread counts set before each decode, in order. */
+  readonly threads: number[] = [];
+
+  setThreads(threads: number): void {
+    this.threads.push(threads);
+  }
 
   async sampleToken(batchLogitIndex: number): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
@@ -233,9 +238,7 @@ describe('DecodeLoop', () => {
   it("two models' loops sharing the process's gate never decode at once", async () => {
     const inFlight = { now: 0, most: 0 };
     const gate = new DecodeGate();
-    const loops = [0, 1].map(
-      () => new DecodeLoop(new FakeBackend(inFlight), 64, { single: 1, batch: 1 }, gate),
-    );
+    const loops = [0, 1].map(() => new DecodeLoop(new FakeBackend(inFlight), 64, () => 1, gate));
     const streams = loops.map((loop, index) => start(loop, 0, [index * 100]));
     const outputs = await Promise.all(streams.map((stream) => take(stream, 5)));
     expect(outputs).toEqual([
@@ -253,5 +256,24 @@ describe('DecodeLoop', () => {
     await Promise.all(apart.map((stream) => take(stream, 5)));
     expect(free.most).toBe(2);
     await Promise.all(apart.map((stream) => stream.stop()));
+  });
+
+  it('asks the thread choice for each batch by its token count, and sets threads only when they change', async () => {
+    const backend = new FakeBackend();
+    const asked: number[] = [];
+    const loop = new DecodeLoop(backend, 64, (tokens) => {
+      asked.push(tokens);
+      return tokens >= 10 ? 2 : 1;
+    });
+    // A 12-token prompt, then one token per round.
+    const stream = start(
+      loop,
+      0,
+      Array.from({ length: 12 }, (_, index) => index),
+    );
+    await take(stream, 3);
+    await stream.stop();
+    expect(asked.slice(0, 3)).toEqual([12, 1, 1]);
+    expect(backend.threads).toEqual([2, 1]);
   });
 });

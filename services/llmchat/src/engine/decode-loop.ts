@@ -1,27 +1,12 @@
 import type { Token } from 'node-llama-cpp';
 import { DecodeGate } from './decode-gate.js';
 import type { NativeContext, NativeSampler } from './native.js';
+import type { ThreadChoice } from './thread-policy.js';
 
 export type DecodeBackend = Pick<
   NativeContext,
   'initBatch' | 'addToBatch' | 'decodeBatch' | 'sampleToken' | 'setThreads'
 >;
-
-/** Thread counts: for generation batches, and for batches of at least BATCH_THREADS_FROM tokens (prompts). */
-export interface DecodeThreads {
-  single: number;
-  batch: number;
-}
-
-/**
- * Batches of this many tokens or more get the batch thread count. Unlike
- * llama.cpp (which uses n_threads_batch for any batch over one token), a round
- * of a few generating sequences keeps the single count: measured on 2 cores,
- * 8 or 16 sequences of stories260K lost 20–40% with 2 threads (ggml's per-graph
- * thread start and sync outweigh the small batch's compute), while an
- * 800-token prompt of synth-30M evaluates 1.7× faster (≈650 vs ≈1,150 ms).
- */
-export const BATCH_THREADS_FROM = 32;
 
 export interface GenerationRequest {
   sequenceId: number;
@@ -72,7 +57,8 @@ export class DecodeLoop {
   constructor(
     private readonly backend: DecodeBackend,
     private readonly batchSize: number,
-    private readonly threads: DecodeThreads = { single: 1, batch: 1 },
+    /** Threads for a batch of so many tokens (thread-policy.ts). */
+    private readonly threadsFor: ThreadChoice = () => 1,
     /** Shared by every model's loop in the process (one decode at a time). */
     private readonly gate: DecodeGate = new DecodeGate(),
   ) {}
@@ -184,7 +170,7 @@ export class DecodeLoop {
   ): Promise<Array<number | undefined>> {
     const size = items.reduce((sum, item) => sum + item.count, 0);
     // node-llama-cpp's addon sets one count for both of llama.cpp's, so it is switched per batch.
-    const threads = size >= BATCH_THREADS_FROM ? this.threads.batch : this.threads.single;
+    const threads = this.threadsFor(size);
     if (threads !== this.threadsSet) {
       this.backend.setThreads(threads);
       this.threadsSet = threads;

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import {
-  LlamaGrammar,
+  type LlamaGrammar,
   LlamaGrammarEvaluationState,
   type LlamaModel,
   LlamaText,
   type Token,
 } from 'node-llama-cpp';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './chat-prompt.js';
+import type { CompiledConstraints } from './constraints.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 import { createSampler, tokenBiasOf } from './sampler.js';
-import type { Slot } from './slot.js';
+import type { Sequence } from './sequence.js';
 import { TextMatcher } from './text-matcher.js';
 import type {
   FinishReason,
@@ -18,9 +19,6 @@ import type {
   GenerationSink,
   ToolCall,
 } from './types.js';
-
-/** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
-const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
 
 function newToolCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;
@@ -41,18 +39,19 @@ type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call';
  */
 export async function generate(
   model: LlamaModel,
-  slot: Slot,
+  slot: Sequence,
   input: Token[],
   reusedTokens: number,
   job: GenerationJob,
+  constraints: CompiledConstraints,
   sink: GenerationSink,
+  signal: AbortSignal,
 ): Promise<GenerationResult> {
   const startedAt = performance.now();
   let firstTokenAt: number | undefined;
   const generated: Token[] = [];
   const toolCalls: ToolCall[] = [];
   let text = '';
-  const llama = model.llama;
 
   const bias = tokenBiasOf(model, job.sampling);
   /** A sampler for one phase, optionally under a grammar; penalties see everything generated so far. */
@@ -73,8 +72,12 @@ export async function generate(
 
   /** Free (or response_format-constrained) text until a stop, the budget, or a tool-call tag. */
   const textPhase = async (phaseInput: Token[]): Promise<TextPhaseEnd> => {
-    const grammar = job.grammar;
-    const needles = [...job.stop, ...grammarStops(grammar), ...(job.tools ? [TOOL_CALL_OPEN] : [])];
+    const grammar = constraints.answer;
+    const needles = [
+      ...job.stop,
+      ...grammarStops(grammar),
+      ...(constraints.tools ? [TOOL_CALL_OPEN] : []),
+    ];
     const matcher = new TextMatcher(needles);
     const decoder = new IncrementalDecoder(model);
     const whitespace = new TrailingWhitespace(grammar?.trimWhitespaceSuffix ?? false);
@@ -86,7 +89,7 @@ export async function generate(
     };
     if (budgetLeft() <= 0) return { kind: 'end', reason: 'length' };
     for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
-      if (job.signal.aborted) return { kind: 'end', reason: 'stop' };
+      if (signal.aborted) return { kind: 'end', reason: 'stop' };
       if (job.stopTokens.includes(token)) return { kind: 'end', reason: 'stop' };
       countToken(token);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
@@ -117,7 +120,7 @@ export async function generate(
       if (piece.length > 0) onText(piece);
     };
     for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
-      if (job.signal.aborted) return 'aborted';
+      if (signal.aborted) return 'aborted';
       countToken(token);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
       emit(safe);
@@ -140,7 +143,7 @@ export async function generate(
   const callPhase = async (
     phaseInput: Token[],
   ): Promise<'complete' | 'repeated' | 'length' | 'aborted'> => {
-    const tools = job.tools?.tools ?? [];
+    const tools = constraints.tools?.tools ?? [];
     const opening = tokenize('\n{"name": "');
     let nextInput = [...phaseInput, ...opening];
     let name: string;
@@ -149,9 +152,8 @@ export async function generate(
       name = only.name;
       nextInput = [...nextInput, ...tokenize(`${name}", "arguments": `)];
     } else {
-      const names = new LlamaGrammar(llama, {
-        grammar: `root ::= (${tools.map((tool) => `"${tool.name}"`).join(' | ')}) "\\""`,
-      });
+      const names = constraints.tools?.names;
+      if (!names) return 'length'; // unreachable: compiled whenever there are several tools
       let chosen = '';
       const outcome = await grammarPhase(nextInput, names, (piece) => {
         chosen += piece;
@@ -167,7 +169,7 @@ export async function generate(
     const call: ToolCall = { id: newToolCallId(), name, arguments: '' };
     const live = index === 0;
     if (live) sink.toolCallStart(index, { id: call.id, name });
-    const outcome = await grammarPhase(nextInput, tool.argumentsGrammar, (piece) => {
+    const outcome = await grammarPhase(nextInput, tool.arguments, (piece) => {
       call.arguments += piece;
       if (live) sink.toolCallArguments(index, piece);
     });
@@ -186,21 +188,20 @@ export async function generate(
     phaseInput: Token[],
   ): Promise<'call' | 'end' | 'length' | 'aborted'> => {
     let said = '';
-    const outcome = await grammarPhase(
-      phaseInput,
-      new LlamaGrammar(llama, { grammar: CALL_OR_END_GRAMMAR }),
-      (piece) => {
-        said += piece;
-      },
-    );
+    const callOrEnd = constraints.tools?.callOrEnd;
+    if (!callOrEnd) return 'end';
+    const outcome = await grammarPhase(phaseInput, callOrEnd, (piece) => {
+      said += piece;
+    });
     if (outcome !== 'complete') return outcome;
     return said.includes(TOOL_CALL_OPEN) ? 'call' : 'end';
   };
 
   let finish: FinishReason = 'tool_calls';
   // A required call starts at once; otherwise the model writes text and may open a call itself.
-  let pending = job.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
-  let calling = job.tools?.choice === 'required';
+  let pending =
+    constraints.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
+  let calling = constraints.tools?.choice === 'required';
   if (!calling) {
     const end = await textPhase(pending);
     calling = end.kind === 'tool_call';
@@ -213,7 +214,7 @@ export async function generate(
     if (outcome === 'length') finish = 'length';
     else if (outcome === 'aborted') finish = 'stop';
     else if (outcome === 'repeated') finish = 'tool_calls';
-    else if (!job.tools?.parallel || budgetLeft() <= 0) finish = 'tool_calls';
+    else if (!constraints.tools?.parallel || budgetLeft() <= 0) finish = 'tool_calls';
     else {
       const decision = await nextCallOrEnd(tokenize(`}\n${TOOL_CALL_CLOSE}\n`));
       calling = decision === 'call';

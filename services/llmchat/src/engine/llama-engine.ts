@@ -4,21 +4,23 @@ import {
   GeneralChatWrapper,
   type Llama,
   type LlamaContext,
-  type LlamaGrammar,
   resolveChatWrapper,
   type Token,
 } from 'node-llama-cpp';
 import { type RenderedPrompt, renderChatPrompt } from './chat-prompt.js';
+import type { CompiledConstraints, ConstraintCompiler } from './constraints.js';
 import type { DecodeGate } from './decode-gate.js';
 import { DecodeLoop } from './decode-loop.js';
 import { flashAttentionFor } from './flash-attention.js';
 import { generate } from './generate.js';
-import { toGrammarSchema } from './grammar-schema.js';
 import { type LoadedModel, loadModel } from './load-model.js';
+import type { JobReservation, ModelEngine, ModelInfo, PreparedJob } from './model-engine.js';
 import { nativeContext } from './native.js';
 import type { EngineOptions, ModelFile } from './options.js';
+import { type Priority, type Reservation, SequenceScheduler } from './scheduler.js';
+import { Sequence } from './sequence.js';
 import { SequencePool } from './sequence-pool.js';
-import { Slot } from './slot.js';
+import { threadChoice } from './thread-policy.js';
 import type {
   ChatMessage,
   GenerationJob,
@@ -27,53 +29,46 @@ import type {
   ToolDefinition,
 } from './types.js';
 
-/** What `/health` and `/v1/models` tell about the served model. */
-export interface ModelInfo {
-  id: string;
-  aliases: string[];
-  path: string;
-  size_bytes: number;
-  architecture: string | undefined;
-  context_size: number;
-  train_context_size: number | undefined;
-  parallel: number;
-  threads: number;
-  batch_threads: number;
-  gpu: string | false;
-  flash_attention: boolean | 'auto';
-  /** `prebuilt` (node-llama-cpp's binaries) or `localBuild` (`pnpm --filter llmchat build:addon`). */
-  binary: string;
-  chat_template: string;
-  estimated_ram_bytes: number;
+/** What the process's models share: the llama.cpp instance, one decode at a time, compiled grammars. */
+export interface EngineShared {
+  llama: Llama;
+  gate: DecodeGate;
+  constraints: ConstraintCompiler;
+}
+
+/** A job with its grammars, made by `prepare`. */
+interface LlamaPreparedJob extends PreparedJob {
+  constraints: CompiledConstraints;
 }
 
 /**
- * Owns the model, its one context and that context's sequences. Routes call
- * it; it knows nothing of HTTP. Concurrency is bounded by the caller (an
- * admission slot per request), so a sequence is always free in `run`.
+ * One loaded model: its weights, its one context, that context's sequences and
+ * the scheduler that hands them out. It knows nothing of HTTP. A job reserves a
+ * place (`reserve`), is prepared (`prepare`: constraints compiled) and runs
+ * when its turn comes (`run`); the reservation's `release()` gives back
+ * whatever it holds.
  */
-export class LlamaEngine {
+export class LlamaEngine implements ModelEngine {
   private constructor(
     private readonly loaded: LoadedModel,
     private readonly context: LlamaContext,
-    private readonly pool: SequencePool,
+    private readonly scheduler: SequenceScheduler<Sequence>,
     private readonly loop: DecodeLoop,
     private readonly chatWrapper: ChatWrapper,
+    private readonly shared: EngineShared,
     readonly info: ModelInfo,
   ) {}
 
-  /** `gate` is the process's, shared by every model (one native decode at a time). */
   static async create(
     file: ModelFile,
     options: EngineOptions,
-    llama: Llama,
-    gate: DecodeGate,
+    shared: EngineShared,
   ): Promise<LlamaEngine> {
-    const loaded = await loadModel(file, options, llama);
+    const loaded = await loadModel(file, options, shared.llama);
     const context = await loaded.model.createContext({
       contextSize: loaded.contextSize,
       sequences: options.parallel,
-      threads: options.threads.single,
+      threads: 1,
       batchSize: options.batchSize,
       flashAttention: flashAttentionFor(
         options.flashAttention,
@@ -93,16 +88,16 @@ export class LlamaEngine {
       context_size: context.contextSize,
       train_context_size: loaded.trainContextSize,
       parallel: options.parallel,
-      threads: options.threads.single,
-      batch_threads: options.threads.batch,
+      threads: options.threads.budget,
+      thread_policy: options.threads.policy,
       gpu: loaded.llama.gpu,
       binary: loaded.llama.buildType,
       flash_attention: context.flashAttention,
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    const { pool, loop } = slotsOf(context, options, gate);
-    return new LlamaEngine(loaded, context, pool, loop, chatWrapper, info);
+    const { scheduler, loop } = sequencesOf(context, options, shared.gate, info.size_bytes);
+    return new LlamaEngine(loaded, context, scheduler, loop, chatWrapper, shared, info);
   }
 
   /** Every id clients may name in `model`. */
@@ -136,31 +131,58 @@ export class LlamaEngine {
     return this.loaded.model.detokenize(tokens, true);
   }
 
-  /** Throws when the schema uses what llama.cpp grammars cannot express. */
-  jsonSchemaGrammar(schema: Record<string, unknown>): Promise<LlamaGrammar> {
-    // Client schemas are checked by the converter at run time, not by the compile-time schema type.
-    return this.loaded.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never);
+  /**
+   * A place in this model's queue, taken before the job is prepared. Throws
+   * `QueueFullError` at once when the queue is full; `release()` it in a `finally`.
+   */
+  reserve(options: { priority?: Priority; signal?: AbortSignal } = {}): Reservation<Sequence> {
+    return this.scheduler.reserve(options);
   }
 
-  jsonGrammar(): Promise<LlamaGrammar> {
-    return this.loaded.llama.getGrammarFor('json');
+  /** Compiles the constraints (cached; `InvalidSchemaError` naming the schema's origin), then builds the job. */
+  async prepare(
+    constraints: Pick<GenerationJob, 'constraint' | 'tools'>,
+    job: () => GenerationJob,
+  ): Promise<LlamaPreparedJob> {
+    const compiled = await this.shared.constraints.compile(
+      constraints.constraint,
+      constraints.tools,
+    );
+    return { job: job(), constraints: compiled };
   }
 
-  /** Generates on the free sequence that best reuses the prompt's prefix; the sequence is returned in all cases. */
-  async run(job: GenerationJob, sink: GenerationSink): Promise<GenerationResult> {
-    const lease = this.pool.acquire(job.promptTokens);
-    try {
-      return await generate(
-        this.loaded.model,
-        lease.slot,
-        lease.input,
-        lease.reusedTokens,
-        job,
-        sink,
-      );
-    } finally {
-      this.pool.release(lease.slot);
-    }
+  /**
+   * Waits for the reservation's turn, generates on the free sequence that best
+   * reuses the prompt's prefix, and stops at the next token once `signal` aborts.
+   * The sequence stays the reservation's until it is released.
+   */
+  async run(
+    reservation: JobReservation,
+    prepared: PreparedJob,
+    sink: GenerationSink,
+    signal: AbortSignal,
+  ): Promise<GenerationResult> {
+    // Both were made by this engine's reserve() and prepare().
+    const turn = await (reservation as Reservation<Sequence>).acquire(prepared.job.promptTokens);
+    return generate(
+      this.loaded.model,
+      turn.sequence,
+      turn.input,
+      turn.reusedTokens,
+      prepared.job,
+      (prepared as LlamaPreparedJob).constraints,
+      sink,
+      signal,
+    );
+  }
+
+  /** Jobs generating, waiting and refused on this model. */
+  get queue(): { running: number; waiting: number; rejected: number } {
+    return {
+      running: this.scheduler.running,
+      waiting: this.scheduler.queued,
+      rejected: this.scheduler.rejected,
+    };
   }
 
   /** The GGUF metadata as flat `a.b.c` keys (Ollama's model_info), without the tokenizer's big arrays. */
@@ -193,20 +215,29 @@ export class LlamaEngine {
 }
 
 /**
- * The context's sequences as slots on one decode loop (see native.ts for why
- * llmchat runs its own loop instead of node-llama-cpp's per-sequence evaluate).
+ * The context's sequences on one decode loop (see native.ts for why llmchat
+ * runs its own loop instead of node-llama-cpp's per-sequence evaluate), handed
+ * out by one scheduler.
  */
-function slotsOf(
+function sequencesOf(
   context: LlamaContext,
   options: EngineOptions,
   gate: DecodeGate,
-): { pool: SequencePool; loop: DecodeLoop } {
+  weightBytes: number,
+): { scheduler: SequenceScheduler<Sequence>; loop: DecodeLoop } {
   const native = nativeContext(context);
-  const loop = new DecodeLoop(native, context.batchSize, options.threads, gate);
+  const threads = threadChoice(options.threads, weightBytes);
+  const loop = new DecodeLoop(native, context.batchSize, threads, gate);
   const model = context.model;
-  const slots = Array.from(
+  const sequences = Array.from(
     { length: context.totalSequences },
-    (_, id) => new Slot(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
+    (_, id) =>
+      new Sequence(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
   );
-  return { pool: new SequencePool(slots), loop };
+  const scheduler = new SequenceScheduler(
+    new SequencePool(sequences),
+    sequences.length,
+    options.queue,
+  );
+  return { scheduler, loop };
 }

@@ -1,9 +1,14 @@
 import type { Token } from 'node-llama-cpp';
-import type { Slot } from './slot.js';
 
-export interface LeasedSlot {
-  slot: Slot;
-  /** Prompt tokens whose KV state the slot already holds. */
+/** What the pool needs of a sequence: the tokens its KV cache holds, and forgetting a tail of them. */
+export interface CachedSequence {
+  readonly tokens: readonly Token[];
+  truncate(length: number): void;
+}
+
+export interface PickedSequence<S> {
+  sequence: S;
+  /** Prompt tokens whose KV state the sequence already holds. */
   reusedTokens: number;
   /** The prompt tokens still to evaluate. */
   input: Token[];
@@ -17,42 +22,42 @@ function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
 }
 
 /**
- * The context's slots, one per request in flight. A request gets the free
- * slot whose cached tokens share the longest prefix with its prompt, and
- * only the differing tail is evaluated: a repeated system prompt or the
- * earlier turns of a chat cost nothing the second time.
+ * The context's free sequences. A job gets the free sequence whose cached
+ * tokens share the longest prefix with its prompt, and only the differing tail
+ * is evaluated: a repeated system prompt or the earlier turns of a chat cost
+ * nothing the second time.
  */
-export class SequencePool {
-  private readonly free: Slot[];
+export class SequencePool<S extends CachedSequence> {
+  private readonly free: S[];
 
-  constructor(slots: readonly Slot[]) {
-    this.free = [...slots];
+  constructor(sequences: readonly S[]) {
+    this.free = [...sequences];
   }
 
   get size(): number {
     return this.free.length;
   }
 
-  /** Callers hold an admission slot, so a free slot always exists. */
-  acquire(prompt: readonly Token[]): LeasedSlot {
+  /** The scheduler hands out a turn only when a sequence is free, so one always is here. */
+  take(prompt: readonly Token[]): PickedSequence<S> {
     let bestIndex = 0;
     let bestLength = -1;
-    this.free.forEach((slot, index) => {
-      const length = commonPrefixLength(slot.tokens, prompt);
+    this.free.forEach((sequence, index) => {
+      const length = commonPrefixLength(sequence.tokens, prompt);
       if (length > bestLength) {
         bestLength = length;
         bestIndex = index;
       }
     });
-    const [slot] = this.free.splice(bestIndex, 1);
-    if (!slot) throw new Error('no free slot: acquire() without an admission slot');
+    const [sequence] = this.free.splice(bestIndex, 1);
+    if (!sequence) throw new Error('no free sequence: take() without a turn from the scheduler');
     // At least one prompt token is evaluated, so the first sampled token has fresh logits.
     const reused = Math.min(Math.max(bestLength, 0), prompt.length - 1);
-    slot.truncate(reused);
-    return { slot, reusedTokens: reused, input: prompt.slice(reused) };
+    sequence.truncate(reused);
+    return { sequence, reusedTokens: reused, input: prompt.slice(reused) };
   }
 
-  release(slot: Slot): void {
-    this.free.push(slot);
+  give(sequence: S): void {
+    this.free.push(sequence);
   }
 }

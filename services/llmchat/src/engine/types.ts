@@ -1,4 +1,4 @@
-import type { LlamaGrammar, Token } from 'node-llama-cpp';
+import type { Token } from 'node-llama-cpp';
 
 /** A chat message in the engine's terms (already validated, content flattened to text). */
 export interface ChatMessage {
@@ -38,10 +38,26 @@ export interface SamplingOptions {
   ignoreEos?: boolean;
 }
 
-/** Tools the model may (auto) or must (required) call, each with the grammar of its arguments. */
+/**
+ * What the whole answer must follow, as data: the engine compiles it to a
+ * grammar (and caches it). `origin` says where the schema came from in the
+ * request, for the error that names it.
+ */
+export type Constraint =
+  | { kind: 'json' }
+  | { kind: 'json_schema'; schema: Record<string, unknown>; origin: string };
+
+/** A tool the model may call: its arguments follow `parameters` (a JSON schema from `origin`). */
+export interface CallableTool {
+  name: string;
+  parameters: Record<string, unknown>;
+  origin: string;
+}
+
+/** Tools the model may (auto) or must (required) call. */
 export interface ToolCalling {
   choice: 'auto' | 'required';
-  tools: Array<{ name: string; argumentsGrammar: LlamaGrammar }>;
+  tools: CallableTool[];
   /** More than one call per answer. */
   parallel: boolean;
 }
@@ -55,13 +71,12 @@ export interface GenerationJob {
   stop: string[];
   /** Token ids that end generation (special-token stop triggers of the chat template). */
   stopTokens: Token[];
-  /** Grammar the whole answer must follow (response_format). */
-  grammar?: LlamaGrammar;
+  /** What the whole answer must follow (response_format, Ollama's format). */
+  constraint?: Constraint;
   tools?: ToolCalling;
-  signal: AbortSignal;
 }
 
-/** Where generated output goes as it is produced (the route turns it into SSE chunks or a body). */
+/** Where generated output goes as it is produced (the generation layer turns it into events). */
 export interface GenerationSink {
   text(delta: string): void;
   toolCallStart(index: number, call: { id: string; name: string }): void;
@@ -89,3 +104,9 @@ export interface GenerationResult {
   completionTokens: number;
   timings: GenerationTimings;
 }
+
+/** Output as it is generated, in order; a protocol converter turns each into wire chunks. */
+export type GenerationEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'tool_call_start'; index: number; id: string; name: string }
+  | { type: 'tool_call_arguments'; index: number; fragment: string };

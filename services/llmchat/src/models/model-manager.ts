@@ -1,38 +1,34 @@
 import { createLlama, ModelLoadError } from '@hrserve/models';
-import { AdmissionQueue, type FastifyBaseLogger } from 'hrserve';
-import type { Llama } from 'node-llama-cpp';
+import type { FastifyBaseLogger } from 'hrserve';
 import { engineOptionsOf, type LlmchatConfig } from '../config.js';
+import { ConstraintCompiler } from '../engine/constraints.js';
 import { DecodeGate } from '../engine/decode-gate.js';
-import { LlamaEngine } from '../engine/llama-engine.js';
+import { type EngineShared, LlamaEngine } from '../engine/llama-engine.js';
+import type { ModelEngine } from '../engine/model-engine.js';
+import type { EngineOptions } from '../engine/options.js';
 import { FOREVER, parseKeepAlive } from './keep-alive.js';
 import { ModelNotFoundError } from './model-errors.js';
 import { inspectModel, overBudgetMessage } from './model-files.js';
 import { type ModelEntry, type ModelRegistry, namesOf } from './registry.js';
-import { type PreparedModel, Residency, type ResidentInfo } from './residency.js';
+import { type ModelLoader, type PreparedModel, Residency, type ResidentInfo } from './residency.js';
 
-/** Seconds a client turned away (queue full) is told to wait. */
-const RETRY_AFTER_SECONDS = 1;
-
-/** A loaded model: its engine and the admission to its sequences. */
+/** A loaded model: its engine (which owns its sequences and their queue). */
 export interface LoadedModel {
-  engine: LlamaEngine;
-  queue: AdmissionQueue;
+  engine: ModelEngine;
   dispose(): Promise<void>;
 }
 
 /** A loaded model in use by one request; `release()` it when done (idempotent). */
 export interface ModelLease {
   entry: ModelEntry;
-  engine: LlamaEngine;
-  /** Admission to this model's sequences. */
-  queue: AdmissionQueue;
+  engine: ModelEngine;
   release(): void;
 }
 
 /** What `/api/ps` and `/health` tell of a loaded model. */
 export interface ResidentModel {
   entry: ModelEntry;
-  engine: LlamaEngine;
+  engine: ModelEngine;
   estimatedRamBytes: number;
   users: number;
   lastUsedAt: number;
@@ -41,25 +37,28 @@ export interface ResidentModel {
 
 /**
  * llmchat's models by name: the registry says which exist, `Residency` which are
- * loaded (keep-alive, count, memory budget, LRU), and this class loads them with
- * node-llama-cpp, one instance for the process.
+ * loaded (keep-alive, count, memory budget, LRU), and the loader loads them (by
+ * default with node-llama-cpp, one instance for the process).
  */
 export class ModelManager {
   private readonly residency: Residency<LoadedModel>;
   private rejectedByUnloaded = 0;
-  private llamaInstance: Promise<Llama> | undefined;
-  /** One native decode at a time across every loaded model (engine/decode-gate.ts). */
-  private readonly decodeGate = new DecodeGate();
+  /** What every model shares: the llama.cpp instance, one decode at a time, compiled grammars. */
+  private shared: Promise<EngineShared> | undefined;
+  private readonly options: EngineOptions;
 
   constructor(
     readonly registry: ModelRegistry,
     private readonly config: LlmchatConfig,
     private readonly log: FastifyBaseLogger,
+    /** Sizes and loads a model; by default with node-llama-cpp (tests give a scripted engine). */
+    loader?: ModelLoader<LoadedModel>,
   ) {
+    this.options = engineOptionsOf(config);
     const defaultKeepAliveMs = parseKeepAlive(config.LLMCHAT_KEEP_ALIVE) ?? 5 * 60_000;
     const budgetMb = config.LLMCHAT_MEMORY_BUDGET_MB;
     this.residency = new Residency<LoadedModel>({
-      loader: (entry) => this.prepare(entry),
+      loader: loader ?? ((entry) => this.prepare(entry)),
       maxLoaded: config.LLMCHAT_MAX_LOADED_MODELS,
       budgetBytes: budgetMb === undefined ? Number.POSITIVE_INFINITY : budgetMb * 1024 * 1024,
       loadTimeoutMs: config.LLMCHAT_LOAD_TIMEOUT_MS,
@@ -68,7 +67,7 @@ export class ModelManager {
       onLoaded: ({ model }, loadMs) =>
         this.log.info({ model: model.engine.info, load_ms: loadMs }, 'model loaded'),
       onUnloaded: ({ entry, model }, reason) => {
-        this.rejectedByUnloaded += model.queue.rejected;
+        this.rejectedByUnloaded += model.engine.queue.rejected;
         this.log.info({ model: entry.name, reason }, 'model unloaded');
       },
       // The full reason goes to the log; the client hears which model and where to look (no paths).
@@ -80,37 +79,30 @@ export class ModelManager {
     });
   }
 
-  /** node-llama-cpp's instance, shared by every model, created with the first load. */
-  private llama(): Promise<Llama> {
-    this.llamaInstance ??= createLlama({
+  /** Created with the first load; the decode gate keeps every busy model within one thread budget. */
+  private engineShared(): Promise<EngineShared> {
+    this.shared ??= createLlama({
       gpu: this.config.LLMCHAT_GPU,
-      maxThreads: Math.max(this.config.LLMCHAT_THREADS, this.config.LLMCHAT_BATCH_THREADS),
+      maxThreads: this.options.threads.budget,
       log: this.log,
-    });
-    return this.llamaInstance;
+    }).then((llama) => ({
+      llama,
+      gate: new DecodeGate(),
+      constraints: new ConstraintCompiler(llama),
+    }));
+    return this.shared;
   }
 
   /** Sizes the entry's model from its file (downloading an hf: URI once); loads on demand. */
   private async prepare(entry: ModelEntry): Promise<PreparedModel<LoadedModel>> {
-    const llama = await this.llama();
-    const inspected = await inspectModel(entry, this.config, llama, this.log);
+    const shared = await this.engineShared();
+    const inspected = await inspectModel(entry, this.config, shared.llama, this.log);
     return {
       estimatedRamBytes: inspected.estimatedRamBytes,
       overBudgetMessage: () => overBudgetMessage(inspected, this.config),
       load: async () => {
-        const engine = await LlamaEngine.create(
-          inspected,
-          engineOptionsOf(this.config),
-          llama,
-          this.decodeGate,
-        );
-        const queue = new AdmissionQueue({
-          concurrency: this.config.LLMCHAT_PARALLEL,
-          maxWaiting: this.config.LLMCHAT_QUEUE_SIZE,
-          maxWaitMs: this.config.LLMCHAT_QUEUE_TIMEOUT_MS,
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        });
-        return { engine, queue, dispose: () => engine.dispose() };
+        const engine = await LlamaEngine.create(inspected, this.options, shared);
+        return { engine, dispose: () => engine.dispose() };
       },
     };
   }
@@ -136,12 +128,7 @@ export class ModelManager {
     options: { keepAliveMs?: number } = {},
   ): Promise<ModelLease> {
     const lease = await this.residency.acquire(entry, options);
-    return {
-      entry,
-      engine: lease.model.engine,
-      queue: lease.model.queue,
-      release: lease.release,
-    };
+    return { entry, engine: lease.model.engine, release: lease.release };
   }
 
   /** Unloads a model now, or as soon as its requests finish. Returns whether it was loaded. */
@@ -166,16 +153,17 @@ export class ModelManager {
     let waiting = 0;
     let rejected = this.rejectedByUnloaded;
     for (const { model } of this.residency.loaded()) {
-      running += model.queue.active;
-      waiting += model.queue.queued;
-      rejected += model.queue.rejected;
+      const queue = model.engine.queue;
+      running += queue.running;
+      waiting += queue.waiting;
+      rejected += queue.rejected;
     }
     return { running, waiting, rejected };
   }
 
   async close(): Promise<void> {
     await this.residency.close();
-    if (this.llamaInstance) await (await this.llamaInstance).dispose();
+    if (this.shared) await (await this.shared).llama.dispose();
   }
 
   /** The error for a name no configured model answers to, listing those that exist. */

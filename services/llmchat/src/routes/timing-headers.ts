@@ -1,10 +1,10 @@
-import type { GenerationResult } from '../engine/types.js';
-import { tokensPerSecond } from '../openai/chat-response.js';
+import type { FinishedGeneration } from '../generation/native-request.js';
+import { tokensPerSecond } from '../protocols/openai/chat-response.js';
 
 /** Response headers with per-request timings (non-streaming; streams carry them in the last chunk). */
-export function timingHeaders(result: GenerationResult, queueMs: number): Record<string, string> {
+export function timingHeaders(result: FinishedGeneration): Record<string, string> {
   return {
-    'x-queue-time-ms': queueMs.toFixed(1),
+    'x-queue-time-ms': result.timings.queueMs.toFixed(1),
     'x-time-to-first-token-ms': result.timings.timeToFirstTokenMs.toFixed(1),
     'x-tokens-per-second': String(
       tokensPerSecond(result.completionTokens, result.timings.decodeMs),

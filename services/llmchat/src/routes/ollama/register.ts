@@ -1,4 +1,3 @@
-import { Ajv } from 'ajv';
 import {
   ApiError,
   errorCatalogue,
@@ -6,25 +5,32 @@ import {
   parseRequest,
   renderErrorsAs,
 } from 'hrserve';
-import type { LlmchatConfig } from '../../config.js';
+import type { Generator } from '../../generation/generator.js';
 import { expiresAt } from '../../models/keep-alive.js';
+import type { ModelManager } from '../../models/model-manager.js';
 import { type ModelEntry, namesOf } from '../../models/registry.js';
-import type { GenerationDeps } from '../run-generation.js';
-import { answerOllama } from './answer.js';
 import {
   type OllamaChatRequest,
   ollamaChatSchema,
   ollamaGenerateSchema,
   ollamaShowSchema,
-} from './requests.js';
-import { keepAliveOf, refuseImages, toChatMessages, toToolDefinitions } from './translate.js';
+} from '../../protocols/ollama/requests.js';
+import { ollamaEncoder } from '../../protocols/ollama/responses.js';
+import {
+  keepAliveOf,
+  ollamaChatToNative,
+  ollamaGenerateToNative,
+  refuseImages,
+} from '../../protocols/ollama/to-native.js';
+import { NDJSON } from '../framing.js';
+import { respond } from '../respond.js';
 
 /** The Ollama API version whose shapes these routes follow (clients check it). */
 export const OLLAMA_API_VERSION = '0.12.0';
 
-export interface OllamaOptions {
-  deps: GenerationDeps;
-  config: LlmchatConfig;
+export interface OllamaRoutesOptions {
+  generator: Generator;
+  models: ModelManager;
 }
 
 /**
@@ -35,11 +41,12 @@ export interface OllamaOptions {
  * Registered encapsulated (`app.register`): its error shape and body parsers
  * stay its own.
  */
-export async function registerOllama(app: FastifyInstance, options: OllamaOptions): Promise<void> {
-  const { deps, config } = options;
+export async function ollamaRoutes(
+  app: FastifyInstance,
+  options: OllamaRoutesOptions,
+): Promise<void> {
+  const { generator, models } = options;
   renderErrorsAs(app, (error) => ({ error: error.message }), { notFoundUnder: '/api' });
-  const { models } = deps;
-  const schemas = new Ajv({ strict: false, validateFormats: false });
 
   // Ollama reads every body as JSON whatever its content type (curl -d sends a form type,
   // fetch with a string body text/plain): fastify's text/plain parser is replaced here too.
@@ -137,54 +144,31 @@ export async function registerOllama(app: FastifyInstance, options: OllamaOption
 
   app.post('/api/chat', async (request, reply) => {
     const body: OllamaChatRequest = parseRequest(ollamaChatSchema, request.body);
-    const keepAliveMs = keepAliveOf(body.keep_alive);
-    if (body.messages.length === 0) return loadOrUnload(body.model, keepAliveMs, 'chat');
-    return answerOllama(
-      deps,
-      config,
-      schemas,
-      {
-        operation: 'chat',
-        model: body.model,
-        keepAliveMs,
-        format: body.format,
-        options: body.options,
-        stream: body.stream,
-        messages: toChatMessages(body.messages),
-        tools: toToolDefinitions(body.tools),
-      },
-      request,
-      reply,
-    );
+    if (body.messages.length === 0) {
+      return loadOrUnload(body.model, keepAliveOf(body.keep_alive), 'chat');
+    }
+    return respond(generator, request, reply, ollamaChatToNative(body), {
+      operation: 'chat',
+      stream: body.stream,
+      encoder: ollamaEncoder('chat', body.model),
+      framing: NDJSON,
+      attributes: { api: 'ollama' },
+    });
   });
 
   app.post('/api/generate', async (request, reply) => {
     const body = parseRequest(ollamaGenerateSchema, request.body);
-    const keepAliveMs = keepAliveOf(body.keep_alive);
     refuseImages(body.images, 'images');
-    if (body.prompt === '' && !body.system)
-      return loadOrUnload(body.model, keepAliveMs, 'generate');
-    return answerOllama(
-      deps,
-      config,
-      schemas,
-      {
-        operation: 'generate',
-        model: body.model,
-        keepAliveMs,
-        format: body.format,
-        options: body.options,
-        stream: body.stream,
-        messages: [
-          ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
-          { role: 'user' as const, content: body.prompt },
-        ],
-        tools: [],
-        ...(body.raw ? { rawPrompt: body.prompt } : {}),
-      },
-      request,
-      reply,
-    );
+    if (body.prompt === '' && !body.system) {
+      return loadOrUnload(body.model, keepAliveOf(body.keep_alive), 'generate');
+    }
+    return respond(generator, request, reply, ollamaGenerateToNative(body), {
+      operation: 'text_completion',
+      stream: body.stream,
+      encoder: ollamaEncoder('generate', body.model),
+      framing: NDJSON,
+      attributes: { api: 'ollama' },
+    });
   });
 
   /** Ollama's empty request: load the model (keep_alive 0: unload it) and say so. */

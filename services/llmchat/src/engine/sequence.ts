@@ -6,7 +6,7 @@ import type { NativeContext, NativeSampler } from './native.js';
  * One sequence of the context: the tokens its KV cache holds, and generation
  * on top of them through the shared decode loop.
  */
-export class Slot {
+export class Sequence {
   /** Tokens whose KV state this sequence holds, in order from position 0. */
   private held: Token[] = [];
 

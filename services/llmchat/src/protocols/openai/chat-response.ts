@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { type ApiError, toOpenAIErrorBody } from 'hrserve';
 import type {
   FinishReason,
+  GenerationEvent,
   GenerationResult,
-  GenerationTimings,
   ToolCall,
-} from '../engine/types.js';
+} from '../../engine/types.js';
+import type { FinishedGeneration } from '../../generation/native-request.js';
+import type { WireEncoder } from '../wire-encoder.js';
 
 /*
  * Pure builders of the response bodies and stream chunks, shaped as
@@ -36,9 +39,10 @@ export function toUsage(result: GenerationResult): Usage {
  * The llama.cpp server's `timings` extension (OpenAI clients ignore it): put
  * on the last stream chunk, where headers can no longer carry it.
  */
-export function toTimings(timings: GenerationTimings, completionTokens: number, queueMs: number) {
+export function toTimings(result: FinishedGeneration) {
+  const { timings, completionTokens } = result;
   return {
-    queue_ms: round(queueMs),
+    queue_ms: round(timings.queueMs),
     prompt_n: timings.promptEvaluated,
     prompt_cached_n: timings.promptCached,
     time_to_first_token_ms: round(timings.timeToFirstTokenMs),
@@ -152,4 +156,67 @@ export class ChatChunkBuilder {
       choices,
     };
   }
+}
+
+/** What every OpenAI answer of one request carries: its id, creation time and the model as asked. */
+export interface OpenAIAnswerIdentity {
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  model: string;
+}
+
+/** The error event of a stream that fails after its first chunk. */
+export function streamError(error: ApiError): string {
+  return JSON.stringify(toOpenAIErrorBody(error));
+}
+
+/** `/v1/chat/completions`: a `chat.completion`, or `chat.completion.chunk`s. */
+export function chatCompletionEncoder(
+  identity: OpenAIAnswerIdentity,
+  options: { includeUsage: boolean },
+): WireEncoder<ReturnType<typeof toChatCompletion>> {
+  const chunks = new ChatChunkBuilder(identity.id, identity.created, identity.model);
+  return {
+    open: () => [JSON.stringify(chunks.delta({ role: 'assistant', content: '' }))],
+    event: (event: GenerationEvent) => {
+      switch (event.type) {
+        case 'text':
+          return [chunks.contentJson(event.delta)];
+        case 'tool_call_start':
+          return [
+            JSON.stringify(
+              chunks.delta({
+                tool_calls: [
+                  {
+                    index: event.index,
+                    id: event.id,
+                    type: 'function',
+                    function: { name: event.name, arguments: '' },
+                  },
+                ],
+              }),
+            ),
+          ];
+        case 'tool_call_arguments':
+          return [
+            JSON.stringify(
+              chunks.delta({
+                tool_calls: [{ index: event.index, function: { arguments: event.fragment } }],
+              }),
+            ),
+          ];
+      }
+    },
+    close: (result) => {
+      const timings = { timings: toTimings(result) };
+      return (
+        options.includeUsage
+          ? [chunks.finish(result.finishReason), chunks.usage(toUsage(result), timings)]
+          : [chunks.finish(result.finishReason, timings)]
+      ).map((chunk) => JSON.stringify(chunk));
+    },
+    body: (result) => toChatCompletion(identity.id, identity.created, identity.model, result),
+    error: streamError,
+  };
 }

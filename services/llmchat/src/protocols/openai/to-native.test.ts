@@ -1,7 +1,7 @@
 import { ApiError } from 'hrserve';
 import { describe, expect, it } from 'vitest';
 import { type ChatCompletionRequest, chatCompletionRequestSchema } from './chat-request.js';
-import { planTools, rejectUnsupported, toChatMessages, toSampling } from './to-engine.js';
+import { planTools, rejectUnsupported, toChatMessages, toSampling } from './to-native.js';
 
 const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 const parse = (patch: Record<string, unknown>): ChatCompletionRequest =>

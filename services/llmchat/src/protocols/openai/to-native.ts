@@ -1,7 +1,70 @@
 import { ApiError, errorCatalogue } from 'hrserve';
-import type { ChatMessage, SamplingOptions, ToolDefinition } from '../engine/types.js';
-import { llmchatErrors } from '../errors.js';
+import type {
+  CallableTool,
+  ChatMessage,
+  Constraint,
+  SamplingOptions,
+  ToolDefinition,
+} from '../../engine/types.js';
+import { llmchatErrors } from '../../errors.js';
+import type { NativeChatRequest } from '../../generation/native-request.js';
 import type { ChatCompletionRequest, CompletionRequest, MessageInput } from './chat-request.js';
+
+/**
+ * OpenAI requests as native ones: pure functions, tested with golden fixtures
+ * (__fixtures__/). Anything the engine cannot honour is refused here by name.
+ */
+export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatRequest {
+  rejectUnsupported(body);
+  const tools = planTools(body);
+  const constraint = constraintOf(body.response_format);
+  if (constraint && tools.choice !== 'none') {
+    throw new ApiError(
+      errorCatalogue.invalidRequest,
+      "'response_format' json_object/json_schema cannot be combined with tools; send one or the other.",
+      { param: 'response_format' },
+    );
+  }
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  return {
+    model: body.model,
+    prompt: { kind: 'chat', messages: toChatMessages(body.messages), tools: tools.described },
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    sampling: toSampling(body),
+    stop: stopStrings(body.stop),
+    ...(constraint ? { constraint } : {}),
+    ...(tools.choice !== 'none'
+      ? { tools: { choice: tools.choice, tools: tools.callable, parallel: tools.parallel } }
+      : {}),
+  };
+}
+
+/** The legacy text completion: the prompt as is (a raw prompt), 16 tokens unless told. */
+export function completionToNative(body: CompletionRequest): NativeChatRequest {
+  rejectUnsupported(body);
+  return {
+    model: body.model,
+    prompt: {
+      kind: 'raw',
+      text: typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? ''),
+    },
+    maxTokens: body.max_tokens ?? 16,
+    sampling: toSampling(body),
+    stop: stopStrings(body.stop),
+  };
+}
+
+function constraintOf(format: ChatCompletionRequest['response_format']): Constraint | undefined {
+  if (format?.type === 'json_object') return { kind: 'json' };
+  if (format?.type === 'json_schema') {
+    return {
+      kind: 'json_schema',
+      schema: format.json_schema.schema ?? { type: 'object' },
+      origin: 'response_format.json_schema.schema',
+    };
+  }
+  return undefined;
+}
 
 function unsupported(param: string, message: string): ApiError {
   return new ApiError(llmchatErrors.unsupportedParameter, message, { param });
@@ -101,7 +164,7 @@ export interface ToolPlan {
   /** Tools described to the model (empty for tool_choice "none"). */
   described: ToolDefinition[];
   /** Tools the model may call, with whether it must. */
-  callable: ToolDefinition[];
+  callable: CallableTool[];
   choice: 'none' | 'auto' | 'required';
   parallel: boolean;
 }
@@ -127,6 +190,11 @@ export function planTools(request: ChatCompletionRequest): ToolPlan {
     }
     names.add(tool.name);
   });
+  const callable = (tool: ToolDefinition): CallableTool => ({
+    name: tool.name,
+    parameters: tool.parameters,
+    origin: `tools.${tools.indexOf(tool)}.function.parameters`,
+  });
   const choice = request.tool_choice ?? (tools.length > 0 ? 'auto' : 'none');
   const parallel = request.parallel_tool_calls ?? true;
   if (tools.length === 0) {
@@ -147,9 +215,9 @@ export function planTools(request: ChatCompletionRequest): ToolPlan {
         { param: 'tool_choice' },
       );
     }
-    return { described: tools, callable: [named], choice: 'required', parallel: false };
+    return { described: tools, callable: [callable(named)], choice: 'required', parallel: false };
   }
-  return { described: tools, callable: tools, choice, parallel };
+  return { described: tools, callable: tools.map(callable), choice, parallel };
 }
 
 /** OpenAI's sampling defaults (temperature 1, top_p 1) unless the request says otherwise. */

@@ -1,0 +1,131 @@
+import { Ajv } from 'ajv';
+import { type Llama, LlamaGrammar } from 'node-llama-cpp';
+import { InvalidSchemaError } from './engine-errors.js';
+import { toGrammarSchema } from './grammar-schema.js';
+import type { Constraint, ToolCalling } from './types.js';
+
+/** Compiled grammars kept per process; clients tend to send the same few schemas again and again. */
+const CACHE_SIZE = 128;
+
+/** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
+const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
+
+/** A job's constraints as grammars, ready for the sampler. */
+export interface CompiledConstraints {
+  answer?: LlamaGrammar;
+  tools?: {
+    choice: ToolCalling['choice'];
+    parallel: boolean;
+    tools: Array<{ name: string; arguments: LlamaGrammar }>;
+    /** One of the offered names (absent with a single tool: its name is forced). */
+    names?: LlamaGrammar;
+    callOrEnd: LlamaGrammar;
+  };
+}
+
+/**
+ * Turns constraints given as data (JSON, a JSON schema, tool schemas) into
+ * llama.cpp grammars, once per distinct schema. A schema is checked first
+ * against the JSON Schema meta-schema (with resolvable $refs): the grammar
+ * converter would otherwise turn a broken schema into a grammar for something
+ * else, silently. Grammars belong to the `Llama` instance, so one compiler
+ * serves every model of the process.
+ */
+export class ConstraintCompiler {
+  /** strict off: unknown keywords are allowed, as OpenAI allows them. */
+  private readonly schemas = new Ajv({ strict: false, validateFormats: false });
+  private readonly cache = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(private readonly llama: Llama) {}
+
+  async compile(
+    constraint: Constraint | undefined,
+    tools: ToolCalling | undefined,
+  ): Promise<CompiledConstraints> {
+    const answer = constraint ? await this.answerGrammar(constraint) : undefined;
+    if (!tools || tools.tools.length === 0) return answer ? { answer } : {};
+    const compiled = await Promise.all(
+      tools.tools.map(async (tool) => ({
+        name: tool.name,
+        arguments: await this.schemaGrammar(tool.parameters, tool.origin),
+      })),
+    );
+    const names =
+      compiled.length > 1
+        ? await this.grammar(
+            `root ::= (${compiled.map((tool) => `"${tool.name}"`).join(' | ')}) "\\""`,
+          )
+        : undefined;
+    return {
+      ...(answer ? { answer } : {}),
+      tools: {
+        choice: tools.choice,
+        parallel: tools.parallel,
+        tools: compiled,
+        ...(names ? { names } : {}),
+        callOrEnd: await this.grammar(CALL_OR_END_GRAMMAR),
+      },
+    };
+  }
+
+  private answerGrammar(constraint: Constraint): Promise<LlamaGrammar> {
+    if (constraint.kind === 'json')
+      return this.cached('json', () => this.llama.getGrammarFor('json'));
+    return this.schemaGrammar(constraint.schema, constraint.origin);
+  }
+
+  private async schemaGrammar(
+    schema: Record<string, unknown>,
+    origin: string,
+  ): Promise<LlamaGrammar> {
+    try {
+      this.schemas.compile(schema);
+    } catch (error) {
+      throw new InvalidSchemaError(
+        origin,
+        `The JSON schema in '${origin}' is invalid: ${reason(error)}.`,
+      );
+    } finally {
+      // Ajv keeps every compiled schema (by $id too); the grammar cache is what is kept.
+      this.schemas.removeSchema();
+    }
+    // An empty schema admits any JSON value.
+    if (Object.keys(schema).length === 0) return this.answerGrammar({ kind: 'json' });
+    try {
+      return await this.cached(`schema:${JSON.stringify(schema)}`, () =>
+        // Client schemas are checked above at run time, not by the compile-time schema type.
+        this.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never),
+      );
+    } catch (error) {
+      throw new InvalidSchemaError(
+        origin,
+        `The JSON schema in '${origin}' cannot be enforced: ${reason(error)}. Use type, properties, required, items, enum, const, anyOf/oneOf and string/number bounds.`,
+      );
+    }
+  }
+
+  private grammar(text: string): Promise<LlamaGrammar> {
+    return this.cached(`gbnf:${text}`, async () => new LlamaGrammar(this.llama, { grammar: text }));
+  }
+
+  /** Least recently used out first; a failed compilation is not kept. */
+  private cached(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
+    let grammar = this.cache.get(key);
+    if (grammar) {
+      this.cache.delete(key);
+    } else {
+      grammar = create();
+      grammar.catch(() => this.cache.delete(key));
+    }
+    this.cache.set(key, grammar);
+    if (this.cache.size > CACHE_SIZE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    return grammar;
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

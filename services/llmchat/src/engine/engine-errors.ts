@@ -1,0 +1,68 @@
+/*
+ * What the engine refuses with. Domain errors, free of HTTP: errors.ts maps
+ * them to the error catalogue (status, code, Retry-After) in one place.
+ */
+
+/** No place left in the model's waiting queue. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(
+    readonly running: number,
+    readonly waiting: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `The server is at capacity (${running} running, ${waiting} waiting). Retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
+/** A job waited longer than the queue allows for a sequence. */
+export class QueueTimeoutError extends Error {
+  override readonly name = 'QueueTimeoutError';
+  constructor(
+    readonly waitedMs: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `The request waited ${waitedMs} ms for capacity without getting it. Retry after ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
+/** The prompt does not fit the model's context (with room for one answer token). */
+export class ContextLengthExceededError extends Error {
+  override readonly name = 'ContextLengthExceededError';
+  constructor(
+    readonly promptTokens: number,
+    readonly contextSize: number,
+    /** What the prompt came as: chat messages or a raw text prompt. */
+    readonly input: 'messages' | 'prompt',
+  ) {
+    super(
+      `This model's maximum context length is ${contextSize} tokens, but the prompt has ${promptTokens} tokens. Shorten the messages or the prompt.`,
+    );
+  }
+}
+
+/** A client's JSON schema that is broken, or that llama.cpp grammars cannot enforce. */
+export class InvalidSchemaError extends Error {
+  override readonly name = 'InvalidSchemaError';
+  constructor(
+    /** Where the schema came from in the request (e.g. `tools.0.function.parameters`). */
+    readonly origin: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The generation ran longer than its time limit and was stopped. */
+export class GenerationTimeoutError extends Error {
+  override readonly name = 'GenerationTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(
+      `Generation exceeded ${timeoutMs} ms and was stopped. Ask for fewer tokens (max_tokens) or retry.`,
+    );
+  }
+}

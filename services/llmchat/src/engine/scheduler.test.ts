@@ -1,0 +1,152 @@
+import type { Token } from 'node-llama-cpp';
+import { describe, expect, it } from 'vitest';
+import { QueueFullError, QueueTimeoutError } from './engine-errors.js';
+import { type SchedulerOptions, SequenceScheduler } from './scheduler.js';
+import { type CachedSequence, SequencePool } from './sequence-pool.js';
+
+class FakeSequence implements CachedSequence {
+  tokens: Token[] = [];
+  constructor(readonly id: number) {}
+  truncate(length: number): void {
+    this.tokens = this.tokens.slice(0, length);
+  }
+}
+
+const OPTIONS: SchedulerOptions = { maxWaiting: 2, maxWaitMs: 10_000, retryAfterSeconds: 3 };
+
+function scheduler(sequences: number, options: Partial<SchedulerOptions> = {}) {
+  const all = Array.from({ length: sequences }, (_, id) => new FakeSequence(id));
+  return {
+    all,
+    scheduler: new SequenceScheduler(new SequencePool(all), sequences, { ...OPTIONS, ...options }),
+  };
+}
+
+const prompt = (...tokens: number[]) => tokens as Token[];
+const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SequenceScheduler', () => {
+  it('runs as many jobs as sequences, queues the next in order, and refuses the rest at once', async () => {
+    const { scheduler: queue } = scheduler(1);
+    const first = queue.reserve();
+    const order: string[] = [];
+    const second = queue.reserve();
+    const third = queue.reserve();
+    void second.waitForTurn().then(() => order.push('second'));
+    void third.waitForTurn().then(() => order.push('third'));
+    expect([queue.running, queue.queued]).toEqual([1, 2]);
+
+    let refusal: unknown;
+    try {
+      queue.reserve();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(QueueFullError);
+    expect((refusal as QueueFullError).retryAfterSeconds).toBe(3);
+    expect(queue.rejected).toBe(1);
+
+    first.release();
+    first.release(); // idempotent: one sequence back, not two
+    await settled();
+    expect(order).toEqual(['second']);
+    expect([queue.running, queue.queued]).toEqual([1, 1]);
+    second.release();
+    await settled();
+    expect(order).toEqual(['second', 'third']);
+    third.release();
+    expect([queue.running, queue.queued]).toEqual([0, 0]);
+  });
+
+  it('gives the free sequence whose cache shares the longest prefix, and evaluates only the rest', async () => {
+    const { scheduler: queue, all } = scheduler(2);
+    const [a, b] = all;
+    if (!a || !b) throw new Error('two sequences');
+    a.tokens = prompt(1, 2, 3);
+    b.tokens = prompt(1, 9, 9, 9);
+    const reservation = queue.reserve();
+    const turn = await reservation.acquire(prompt(1, 9, 9, 4));
+    expect(turn.sequence).toBe(b);
+    expect(turn.reusedTokens).toBe(3);
+    expect(turn.input).toEqual([4]);
+    expect(b.tokens).toEqual([1, 9, 9]);
+    reservation.release();
+  });
+
+  it('interactive jobs get the next free sequence before batch jobs that waited longer', async () => {
+    const { scheduler: queue } = scheduler(2);
+    const running = [queue.reserve(), queue.reserve()];
+    const order: string[] = [];
+    const batch = queue.reserve({ priority: 'batch' });
+    const interactive = queue.reserve({ priority: 'interactive' });
+    void batch.waitForTurn().then(() => order.push('batch'));
+    void interactive.waitForTurn().then(() => order.push('interactive'));
+    running[0]?.release();
+    await settled();
+    expect(order).toEqual(['interactive']);
+    running[1]?.release();
+    await settled();
+    expect(order).toEqual(['interactive', 'batch']);
+    batch.release();
+    interactive.release();
+  });
+
+  it('batch jobs never take the last free sequence, so an interactive job is admitted at once', async () => {
+    const { scheduler: queue } = scheduler(3);
+    const batches = [0, 1, 2].map(() => queue.reserve({ priority: 'batch' }));
+    const turns: number[] = [];
+    batches.forEach(
+      (reservation, index) => void reservation.waitForTurn().then(() => turns.push(index)),
+    );
+    await settled();
+    expect(turns).toEqual([0, 1]);
+    const interactive = queue.reserve();
+    expect(await interactive.waitForTurn()).toBeLessThan(5);
+    interactive.release();
+    batches[0]?.release();
+    await settled();
+    expect(turns).toEqual([0, 1, 2]);
+    for (const reservation of batches) reservation.release();
+    expect(queue.running).toBe(0);
+  });
+
+  it('a waiting job whose signal aborts leaves the queue with the reason, taking no sequence', async () => {
+    const { scheduler: queue } = scheduler(1);
+    const holder = queue.reserve();
+    const controller = new AbortController();
+    const waiting = queue.reserve({ signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    await expect(waiting.waitForTurn()).rejects.toThrow('client went away');
+    expect(queue.queued).toBe(0);
+    waiting.release(); // harmless after the refusal
+    holder.release();
+    expect(queue.running).toBe(0);
+    expect(() => queue.reserve({ signal: controller.signal })).toThrow('client went away');
+  });
+
+  it('an interactive job that waits longer than maxWaitMs is turned away; a batch job keeps waiting', async () => {
+    const { scheduler: queue } = scheduler(2, { maxWaitMs: 30 });
+    const holders = [queue.reserve(), queue.reserve()];
+    const interactive = queue.reserve();
+    const batch = queue.reserve({ priority: 'batch' });
+    const error = await interactive.waitForTurn().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueueTimeoutError);
+    expect(queue.rejected).toBe(1);
+    expect(queue.queued).toBe(1);
+    for (const holder of holders) holder.release();
+    await batch.waitForTurn();
+    batch.release();
+  });
+
+  it('a reservation released before its turn gives its place to the next', async () => {
+    const { scheduler: queue } = scheduler(1);
+    const holder = queue.reserve();
+    const gone = queue.reserve();
+    const next = queue.reserve();
+    gone.release();
+    holder.release();
+    await next.waitForTurn();
+    expect(queue.running).toBe(1);
+    next.release();
+  });
+});

@@ -1,0 +1,251 @@
+import type { Token } from 'node-llama-cpp';
+import { QueueFullError, QueueTimeoutError } from './engine-errors.js';
+import type { CachedSequence, PickedSequence, SequencePool } from './sequence-pool.js';
+
+/**
+ * `interactive`: someone is waiting for the answer (HTTP requests).
+ * `batch`: background work (batch jobs); it runs only when no interactive job
+ * waits, and never on the last free sequence, so it cannot delay an
+ * interactive job's admission by more than nothing.
+ */
+export type Priority = 'interactive' | 'batch';
+
+export interface SchedulerOptions {
+  /** Jobs that may wait for a sequence, per priority; one more is refused at once. */
+  maxWaiting: number;
+  /** Milliseconds an interactive job may wait before it is turned away (batch jobs wait as long as it takes). */
+  maxWaitMs: number;
+  /** Seconds a refused client is told to wait. */
+  retryAfterSeconds: number;
+}
+
+/** A job's hold on a sequence, granted by the scheduler. */
+export interface Turn<S> extends PickedSequence<S> {
+  /** Milliseconds from `reserve` until the turn came. */
+  waitedMs: number;
+}
+
+/**
+ * Admission to one model's sequences: who generates now, who waits and who is
+ * refused. A job reserves its place as soon as it arrives (before its prompt
+ * is prepared, so an overload refusal is immediate and arrival order is kept),
+ * gets its turn when a sequence is free (interactive jobs first, each priority
+ * first come first served), then takes the free sequence that best reuses its
+ * prompt. Everything it holds is given back by one call, `release()`.
+ */
+export class SequenceScheduler<S extends CachedSequence> {
+  private readonly waiting: Record<Priority, Array<Reservation<S>>> = {
+    interactive: [],
+    batch: [],
+  };
+  private readonly runningBy: Record<Priority, number> = { interactive: 0, batch: 0 };
+  private rejectedCount = 0;
+
+  constructor(
+    private readonly pool: SequencePool<S>,
+    private readonly sequences: number,
+    private readonly options: SchedulerOptions,
+  ) {
+    if (sequences < 1) throw new RangeError('a scheduler needs at least one sequence');
+  }
+
+  /** Jobs holding a sequence now. */
+  get running(): number {
+    return this.runningBy.interactive + this.runningBy.batch;
+  }
+
+  /** Jobs waiting for a sequence now. */
+  get queued(): number {
+    return this.waiting.interactive.length + this.waiting.batch.length;
+  }
+
+  /** Jobs refused since start (queue full or waited too long). */
+  get rejected(): number {
+    return this.rejectedCount;
+  }
+
+  /**
+   * A place in the queue, or the turn at once when a sequence is free. Throws
+   * `QueueFullError` when no place is left; an aborted `signal` gives the place up.
+   */
+  reserve(options: { priority?: Priority; signal?: AbortSignal } = {}): Reservation<S> {
+    const priority = options.priority ?? 'interactive';
+    if (options.signal?.aborted) throw options.signal.reason;
+    const reservation = new Reservation<S>(this, priority, options.signal);
+    if (this.canStart(priority)) {
+      this.start(reservation);
+      return reservation;
+    }
+    if (this.waiting[priority].length >= this.options.maxWaiting) {
+      this.rejectedCount += 1;
+      throw new QueueFullError(this.running, this.queued, this.options.retryAfterSeconds);
+    }
+    this.enqueue(reservation);
+    return reservation;
+  }
+
+  /** Batch jobs leave one sequence to interactive ones (when there is more than one). */
+  private get batchLimit(): number {
+    return Math.max(1, this.sequences - 1);
+  }
+
+  private canStart(priority: Priority): boolean {
+    if (this.running >= this.sequences) return false;
+    if (priority === 'interactive') return this.waiting.interactive.length === 0;
+    return (
+      this.waiting.interactive.length === 0 &&
+      this.waiting.batch.length === 0 &&
+      this.runningBy.batch < this.batchLimit
+    );
+  }
+
+  private start(reservation: Reservation<S>): void {
+    this.runningBy[reservation.priority] += 1;
+    reservation.granted();
+  }
+
+  private enqueue(reservation: Reservation<S>): void {
+    this.waiting[reservation.priority].push(reservation);
+    const leave = (error: unknown) => {
+      if (this.withdraw(reservation)) reservation.refused(error);
+    };
+    if (reservation.priority === 'interactive') {
+      const timer = setTimeout(() => {
+        this.rejectedCount += 1;
+        leave(new QueueTimeoutError(this.options.maxWaitMs, this.options.retryAfterSeconds));
+      }, this.options.maxWaitMs);
+      timer.unref();
+      reservation.onSettled(() => clearTimeout(timer));
+    }
+    reservation.onAbort(leave);
+  }
+
+  /** Takes a waiting reservation out of the queue; false when it was not waiting. */
+  withdraw(reservation: Reservation<S>): boolean {
+    const queue = this.waiting[reservation.priority];
+    const index = queue.indexOf(reservation);
+    if (index === -1) return false;
+    queue.splice(index, 1);
+    return true;
+  }
+
+  /** Called by a reservation: its turn ends (its sequence, if it took one, is free again). */
+  finish(reservation: Reservation<S>, sequence: S | undefined): void {
+    if (sequence) this.pool.give(sequence);
+    this.runningBy[reservation.priority] -= 1;
+    this.grantNext();
+  }
+
+  take(prompt: readonly Token[]): PickedSequence<S> {
+    return this.pool.take(prompt);
+  }
+
+  private grantNext(): void {
+    for (;;) {
+      const priority: Priority | undefined =
+        this.waiting.interactive.length > 0
+          ? 'interactive'
+          : this.waiting.batch.length > 0 && this.runningBy.batch < this.batchLimit
+            ? 'batch'
+            : undefined;
+      if (priority === undefined || this.running >= this.sequences) return;
+      const next = this.waiting[priority].shift();
+      if (next) this.start(next);
+    }
+  }
+}
+
+type State = 'waiting' | 'granted' | 'holding' | 'released';
+
+/**
+ * A job's place with the scheduler: waiting, then its turn, then a sequence.
+ * `release()` ends it in every state (idempotent): the one way back.
+ */
+export class Reservation<S extends CachedSequence> {
+  private state: State = 'waiting';
+  private readonly reservedAt = performance.now();
+  private grantedAt: number | undefined;
+  private sequence: S | undefined;
+  private readonly turn: Promise<void>;
+  private resolveTurn!: () => void;
+  private rejectTurn!: (error: unknown) => void;
+  private readonly settledCallbacks: Array<() => void> = [];
+  private abortListener: (() => void) | undefined;
+
+  constructor(
+    private readonly scheduler: SequenceScheduler<S>,
+    readonly priority: Priority,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.turn = new Promise<void>((resolve, reject) => {
+      this.resolveTurn = resolve;
+      this.rejectTurn = reject;
+    });
+    // Observed by `acquire`, or never when the job fails before it: not an unhandled rejection.
+    this.turn.catch(() => {});
+  }
+
+  /** Waits for the turn (a sequence is free for this job); returns the milliseconds waited. */
+  async waitForTurn(): Promise<number> {
+    await this.turn;
+    return (this.grantedAt ?? this.reservedAt) - this.reservedAt;
+  }
+
+  /** Waits for the turn, then takes the free sequence that best reuses `prompt`. */
+  async acquire(prompt: readonly Token[]): Promise<Turn<S>> {
+    await this.turn;
+    if (this.state !== 'granted') throw new Error(`acquire() on a ${this.state} reservation`);
+    const picked = this.scheduler.take(prompt);
+    this.sequence = picked.sequence;
+    this.state = 'holding';
+    return { ...picked, waitedMs: (this.grantedAt ?? this.reservedAt) - this.reservedAt };
+  }
+
+  release(): void {
+    const was = this.state;
+    if (was === 'released') return;
+    this.state = 'released';
+    this.settle();
+    if (was === 'waiting') {
+      this.scheduler.withdraw(this);
+      this.rejectTurn(new Error('reservation released before its turn'));
+    } else {
+      this.scheduler.finish(this, this.sequence);
+      this.sequence = undefined;
+    }
+  }
+
+  /** Scheduler: the turn is this job's. */
+  granted(): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'granted';
+    this.grantedAt = performance.now();
+    this.settle();
+    this.resolveTurn();
+  }
+
+  /** Scheduler: the job was turned away while waiting (timeout or abort). */
+  refused(error: unknown): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'released';
+    this.settle();
+    this.rejectTurn(error);
+  }
+
+  onSettled(callback: () => void): void {
+    this.settledCallbacks.push(callback);
+  }
+
+  onAbort(leave: (reason: unknown) => void): void {
+    if (!this.signal) return;
+    const signal = this.signal;
+    this.abortListener = () => leave(signal.reason);
+    signal.addEventListener('abort', this.abortListener, { once: true });
+  }
+
+  private settle(): void {
+    if (this.abortListener) this.signal?.removeEventListener('abort', this.abortListener);
+    this.abortListener = undefined;
+    for (const callback of this.settledCallbacks.splice(0)) callback();
+  }
+}

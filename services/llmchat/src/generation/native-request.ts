@@ -1,0 +1,54 @@
+import type {
+  ChatMessage,
+  Constraint,
+  GenerationResult,
+  GenerationTimings,
+  SamplingOptions,
+  ToolCalling,
+  ToolDefinition,
+} from '../engine/types.js';
+
+/**
+ * A generation as every protocol asks for it, free of any wire format: each
+ * protocol's converter builds one from its request (protocols/*), and the
+ * generator (generator.ts) runs it. A new protocol adds a converter, never a
+ * pipeline.
+ */
+export interface NativeChatRequest {
+  /** The name or alias the client used. */
+  model: string;
+  /**
+   * A conversation rendered with the model's chat template (tools described in
+   * it), or a raw prompt evaluated as is after the model's BOS token.
+   */
+  prompt:
+    | { kind: 'chat'; messages: ChatMessage[]; tools: ToolDefinition[] }
+    | { kind: 'raw'; text: string };
+  /** Tokens the answer may have; absent: until the context is full. */
+  maxTokens?: number;
+  /** A smaller context window than the model's, for prompt + answer (Ollama's num_ctx). */
+  contextWindow?: number;
+  sampling: SamplingOptions;
+  /** Text that ends the answer (not included in it). */
+  stop: string[];
+  /** What the whole answer must follow (JSON, a JSON schema). */
+  constraint?: Constraint;
+  /** Tools the model may or must call (a subset of those described in the prompt). */
+  tools?: ToolCalling;
+  /** How long the model stays loaded after this request (Ollama's keep_alive), ms. */
+  keepAliveMs?: number;
+}
+
+/** A finished generation with the time it spent in each stage, as protocols report it. */
+export interface FinishedGeneration extends GenerationResult {
+  /** The model's id (its name, even when the request used an alias). */
+  modelId: string;
+  timings: GenerationTimings & {
+    /** Waiting for the model to load (0 when it was loaded). */
+    loadMs: number;
+    /** Waiting for a sequence. */
+    queueMs: number;
+    /** From submission to the last token. */
+    totalMs: number;
+  };
+}

@@ -1,0 +1,70 @@
+import type { Token } from 'node-llama-cpp';
+import type { RenderedPrompt } from '../engine/chat-prompt.js';
+import { ContextLengthExceededError } from '../engine/engine-errors.js';
+import type { ModelEngine } from '../engine/model-engine.js';
+import type { ChatMessage, GenerationJob, ToolDefinition } from '../engine/types.js';
+import type { NativeChatRequest } from './native-request.js';
+
+/** A prompt longer than the context: refuse it, or drop the oldest turns (LLMCHAT_CONTEXT_OVERFLOW). */
+export type ContextOverflow = 'error' | 'truncate';
+
+/** The engine's job for a request, on the model that will run it: prompt tokens, budget, stops. */
+export function jobOf(
+  engine: ModelEngine,
+  request: NativeChatRequest,
+  overflow: ContextOverflow,
+): GenerationJob {
+  const prompt =
+    request.prompt.kind === 'chat'
+      ? renderWithinContext(engine, request.prompt.messages, request.prompt.tools, overflow)
+      : rawPrompt(engine, request.prompt.text);
+  const window = Math.min(request.contextWindow ?? engine.contextSize, engine.contextSize);
+  const room = Math.max(0, window - prompt.tokens.length);
+  return {
+    promptTokens: prompt.tokens,
+    maxTokens: Math.min(request.maxTokens ?? room, room),
+    sampling: request.sampling,
+    stop: [...request.stop, ...prompt.stopStrings],
+    stopTokens: prompt.stopTokens,
+    ...(request.constraint ? { constraint: request.constraint } : {}),
+    ...(request.tools && request.tools.tools.length > 0 ? { tools: request.tools } : {}),
+  };
+}
+
+/**
+ * Renders the conversation; when it does not fit the context, either refuses
+ * or, with truncation configured, drops the oldest turns after the system
+ * prompt until it fits, keeping the last message.
+ */
+function renderWithinContext(
+  engine: ModelEngine,
+  messages: ChatMessage[],
+  tools: ToolDefinition[],
+  overflow: ContextOverflow,
+): RenderedPrompt {
+  let kept = messages;
+  for (;;) {
+    const rendered = engine.renderChat(kept, tools);
+    // At least one token of room must remain for the answer.
+    if (rendered.tokens.length < engine.contextSize) return rendered;
+    const firstDroppable = kept.findIndex((message) => message.role !== 'system');
+    const canDrop =
+      overflow === 'truncate' && firstDroppable !== -1 && firstDroppable < kept.length - 1;
+    if (!canDrop) {
+      throw new ContextLengthExceededError(rendered.tokens.length, engine.contextSize, 'messages');
+    }
+    kept = kept.filter((_, index) => index !== firstDroppable);
+  }
+}
+
+/** The text as is after the model's BOS token, as llama.cpp's server evaluates raw prompts. */
+function rawPrompt(engine: ModelEngine, text: string): RenderedPrompt {
+  const textTokens = engine.tokenize(text, false);
+  const bos = engine.bosToken;
+  const tokens: Token[] =
+    bos !== undefined && textTokens[0] !== bos ? [bos, ...textTokens] : textTokens;
+  if (tokens.length >= engine.contextSize) {
+    throw new ContextLengthExceededError(tokens.length, engine.contextSize, 'prompt');
+  }
+  return { tokens, stopStrings: [], stopTokens: [] };
+}

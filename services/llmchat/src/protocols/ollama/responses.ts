@@ -1,0 +1,69 @@
+import type { FinishedGeneration } from '../../generation/native-request.js';
+import type { WireEncoder } from '../wire-encoder.js';
+
+const NS_PER_MS = 1_000_000;
+
+/** Ollama reports tool arguments as an object. */
+export function toOllamaToolCalls(result: FinishedGeneration) {
+  return result.toolCalls.map((call) => {
+    let args: unknown;
+    try {
+      args = JSON.parse(call.arguments);
+    } catch {
+      args = {};
+    }
+    return { function: { name: call.name, arguments: args } };
+  });
+}
+
+/** The closing fields of every Ollama answer; durations in nanoseconds. */
+export function doneFields(result: FinishedGeneration) {
+  const { timings } = result;
+  return {
+    done: true,
+    done_reason: result.finishReason === 'length' ? 'length' : 'stop',
+    total_duration: Math.round(timings.totalMs * NS_PER_MS),
+    load_duration: Math.round(timings.loadMs * NS_PER_MS),
+    prompt_eval_count: result.promptTokens,
+    prompt_eval_duration: Math.round(timings.timeToFirstTokenMs * NS_PER_MS),
+    eval_count: result.completionTokens,
+    eval_duration: Math.round(timings.decodeMs * NS_PER_MS),
+  };
+}
+
+/**
+ * /api/chat and /api/generate answers: NDJSON lines (`message` or `response`
+ * pieces, then a `done` line with counts and nanosecond durations), or the
+ * same as one object. Tool calls come whole on the last line, as Ollama sends
+ * them. `now` stamps each line (Ollama puts the time on every line).
+ */
+export function ollamaEncoder(
+  operation: 'chat' | 'generate',
+  model: string,
+  now: () => Date = () => new Date(),
+): WireEncoder<unknown> {
+  const stamp = () => ({ model, created_at: now().toISOString() });
+  const final = (result: FinishedGeneration, text: string) => {
+    if (operation === 'generate') return { ...stamp(), response: text, ...doneFields(result) };
+    const calls = toOllamaToolCalls(result);
+    return {
+      ...stamp(),
+      message: { role: 'assistant', content: text, ...(calls.length ? { tool_calls: calls } : {}) },
+      ...doneFields(result),
+    };
+  };
+  return {
+    open: () => [],
+    event: (event) => {
+      if (event.type !== 'text') return [];
+      const piece =
+        operation === 'chat'
+          ? { ...stamp(), message: { role: 'assistant', content: event.delta }, done: false }
+          : { ...stamp(), response: event.delta, done: false };
+      return [JSON.stringify(piece)];
+    },
+    close: (result) => [JSON.stringify(final(result, ''))],
+    body: (result) => final(result, result.text),
+    error: (error) => JSON.stringify({ error: error.message }),
+  };
+}

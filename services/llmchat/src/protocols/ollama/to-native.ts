@@ -1,0 +1,158 @@
+import { ApiError, errorCatalogue } from 'hrserve';
+import type {
+  ChatMessage,
+  Constraint,
+  SamplingOptions,
+  ToolCalling,
+  ToolDefinition,
+} from '../../engine/types.js';
+import type { NativeChatRequest } from '../../generation/native-request.js';
+import { parseKeepAlive } from '../../models/keep-alive.js';
+import type { OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from './requests.js';
+
+/*
+ * Ollama requests as native ones: pure functions, tested with golden fixtures
+ * (__fixtures__/). https://github.com/ollama/ollama/blob/main/docs/api.md
+ */
+
+/** /api/chat with messages. */
+export function ollamaChatToNative(body: OllamaChatRequest): NativeChatRequest {
+  const tools = toToolDefinitions(body.tools);
+  const constraint = constraintOf(body.format);
+  if (constraint && tools.length > 0) {
+    throw new ApiError(
+      errorCatalogue.invalidRequest,
+      "'format' cannot be combined with 'tools'; send one or the other.",
+      { param: 'format' },
+    );
+  }
+  const calling: ToolCalling | undefined =
+    tools.length > 0
+      ? {
+          choice: 'auto',
+          parallel: true,
+          tools: tools.map((tool, index) => ({
+            name: tool.name,
+            parameters: tool.parameters,
+            origin: `tools.${index}.function.parameters`,
+          })),
+        }
+      : undefined;
+  return {
+    ...common(body.model, body.options, body.keep_alive, constraint),
+    prompt: { kind: 'chat', messages: toChatMessages(body.messages), tools },
+    ...(calling ? { tools: calling } : {}),
+  };
+}
+
+/** /api/generate with a prompt: templated as a user turn (after `system`), or as is with `raw`. */
+export function ollamaGenerateToNative(body: OllamaGenerateRequest): NativeChatRequest {
+  refuseImages(body.images, 'images');
+  const messages: ChatMessage[] = [
+    ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
+    { role: 'user' as const, content: body.prompt },
+  ];
+  return {
+    ...common(body.model, body.options, body.keep_alive, constraintOf(body.format)),
+    prompt: body.raw ? { kind: 'raw', text: body.prompt } : { kind: 'chat', messages, tools: [] },
+  };
+}
+
+function common(
+  model: string,
+  options: OllamaOptions | undefined,
+  keepAlive: string | number | undefined,
+  constraint: Constraint | undefined,
+): Omit<NativeChatRequest, 'prompt'> {
+  const keepAliveMs = keepAliveOf(keepAlive);
+  const predict = options?.num_predict;
+  return {
+    model,
+    // -1 (or absent): no limit; -2: fill the context.
+    ...(predict !== undefined && predict >= 0 ? { maxTokens: predict } : {}),
+    ...(options?.num_ctx !== undefined ? { contextWindow: options.num_ctx } : {}),
+    sampling: toSampling(options),
+    stop: options?.stop ?? [],
+    ...(constraint ? { constraint } : {}),
+    ...(keepAliveMs !== undefined ? { keepAliveMs } : {}),
+  };
+}
+
+function constraintOf(format: OllamaChatRequest['format']): Constraint | undefined {
+  if (format === undefined || format === '') return undefined;
+  if (format === 'json') return { kind: 'json' };
+  return { kind: 'json_schema', schema: format, origin: 'format' };
+}
+
+/** Ollama's defaults where the request leaves them out. */
+const DEFAULT_TEMPERATURE = 0.8;
+const DEFAULT_TOP_K = 40;
+const DEFAULT_TOP_P = 0.9;
+
+export function toSampling(options: OllamaOptions | undefined): SamplingOptions {
+  return {
+    temperature: options?.temperature ?? DEFAULT_TEMPERATURE,
+    topK: options?.top_k ?? DEFAULT_TOP_K,
+    topP: options?.top_p ?? DEFAULT_TOP_P,
+    ...(options?.min_p !== undefined ? { minP: options.min_p } : {}),
+    ...(options?.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options?.repeat_penalty !== undefined ? { repeatPenalty: options.repeat_penalty } : {}),
+    ...(options?.presence_penalty ? { presencePenalty: options.presence_penalty } : {}),
+    ...(options?.frequency_penalty ? { frequencyPenalty: options.frequency_penalty } : {}),
+  };
+}
+
+/** `keep_alive` in ms, or a 400 naming it. */
+export function keepAliveOf(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseKeepAlive(value);
+  if (ms === undefined) {
+    throw new ApiError(
+      errorCatalogue.invalidRequest,
+      `keep_alive ${JSON.stringify(value)} is not a duration: use e.g. "5m", "30s", 0 or -1.`,
+      { param: 'keep_alive' },
+    );
+  }
+  return ms;
+}
+
+export function refuseImages(images: unknown[] | undefined, param: string): void {
+  if (images && images.length > 0) {
+    throw new ApiError(
+      errorCatalogue.invalidRequest,
+      `${param}: images are not supported; this server serves text-only models.`,
+      { param },
+    );
+  }
+}
+
+export function toChatMessages(messages: OllamaChatRequest['messages']): ChatMessage[] {
+  return messages.map((message, index) => {
+    refuseImages(message.images, `messages.${index}.images`);
+    return {
+      role: message.role,
+      content: message.content,
+      ...(message.tool_calls?.length
+        ? {
+            // Ollama's calls carry no id; the prompt never shows one, so a stable one will do.
+            toolCalls: message.tool_calls.map((call, callIndex) => ({
+              id: `call_${index}_${callIndex}`,
+              name: call.function.name,
+              arguments:
+                typeof call.function.arguments === 'string'
+                  ? call.function.arguments
+                  : JSON.stringify(call.function.arguments),
+            })),
+          }
+        : {}),
+    };
+  });
+}
+
+export function toToolDefinitions(tools: OllamaChatRequest['tools']): ToolDefinition[] {
+  return (tools ?? []).map((tool) => ({
+    name: tool.function.name,
+    ...(tool.function.description ? { description: tool.function.description } : {}),
+    parameters: tool.function.parameters ?? { type: 'object', properties: {} },
+  }));
+}

@@ -1,0 +1,34 @@
+/** How a stream's chunks (JSON texts) go on the wire. */
+export interface Framing {
+  headers: Record<string, string>;
+  frame(json: string): string;
+  /** An error after the first chunk; the stream ends with it. */
+  error(json: string): string;
+  /** Written last when the stream ends well. */
+  end: string;
+}
+
+/**
+ * Server-sent events as OpenAI streams them: `data: <json>\n\n` per chunk,
+ * `data: [DONE]` at the end, an `error` event if something fails after the
+ * first byte (before it, errors are plain HTTP responses).
+ */
+export const SSE: Framing = {
+  headers: {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    // Proxies such as nginx would otherwise buffer the stream.
+    'x-accel-buffering': 'no',
+  },
+  frame: (json) => `data: ${json}\n\n`,
+  error: (json) => `event: error\ndata: ${json}\n\n`,
+  end: 'data: [DONE]\n\n',
+};
+
+/** Ollama's stream: one JSON object per line; an error after the first line is an `{"error"}` line. */
+export const NDJSON: Framing = {
+  headers: { 'content-type': 'application/x-ndjson' },
+  frame: (json) => `${json}\n`,
+  error: (json) => `${json}\n`,
+  end: '',
+};

@@ -1,0 +1,47 @@
+import type { LlmchatApp } from './app.js';
+
+/** Why llmchat cannot serve, for the operator; `exitCode` as systemd should see it. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/*
+ * How main.ts and the tests' server start llmchat once its app is built:
+ * `checkModelsToServe`, listen, then `loadDefaultModel` (meanwhile `/health`
+ * answers "loading", 503). Each throws a `StartupError` when the service
+ * cannot serve.
+ */
+
+/** With no model configured there is nothing to serve: refuse before listening (exit 78, config). */
+export async function checkModelsToServe({ models }: LlmchatApp, modelsDir: string): Promise<void> {
+  if ((await models.registry.list()).length > 0) return;
+  throw new StartupError(
+    `No models to serve. Set LLMCHAT_MODEL to a .gguf file or hf: URI, list name=source pairs in LLMCHAT_MODELS, or put .gguf files in LLMCHAT_MODELS_DIR (${modelsDir}).`,
+    78,
+  );
+}
+
+/** Loads the default model, if there is one, and says ok. */
+export async function loadDefaultModel({ app, models }: LlmchatApp): Promise<void> {
+  const preload = models.registry.defaultModel;
+  if (preload) {
+    app.health.set('loading', `loading ${preload.name}`);
+    try {
+      (await models.acquireEntry(preload)).release();
+    } catch (error) {
+      // The default model is the service's reason to run: without it, stop.
+      const reason = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      throw new StartupError(reason instanceof Error ? reason.message : String(reason), 1, {
+        cause: error,
+      });
+    }
+  }
+  app.health.set('ok');
+}
