@@ -6,6 +6,7 @@ export default defineConfig({
     telemetry: 'src/telemetry.ts',
     bench: 'src/bench/main.ts',
     'bench-llama-server': 'src/bench/vs-llama-server.ts',
+    'bench-threads': 'src/bench/threads.ts',
   },
   format: ['esm'],
   target: 'node24',

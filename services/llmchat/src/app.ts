@@ -1,7 +1,7 @@
 import { buildApp, type FastifyInstance, getActiveTelemetry } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
-import { llmchatApiError } from './errors.js';
+import { apiErrorOf, llmchatApiError } from './errors.js';
 import { Generator } from './generation/generator.js';
 import { LlmchatMetrics } from './metrics.js';
 import { type LoadedModel, ModelManager } from './models/model-manager.js';
@@ -47,6 +47,7 @@ export async function buildLlmchatApp(
     {
       generationTimeoutMs: config.LLMCHAT_GENERATION_TIMEOUT_MS,
       contextOverflow: config.LLMCHAT_CONTEXT_OVERFLOW,
+      errorType: (error) => apiErrorOf(error).code,
     },
   );
   const startedAt = Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import type {
   ModelInfo,
   PreparedJob,
 } from '../engine/model-engine.js';
-import { type Priority, type Reservation, SequenceScheduler } from '../engine/scheduler.js';
+import { type Priority, SequenceScheduler } from '../engine/scheduler.js';
 import { type CachedSequence, SequencePool } from '../engine/sequence-pool.js';
 import type {
   ChatMessage,
@@ -128,7 +128,9 @@ export class ScriptedEngine implements ModelEngine {
     signal: AbortSignal,
   ): Promise<GenerationResult> {
     const { job } = prepared;
-    const turn = await (reservation as Reservation<ScriptedSequence>).acquire(job.promptTokens);
+    const own = this.scheduler.own(reservation);
+    if (!own) throw new Error("run() takes a reservation from this engine's reserve()");
+    const turn = await own.acquire(job.promptTokens);
     this.jobs.push(job);
     const script = this.script(job);
     const startedAt = performance.now();

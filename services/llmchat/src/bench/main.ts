@@ -62,7 +62,7 @@ const server = await spawnService({
     LLMCHAT_MODEL: values.model,
     LLMCHAT_THREADS: String(threads),
     // node-llama-cpp direct has one thread count for everything: llmchat gets the same.
-    LLMCHAT_BATCH_THREADS: String(threads),
+    LLMCHAT_THREAD_POLICY: 'fixed',
     LLMCHAT_PARALLEL: String(concurrency),
     LLMCHAT_CONTEXT_SIZE: String(contextSize),
     OTEL_SDK_DISABLED: 'true',

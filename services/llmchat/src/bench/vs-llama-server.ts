@@ -1,12 +1,16 @@
 /**
  * llmchat against llama.cpp's llama-server: the same OpenAI streaming workload,
- * same GGUF, same thread count, both servers up at once and measured back to
- * back in each round; prints medians and ratios.
+ * same GGUF, same threads, both servers up at once and measured back to back
+ * in each round; prints medians and ratios.
  *
- *   pnpm bench [--threads 1] [--batch-threads <cores>] [--rounds 5] [--models synth-30M-q8_0,stories260K]
+ *   pnpm bench [--threads <cores>] [--llama-threads <threads>] [--rounds 5] [--models synth-30M-q8_0,stories260K,synth-100M-q8_0]
  *
- * Both thread counts are llama.cpp's: `--threads` for one-token batches (llama-server -t,
- * LLMCHAT_THREADS), `--batch-threads` for larger ones (llama-server -tb, LLMCHAT_BATCH_THREADS).
+ * `--threads` is the budget both get: LLMCHAT_THREADS (llmchat's default policy then
+ * picks one thread or all per batch) and llama-server's -t and -tb. `--llama-threads`
+ * gives llama-server another -t (e.g. 1, its best single-stream setting on small models).
+ * `--baseline <dir>` adds a third server: llmchat built in another checkout's
+ * services/llmchat (say, the commit before a change), run with its own defaults, for
+ * before/after figures from the same run.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +18,8 @@ import { parseArgs } from 'node:util';
 import { spawnService } from '@hrserve/test-support/spawn';
 import { llamaServerBinary } from './llama-server-binary.js';
 import { peakRssMiB, startLlamaServer } from './processes.js';
-import { streamChat } from './sse-client.js';
 import { decodeRate, median } from './stats.js';
+import { aggregate, chat, promptOf, type BenchServer as Server } from './workload.js';
 
 // Runs bundled as dist/bench-llama-server.js: the package root is one level up.
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -23,76 +27,24 @@ const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', PACKAGE_ROOT
 
 const { values } = parseArgs({
   options: {
-    threads: { type: 'string', default: '1' },
-    'batch-threads': { type: 'string', default: String(availableParallelism()) },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    'llama-threads': { type: 'string' },
+    baseline: { type: 'string' },
     rounds: { type: 'string', default: '5' },
-    models: { type: 'string', default: 'synth-30M-q8_0,stories260K' },
+    models: { type: 'string', default: 'synth-30M-q8_0,stories260K,synth-100M-q8_0' },
   },
 });
-const threads = Number(values.threads);
-const batchThreads = Number(values['batch-threads']);
+/** LLMCHAT_THREADS, and llama-server's -tb. */
+const budget = Number(values.threads);
+/** llama-server's -t. */
+const llamaThreads = Number(values['llama-threads'] ?? values.threads);
 const rounds = Number(values.rounds);
 const PARALLEL = 16;
 const CONTEXT_PER_SEQUENCE = 2048;
 
-let requestNumber = 0;
-/** Words of varying text so prompts are ~`tokens` long and unique from the start (no cache reuse between requests). */
-function promptOf(tokens: number): string {
-  requestNumber += 1;
-  const words = [
-    'the',
-    'little',
-    'cat',
-    'ran',
-    'to',
-    'a',
-    'big',
-    'tree',
-    'and',
-    'saw',
-    'bird',
-    'sing',
-  ];
-  return `${requestNumber} ${Array.from({ length: Math.max(1, tokens - 12) }, (_, i) => words[(i * 7 + requestNumber) % words.length]).join(' ')}.`;
-}
-
-interface Server {
-  name: string;
-  url: string;
-  pid: number;
-  model: string;
-}
-
-const chat = (
-  server: Server,
-  messages: Array<{ role: string; content: string }>,
-  maxTokens: number,
-) =>
-  streamChat(server.url, {
-    model: server.model,
-    messages,
-    max_tokens: maxTokens,
-    ignore_eos: true,
-    temperature: 1,
-    seed: requestNumber,
-  });
-
-async function aggregate(server: Server, streams: number): Promise<number> {
-  const startedAt = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: streams }, () =>
-      chat(server, [{ role: 'user', content: promptOf(32) }], 128),
-    ),
-  );
-  return (
-    (results.reduce((sum, timing) => sum + timing.completionTokens, 0) * 1000) /
-    (performance.now() - startedAt)
-  );
-}
-
 /** A long system prompt, the same twice; the second request's TTFT should be a fraction of the first's. */
 async function prefixReuse(server: Server): Promise<{ first: number; second: number }> {
-  const system = `Rules of the story world, number ${++requestNumber}: ${promptOf(480)}`;
+  const system = `Rules of the story world: ${promptOf(480)}`;
   const first = await chat(
     server,
     [
@@ -135,8 +87,8 @@ for (const modelName of values.models.split(',')) {
   const model = `${MODELS_DIR}${modelName}.gguf`;
   const reference = await startLlamaServer(binary, {
     model,
-    threads,
-    batchThreads,
+    threads: llamaThreads,
+    batchThreads: budget,
     parallel: PARALLEL,
     contextPerSequence: CONTEXT_PER_SEQUENCE,
   });
@@ -144,8 +96,7 @@ for (const modelName of values.models.split(',')) {
     cwd: fileURLToPath(PACKAGE_ROOT),
     env: {
       LLMCHAT_MODEL: model,
-      LLMCHAT_THREADS: String(threads),
-      LLMCHAT_BATCH_THREADS: String(batchThreads),
+      LLMCHAT_THREADS: String(budget),
       LLMCHAT_PARALLEL: String(PARALLEL),
       LLMCHAT_CONTEXT_SIZE: String(CONTEXT_PER_SEQUENCE),
       LLMCHAT_QUEUE_SIZE: '64',
@@ -155,14 +106,32 @@ for (const modelName of values.models.split(',')) {
     },
   });
   await llmchat.waitForLog((line) => line.msg === 'model loaded', 120_000);
+  const baseline = values.baseline
+    ? await spawnService({
+        cwd: values.baseline,
+        env: {
+          LLMCHAT_MODEL: model,
+          LLMCHAT_PARALLEL: String(PARALLEL),
+          LLMCHAT_CONTEXT_SIZE: String(CONTEXT_PER_SEQUENCE),
+          LLMCHAT_QUEUE_SIZE: '64',
+          OTEL_SDK_DISABLED: 'true',
+        },
+      })
+    : undefined;
+  await baseline?.waitForLog((line) => line.msg === 'model loaded', 120_000);
   const servers: Server[] = [
     { name: 'llama-server', url: reference.url, pid: reference.child.pid ?? 0, model: modelName },
     { name: 'llmchat', url: llmchat.url, pid: llmchat.child.pid ?? 0, model: modelName },
+    ...(baseline
+      ? [{ name: 'baseline', url: baseline.url, pid: baseline.child.pid ?? 0, model: modelName }]
+      : []),
   ];
-  const samples: Record<string, Figures[]> = { 'llama-server': [], llmchat: [] };
+  const samples: Record<string, Figures[]> = { 'llama-server': [], llmchat: [], baseline: [] };
   for (let round = 0; round <= rounds; round++) {
-    // Back to back, alternating who goes first; round 0 warms both up.
-    for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+    // Back to back, a different order each round; round 0 warms them up.
+    const order = servers.map((_, index) => servers[(index + round) % servers.length]);
+    for (const server of order) {
+      if (!server) continue;
       const figures = await measureRound(server);
       if (round > 0) samples[server.name]?.push(figures);
     }
@@ -170,6 +139,7 @@ for (const modelName of values.models.split(',')) {
   const rss = Object.fromEntries(servers.map((server) => [server.name, peakRssMiB(server.pid)]));
   reference.child.kill('SIGTERM');
   await llmchat.stop();
+  await baseline?.stop();
 
   const rows: Array<[string, string, boolean]> = [
     ['decode', 'single-stream decode (tok/s)', true],
@@ -180,18 +150,23 @@ for (const modelName of values.models.split(',')) {
     ['reuseSecond', 'TTFT, repeated long prefix (ms)', false],
   ];
   console.log(
-    `\n## ${modelName}, threads ${threads} (batches: ${batchThreads}), ${rounds} rounds (+1 warm-up), medians\n`,
+    `\n## ${modelName}: llama-server -t ${llamaThreads} -tb ${budget}, llmchat LLMCHAT_THREADS=${budget} (default policy), ${rounds} rounds (+1 warm-up), medians\n`,
   );
-  console.log('| figure | llama-server | llmchat | llmchat vs llama-server |');
-  console.log('|---|---:|---:|---:|');
+  const withBaseline = baseline !== undefined;
+  console.log(
+    `| figure | llama-server | llmchat | llmchat vs llama-server |${withBaseline ? ' baseline | llmchat vs baseline |' : ''}`,
+  );
+  console.log(`|---|---:|---:|---:|${withBaseline ? '---:|---:|' : ''}`);
+  const medianOf = (name: string, key: string) =>
+    median((samples[name] ?? []).map((figures) => figures[key] ?? Number.NaN));
   for (const [key, label, higherIsBetter] of rows) {
-    const reference_ = median(
-      (samples['llama-server'] ?? []).map((figures) => figures[key] ?? Number.NaN),
-    );
-    const ours = median((samples.llmchat ?? []).map((figures) => figures[key] ?? Number.NaN));
-    const ratio = higherIsBetter ? ours / reference_ : reference_ / ours;
+    const reference_ = medianOf('llama-server', key);
+    const ours = medianOf('llmchat', key);
+    const versus = (other: number) =>
+      `${(higherIsBetter ? ours / other : other / ours).toFixed(2)}×${higherIsBetter ? '' : ' (>1: llmchat faster)'}`;
+    const before = medianOf('baseline', key);
     console.log(
-      `| ${label} | ${reference_.toFixed(1)} | ${ours.toFixed(1)} | ${ratio.toFixed(2)}× ${higherIsBetter ? '' : '(>1: llmchat faster)'} |`,
+      `| ${label} | ${reference_.toFixed(1)} | ${ours.toFixed(1)} | ${versus(reference_)} |${withBaseline ? ` ${before.toFixed(1)} | ${versus(before)} |` : ''}`,
     );
   }
   for (const server of servers) {
@@ -202,6 +177,6 @@ for (const modelName of values.models.split(',')) {
     console.log(`| ${server.name}: repeated-prefix TTFT / first TTFT | | | ${reuse.toFixed(2)} |`);
   }
   console.log(
-    `| peak RSS (MiB) | ${rss['llama-server']?.toFixed(0)} | ${rss.llmchat?.toFixed(0)} | |`,
+    `| peak RSS (MiB) | ${rss['llama-server']?.toFixed(0)} | ${rss.llmchat?.toFixed(0)} | |${withBaseline ? ` ${rss.baseline?.toFixed(0)} | |` : ''}`,
   );
 }

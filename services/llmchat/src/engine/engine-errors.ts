@@ -21,11 +21,11 @@ export class QueueFullError extends Error {
 export class QueueTimeoutError extends Error {
   override readonly name = 'QueueTimeoutError';
   constructor(
-    readonly waitedMs: number,
+    readonly maxWaitMs: number,
     readonly retryAfterSeconds: number,
   ) {
     super(
-      `The request waited ${waitedMs} ms for capacity without getting it. Retry after ${retryAfterSeconds} s.`,
+      `The request waited ${maxWaitMs} ms for capacity without getting it. Retry after ${retryAfterSeconds} s.`,
     );
   }
 }

@@ -27,7 +27,7 @@ function newToolCallId(): string {
 type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call'; carry: Token[] };
 
 /**
- * Runs one generation on a slot whose KV cache already holds the reused
+ * Runs one generation on a sequence whose KV cache already holds the reused
  * prompt prefix: evaluates `input` (the rest of the prompt), then samples
  * until end-of-generation, a stop string, `maxTokens`, or an abort.
  *
@@ -39,7 +39,7 @@ type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call';
  */
 export async function generate(
   model: LlamaModel,
-  slot: Sequence,
+  sequence: Sequence,
   input: Token[],
   reusedTokens: number,
   job: GenerationJob,
@@ -68,7 +68,7 @@ export async function generate(
     generated.push(token);
   };
   const budgetLeft = () => job.maxTokens - generated.length;
-  const roomFor = (tokens: number) => slot.hasRoomFor(tokens + 1);
+  const roomFor = (tokens: number) => sequence.hasRoomFor(tokens + 1);
 
   /** Free (or response_format-constrained) text until a stop, the budget, or a tool-call tag. */
   const textPhase = async (phaseInput: Token[]): Promise<TextPhaseEnd> => {
@@ -88,7 +88,7 @@ export async function generate(
       sink.text(delta);
     };
     if (budgetLeft() <= 0) return { kind: 'end', reason: 'length' };
-    for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
+    for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
       if (signal.aborted) return { kind: 'end', reason: 'stop' };
       if (job.stopTokens.includes(token)) return { kind: 'end', reason: 'stop' };
       countToken(token);
@@ -103,7 +103,7 @@ export async function generate(
     }
     emit(matcher.push(decoder.flush()).emit + matcher.flush());
     // The sequence ended: end-of-generation, or no room left in the context.
-    return { kind: 'end', reason: slot.hasRoomFor(1) ? 'stop' : 'length' };
+    return { kind: 'end', reason: sequence.hasRoomFor(1) ? 'stop' : 'length' };
   };
 
   /** Samples under `grammar` until it is complete (end of generation), calling `onText` per piece. */
@@ -119,7 +119,7 @@ export async function generate(
       const piece = whitespace.push(raw);
       if (piece.length > 0) onText(piece);
     };
-    for await (const token of slot.evaluate(phaseInput, sampler(grammar))) {
+    for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
       if (signal.aborted) return 'aborted';
       countToken(token);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
@@ -131,7 +131,7 @@ export async function generate(
       }
     }
     emit(matcher.push(decoder.flush()).emit + matcher.flush());
-    return slot.hasRoomFor(1) ? 'complete' : 'length';
+    return sequence.hasRoomFor(1) ? 'complete' : 'length';
   };
 
   /**

@@ -41,6 +41,10 @@ interface LlamaPreparedJob extends PreparedJob {
   constraints: CompiledConstraints;
 }
 
+function isLlamaPrepared(prepared: PreparedJob): prepared is LlamaPreparedJob {
+  return 'constraints' in prepared;
+}
+
 /**
  * One loaded model: its weights, its one context, that context's sequences and
  * the scheduler that hands them out. It knows nothing of HTTP. A job reserves a
@@ -100,11 +104,6 @@ export class LlamaEngine implements ModelEngine {
     return new LlamaEngine(loaded, context, scheduler, loop, chatWrapper, shared, info);
   }
 
-  /** Every id clients may name in `model`. */
-  get modelIds(): string[] {
-    return [this.info.id, ...this.info.aliases];
-  }
-
   get contextSize(): number {
     return this.context.contextSize;
   }
@@ -162,15 +161,20 @@ export class LlamaEngine implements ModelEngine {
     sink: GenerationSink,
     signal: AbortSignal,
   ): Promise<GenerationResult> {
-    // Both were made by this engine's reserve() and prepare().
-    const turn = await (reservation as Reservation<Sequence>).acquire(prepared.job.promptTokens);
+    const own = this.scheduler.own(reservation);
+    if (!own || !isLlamaPrepared(prepared)) {
+      throw new Error(
+        "run() takes a reservation and a job from this engine's reserve() and prepare()",
+      );
+    }
+    const turn = await own.acquire(prepared.job.promptTokens);
     return generate(
       this.loaded.model,
       turn.sequence,
       turn.input,
       turn.reusedTokens,
       prepared.job,
-      (prepared as LlamaPreparedJob).constraints,
+      prepared.constraints,
       sink,
       signal,
     );

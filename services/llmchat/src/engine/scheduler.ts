@@ -4,9 +4,9 @@ import type { CachedSequence, PickedSequence, SequencePool } from './sequence-po
 
 /**
  * `interactive`: someone is waiting for the answer (HTTP requests).
- * `batch`: background work (batch jobs); it runs only when no interactive job
- * waits, and never on the last free sequence, so it cannot delay an
- * interactive job's admission by more than nothing.
+ * `batch`: background work; it gets a sequence only when no interactive job
+ * waits, and (with more than one sequence) never the last free one, so an
+ * interactive job arriving finds a sequence free instead of waiting behind it.
  */
 export type Priority = 'interactive' | 'batch';
 
@@ -17,12 +17,6 @@ export interface SchedulerOptions {
   maxWaitMs: number;
   /** Seconds a refused client is told to wait. */
   retryAfterSeconds: number;
-}
-
-/** A job's hold on a sequence, granted by the scheduler. */
-export interface Turn<S> extends PickedSequence<S> {
-  /** Milliseconds from `reserve` until the turn came. */
-  waitedMs: number;
 }
 
 /**
@@ -140,6 +134,13 @@ export class SequenceScheduler<S extends CachedSequence> {
     return this.pool.take(prompt);
   }
 
+  /** The reservation as one of this scheduler's, or undefined (a caller mixed up its engines). */
+  own(reservation: unknown): Reservation<S> | undefined {
+    return reservation instanceof Reservation && reservation.scheduler === this
+      ? (reservation as Reservation<S>)
+      : undefined;
+  }
+
   private grantNext(): void {
     for (;;) {
       const priority: Priority | undefined =
@@ -173,7 +174,7 @@ export class Reservation<S extends CachedSequence> {
   private abortListener: (() => void) | undefined;
 
   constructor(
-    private readonly scheduler: SequenceScheduler<S>,
+    readonly scheduler: SequenceScheduler<S>,
     readonly priority: Priority,
     private readonly signal: AbortSignal | undefined,
   ) {
@@ -192,13 +193,13 @@ export class Reservation<S extends CachedSequence> {
   }
 
   /** Waits for the turn, then takes the free sequence that best reuses `prompt`. */
-  async acquire(prompt: readonly Token[]): Promise<Turn<S>> {
+  async acquire(prompt: readonly Token[]): Promise<PickedSequence<S>> {
     await this.turn;
     if (this.state !== 'granted') throw new Error(`acquire() on a ${this.state} reservation`);
     const picked = this.scheduler.take(prompt);
     this.sequence = picked.sequence;
     this.state = 'holding';
-    return { ...picked, waitedMs: (this.grantedAt ?? this.reservedAt) - this.reservedAt };
+    return picked;
   }
 
   release(): void {

@@ -5,10 +5,12 @@ const MB = 1_000_000;
 
 describe('threadChoice', () => {
   it('auto: one thread for small work, the whole budget once tokens × weight bytes reach the threshold', () => {
-    const big = threadChoice({ budget: 4, policy: 'auto' }, 91 * MB);
-    expect(big(1)).toBe(1);
-    expect(big(Math.ceil(PARALLEL_WORK_BYTES / (91 * MB)))).toBe(4);
-    expect(big(512)).toBe(4);
+    const small = threadChoice({ budget: 4, policy: 'auto' }, 30 * MB);
+    expect(small(1)).toBe(1);
+    expect(small(Math.ceil(PARALLEL_WORK_BYTES / (30 * MB)))).toBe(4);
+    expect(small(512)).toBe(4);
+    // A model of ~100 MB gains from the budget from its first token on.
+    expect(threadChoice({ budget: 4, policy: 'auto' }, 91 * MB)(1)).toBe(4);
     const tiny = threadChoice({ budget: 4, policy: 'auto' }, 1.2 * MB);
     expect(tiny(8)).toBe(1);
     expect(tiny(512)).toBe(4);

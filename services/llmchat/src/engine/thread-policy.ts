@@ -21,12 +21,15 @@ export interface ThreadOptions {
 
 /**
  * Work (batch tokens × weight bytes) from which a decode uses the whole budget.
- * Measured on 2 cores (`pnpm --filter llmchat bench:threads`, README): synth-100M
- * (91 MB) gains from 2 threads from 4 tokens per batch (8 streams +20%) and
- * loses at 1 (−20%); synth-30M (30 MB) and stories260K (1 MB) lose with 2 threads
- * at 8 streams and gain on prompts of 32+ tokens.
+ * Measured on 2 cores with node-llama-cpp's prebuilt CPU binary
+ * (`./pnpm --filter llmchat bench:threads`, README "Threads"): a second thread
+ * costs ≈7 ms per graph (ggml starts and joins it for every graph) and pays
+ * off once one thread would need about twice that. One token of synth-30M
+ * (30 MB) is below (1 thread: 114 tokens/s, 2: 90); one token of synth-100M
+ * (91 MB) is above (52 vs 58), as are 8 tokens of synth-30M (214 vs 326
+ * tokens/s) and a 512-token prompt of stories260K (319 vs 194 ms).
  */
-export const PARALLEL_WORK_BYTES = 300_000_000;
+export const PARALLEL_WORK_BYTES = 50_000_000;
 
 export type ThreadChoice = (batchTokens: number) => number;
 

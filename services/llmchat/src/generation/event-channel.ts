@@ -6,7 +6,6 @@
 export class EventChannel<T> implements AsyncIterable<T> {
   private readonly queued: T[] = [];
   private ended = false;
-  private failure: { error: unknown } | undefined;
   private wake: (() => void) | undefined;
 
   push(event: T): void {
@@ -21,13 +20,6 @@ export class EventChannel<T> implements AsyncIterable<T> {
     this.notify();
   }
 
-  /** The consumer's loop throws `error` once it has the queued events. */
-  fail(error: unknown): void {
-    if (this.ended) return;
-    this.failure = { error };
-    this.end();
-  }
-
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
       const event = this.queued.shift();
@@ -35,7 +27,6 @@ export class EventChannel<T> implements AsyncIterable<T> {
         yield event;
         continue;
       }
-      if (this.failure) throw this.failure.error;
       if (this.ended) return;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }

@@ -14,11 +14,17 @@ export interface GeneratorOptions {
   /** One generation's time limit, from admission on (the queue wait has its own). */
   generationTimeoutMs: number;
   contextOverflow: ContextOverflow;
+  /** The `error_type` label of a failed request's duration (the API error code it becomes). */
+  errorType: (error: unknown) => string;
 }
 
 export interface SubmitOptions {
-  /** Aborting gives up the model load's result, the place in the queue, or the generation (at the next token). */
+  /**
+   * Aborting gives up the place in the queue, or stops the generation at the next token;
+   * during a model load it is checked once the model is loaded (the load goes on for others).
+   */
   signal?: AbortSignal;
+  /** `batch` for background work: it waits while interactive requests need the sequences. */
   priority?: Priority;
   /** Deliver the output as events while it is generated (else only `result`). */
   stream?: boolean;
@@ -30,9 +36,7 @@ export interface SubmitOptions {
 
 /** A generation that holds a sequence: its output as events, then the result. */
 export interface Generation {
-  /** The model's id (its name, even when the request used an alias). */
-  modelId: string;
-  /** Output in order as it is generated (empty unless `stream`); ends when generation ends. */
+  /** Output in order as it is generated (none unless `stream`); ends when generation ends. */
   events: AsyncIterable<GenerationEvent>;
   /** Resolves when generation ends (also when `signal` stopped it); rejects on failure or timeout. */
   result: Promise<FinishedGeneration>;
@@ -113,13 +117,15 @@ export class Generator {
       const queueMs = await startSpan(this.tracer, 'llmchat.queue_wait', {}, () =>
         reservation.waitForTurn(),
       );
+      // A client that left while its prompt was prepared never starts decoding.
+      signal?.throwIfAborted();
       this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', queueMs);
 
       const timeout = AbortSignal.timeout(this.options.generationTimeoutMs);
       const generationSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      const events = options.stream ? new EventChannel<GenerationEvent>() : undefined;
-      const sink: GenerationSink = events
+      const events = new EventChannel<GenerationEvent>();
+      const sink: GenerationSink = options.stream
         ? {
             text: (delta) => events.push({ type: 'text', delta }),
             toolCallStart: (index, call) =>
@@ -128,7 +134,7 @@ export class Generator {
               events.push({ type: 'tool_call_arguments', index, fragment }),
           }
         : NO_OUTPUT;
-      admit({ modelId: engine.info.id, events: events ?? new EventChannel() });
+      admit({ events });
       try {
         const generationStartedAt = Date.now();
         const generated = await engine.run(reservation, prepared, sink, generationSignal);
@@ -152,21 +158,16 @@ export class Generator {
         return finished;
       } catch (error) {
         this.metrics.requestDuration.observe(
-          { ...labels, error_type: errorType(error) },
+          { ...labels, error_type: this.options.errorType(error) },
           (performance.now() - reservedAt) / 1000,
         );
         throw error;
       } finally {
-        events?.end();
+        events.end();
       }
     } finally {
       reservation.release();
       lease.release();
     }
   }
-}
-
-/** The metrics' error_type: the error's class name (stable, low cardinality). */
-function errorType(error: unknown): string {
-  return error instanceof Error ? error.name : 'unknown';
 }

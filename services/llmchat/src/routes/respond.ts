@@ -52,7 +52,9 @@ export async function respond<Body>(
     });
     const { encoder, framing } = answer;
     if (!answer.stream) {
-      const result = await generation.result;
+      const result = await generation.result.catch((error: unknown) => {
+        throw apiErrorOf(error);
+      });
       if (disconnect.signal.aborted) throw clientClosedRequest();
       reply.headers(timingHeaders(result));
       return encoder.body(result);
@@ -72,6 +74,8 @@ export async function respond<Body>(
       for (const chunk of encoder.close(result)) write(chunk);
       if (!body.writableEnded) body.end(framing.end);
     } catch (error) {
+      // Stops the generation too, when it was the stream that failed.
+      disconnect.abort(error);
       request.log.error({ err: error }, 'generation failed after the stream started');
       if (!body.writableEnded) body.end(framing.error(encoder.error(apiErrorOf(error))));
     }
