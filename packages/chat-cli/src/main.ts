@@ -8,24 +8,48 @@ import { ChatSession } from './session.js';
 const USAGE = `usage: hrchat [--url <base URL>] [--model <name>] [--api auto|openai|ollama-chat|ollama-generate] [--max-tokens <n>] [-p "prompt"]
   Default URL: llmchat's, from the port table (HRSERVE_LLMCHAT_URL overrides).`;
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    model: { type: 'string', short: 'm' },
-    api: { type: 'string', default: 'auto' },
-    'max-tokens': { type: 'string', default: '512' },
-    prompt: { type: 'string', short: 'p' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
+/** A mistake on the command line: one line saying what, then the usage; exit 2, as CLI tools do. */
+function usageError(message: string): never {
+  process.stderr.write(`hrchat: ${message}\n${USAGE}\n`);
+  process.exit(2);
 }
 
 function fail(message: string): never {
   process.stderr.write(`hrchat: ${message}\n`);
   process.exit(1);
+}
+
+const API_TYPES = ['auto', 'openai', 'ollama-chat', 'ollama-generate'];
+
+let parsed: ReturnType<typeof parseCommandLine>;
+try {
+  parsed = parseCommandLine();
+} catch (error) {
+  // node:util's messages name the option ("Unknown option '--temperature'. …"); its stack helps no one.
+  usageError(
+    error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error),
+  );
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (!API_TYPES.includes(values.api)) {
+  usageError(`--api takes one of ${API_TYPES.join(', ')}, not '${values.api}'`);
+}
+
+function parseCommandLine() {
+  return parseArgs({
+    options: {
+      url: { type: 'string' },
+      model: { type: 'string', short: 'm' },
+      api: { type: 'string', default: 'auto' },
+      'max-tokens': { type: 'string', default: '512' },
+      prompt: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }
 
 let baseUrl: string;
@@ -36,8 +60,9 @@ try {
 }
 const api = values.api as ApiType | 'auto';
 const maxTokens = Number(values['max-tokens']);
-if (!Number.isInteger(maxTokens) || maxTokens <= 0)
-  fail('--max-tokens takes a positive whole number');
+if (!Number.isInteger(maxTokens) || maxTokens <= 0) {
+  usageError(`--max-tokens takes a positive whole number, not '${values['max-tokens']}'`);
+}
 
 // Find out, before anything else, whether the server is there and which models it has.
 const probe = new LlmClient({ baseUrl, model: values.model ?? '', api, retries: 0 });

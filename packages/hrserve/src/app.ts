@@ -73,6 +73,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // We answer 503 ourselves while draining (lifecycle plugin), in our error shape.
     return503OnClosing: false,
   });
+  // Every route takes JSON: a text/plain body (curl -H 'content-type: text/plain', fetch with a
+  // string) is refused as a wrong content type (415, "send application/json"), not parsed
+  // into a string that a schema then calls "expected object". A route plugin that wants text
+  // adds its own parser (llmchat's Ollama routes read any body as JSON, as Ollama does).
+  app.removeContentTypeParser('text/plain');
 
   await app.register(errorsPlugin, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,

@@ -13,6 +13,7 @@ import type { Embedder } from './engine/embedder.js';
 import { EmbedMetrics } from './metrics.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
+import { ollamaEmbeddingRoutes } from './routes/ollama.js';
 
 export interface EmbedApp {
   app: FastifyInstance;
@@ -36,15 +37,19 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
     maxWaitMs: config.EMBED_QUEUE_TIMEOUT_MS,
     retryAfterSeconds: 1,
   });
-  registerEmbeddings(app, {
+  const deps = {
     embedder,
     queue,
     metrics: new EmbedMetrics(app.metrics),
     tracer: getActiveTelemetry().tracer,
     config,
-  });
+  };
+  registerEmbeddings(app, deps);
+  await app.register(ollamaEmbeddingRoutes, deps);
   registerModels(app, embedder, Math.floor(Date.now() / 1000));
-  app.health.addDetail('model', () =>
+  // The platform's health contract: `model` is the id clients name (null until it is loaded).
+  app.health.addDetail('model', () => loaded?.modelIds[0] ?? null);
+  app.health.addDetail('models', () => [
     loaded
       ? {
           id: loaded.modelIds[0],
@@ -56,7 +61,7 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
         }
       : // /health is open even with API keys: the file's name, not its path.
         { source: basename(config.EMBED_MODEL), loaded: false },
-  );
+  ]);
   app.health.addDetail('queue', () => ({
     running: queue.active,
     waiting: queue.queued,

@@ -52,10 +52,12 @@ describe('embed as a process', () => {
       const health = (await (await fetch(`${service.url}/health`)).json()) as {
         status: string;
         service: string;
-        model: { dimensions: number };
+        model: string | null;
+        models: Array<{ id: string; dimensions: number }>;
       };
-      expect(health).toMatchObject({ status: 'ok', service: 'embed' });
-      expect(health.model.dimensions).toBe(data.data[0]?.embedding.length);
+      // The platform's contract: `model` is the id clients name; details under `models`.
+      expect(health).toMatchObject({ status: 'ok', service: 'embed', model: 'stories260K' });
+      expect(health.models[0]?.dimensions).toBe(data.data[0]?.embedding.length);
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toMatch(
         /embed_inputs_total\{[^}]*gen_ai_request_model="stories260K"[^}]*\} 2/,

@@ -55,6 +55,8 @@ export async function buildLlmchatApp(
   await app.register(ollamaRoutes, { generator, models });
   registerTokenize(app, models);
 
+  // The platform's health contract: `model` is the default model's id (null without one).
+  app.health.addDetail('model', () => models.registry.defaultModel?.name ?? null);
   app.health.addDetail('models', () =>
     models.loaded().map(({ engine, users, keepAliveMs, lastUsedAt }) => {
       // /health is open even with API keys: no filesystem paths (the startup log has them).

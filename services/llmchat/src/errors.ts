@@ -6,6 +6,7 @@ import {
   InvalidSchemaError,
   QueueFullError,
   QueueTimeoutError,
+  TokenOutOfRangeError,
 } from './engine/engine-errors.js';
 import {
   ModelLoadFailedError,
@@ -49,6 +50,9 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
     return new ApiError(llmchatErrors.contextLengthExceeded, error.message, {
       param: error.input,
     });
+  }
+  if (error instanceof TokenOutOfRangeError) {
+    return new ApiError(errorCatalogue.invalidRequest, error.message, { param: 'prompt' });
   }
   if (error instanceof InvalidSchemaError) {
     return new ApiError(llmchatErrors.invalidSchema, error.message, { param: error.origin });

@@ -62,6 +62,8 @@ describe('errors rendered as OpenAI error JSON', () => {
     ['invalid JSON', '{"messages": [', 'application/json', 400, 'invalid_json'],
     ['an empty JSON body', '', 'application/json', 400, 'invalid_json'],
     ['an unsupported content type', 'hello', 'text/csv', 415, 'unsupported_media_type'],
+    // Was a 400 "expected object, received string": the body must be sent as JSON.
+    ['JSON sent as text/plain', '{"model": "m"}', 'text/plain', 415, 'unsupported_media_type'],
     [
       'a body over the limit',
       JSON.stringify({ text: 'x'.repeat(2000) }),

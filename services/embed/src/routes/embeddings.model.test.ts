@@ -1,3 +1,4 @@
+import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbed, type TestServer } from '../__fixtures__/embed-server.js';
 
@@ -144,5 +145,63 @@ describe('POST /v1/embeddings with the openai client', () => {
       encoding_format: 'float',
     });
     expect(ok.data).toHaveLength(1);
+  });
+});
+
+describe("Ollama's /api/embed and /api/embeddings with the ollama client", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startEmbed();
+  });
+  afterAll(() => server.close());
+
+  it('embed(): one vector per input, the same as /v1/embeddings gives, with counts', async () => {
+    const ollama = new Ollama({ host: server.url });
+    const texts = ['The cat sat.', 'A dog ran to the tree.'];
+    const answer = await ollama.embed({ model, input: texts, keep_alive: '5m' });
+    expect(answer.model).toBe(model);
+    expect(answer.embeddings).toHaveLength(2);
+    const openai = await server.openai.embeddings.create({ model, input: texts });
+    for (const [index, vector] of answer.embeddings.entries()) {
+      const other = openai.data[index]?.embedding ?? [];
+      for (const [at, value] of vector.entries()) {
+        expect(value).toBeCloseTo(other[at] ?? Number.NaN, 5);
+      }
+    }
+    expect(answer.prompt_eval_count).toBe(
+      texts.reduce((sum, text) => sum + server.embedder.tokenize(text).length, 0),
+    );
+  });
+
+  it('embeddings(): the older form, one prompt, one embedding', async () => {
+    const ollama = new Ollama({ host: server.url });
+    const answer = await ollama.embeddings({ model, prompt: 'Once upon a time' });
+    expect(answer.embedding).toHaveLength(server.embedder.dimensions);
+  });
+
+  it('truncates an input over the context by default, and refuses it with truncate: false', async () => {
+    const ollama = new Ollama({ host: server.url });
+    const long = 'the cat ran to the tree and '.repeat(400);
+    const cut = await ollama.embed({ model, input: long });
+    expect(cut.embeddings[0]).toHaveLength(server.embedder.dimensions);
+    const refused = await fetch(`${server.url}/api/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: long, truncate: false }),
+    });
+    expect(refused.status).toBe(400);
+    expect(Object.keys(await refused.json())).toEqual(['error']);
+  });
+
+  it('answers errors in Ollama\'s shape: an unknown model is a 404 {"error"}', async () => {
+    const response = await fetch(`${server.url}/api/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'nope', input: 'x' }),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: expect.stringContaining("The model 'nope' does not exist"),
+    });
   });
 });

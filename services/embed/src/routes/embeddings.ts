@@ -28,8 +28,15 @@ export function toBase64(vector: readonly number[]): string {
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
 }
 
-/** Every input as tokens, each checked against the vocabulary and the context, naming its index. */
-function toTokenInputs(embedder: Embedder, input: EmbeddingsRequest['input']): Token[][] {
+/**
+ * Every input as tokens, each checked against the vocabulary and the context, naming its
+ * index; with `truncate` (Ollama's default) an input over the context keeps its start.
+ */
+export function toTokenInputs(
+  embedder: Embedder,
+  input: EmbeddingsRequest['input'],
+  options: { truncate?: boolean } = {},
+): Token[][] {
   const list: Array<string | number[]> =
     typeof input === 'string'
       ? [input]
@@ -58,6 +65,9 @@ function toTokenInputs(embedder: Embedder, input: EmbeddingsRequest['input']): T
         param,
       });
     }
+    if (tokens.length > embedder.contextSize && options.truncate) {
+      tokens = tokens.slice(0, embedder.contextSize);
+    }
     if (tokens.length > embedder.contextSize) {
       throw new ApiError(
         embedErrors.contextLengthExceeded,
@@ -69,17 +79,78 @@ function toTokenInputs(embedder: Embedder, input: EmbeddingsRequest['input']): T
   });
 }
 
+/** The embedder serving `model`, or a 404 naming the models there are. */
+export function embedderFor(deps: EmbeddingsDeps, model: string): Embedder {
+  const embedder = deps.embedder();
+  if (!embedder.modelIds.includes(model)) {
+    throw new ApiError(
+      embedErrors.modelNotFound,
+      `The model '${model.slice(0, 200)}' does not exist. This server serves: ${embedder.modelIds.join(', ')}.`,
+      { param: 'model' },
+    );
+  }
+  return embedder;
+}
+
+/** Refuses more inputs than a request may carry (EMBED_MAX_INPUTS), naming the field. */
+export function refuseTooManyInputs(deps: EmbeddingsDeps, count: number, param: string): void {
+  if (count > deps.config.EMBED_MAX_INPUTS) {
+    throw new ApiError(
+      errorCatalogue.invalidRequest,
+      `'${param}' has ${count} items, over the maximum of ${deps.config.EMBED_MAX_INPUTS} per request; split it.`,
+      { param },
+    );
+  }
+}
+
+/**
+ * The embedding work every route shares, whatever its wire format: a place in the
+ * queue, the vectors, the span and the metrics.
+ */
+export async function embedInputs(
+  deps: EmbeddingsDeps,
+  embedder: Embedder,
+  inputs: Token[][],
+  context: {
+    model: string;
+    encodingFormat: string;
+    clientJobId: string | null | undefined;
+    api?: string;
+  },
+): Promise<{ vectors: number[][]; promptTokens: number; durationMs: number }> {
+  const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
+  const attributes = {
+    'gen_ai.operation.name': 'embeddings',
+    'gen_ai.provider.name': 'llama.cpp',
+    'gen_ai.request.model': context.model,
+    'gen_ai.request.encoding_formats': [context.encodingFormat],
+    'embed.inputs': inputs.length,
+    ...(context.api ? { api: context.api } : {}),
+    ...(context.clientJobId ? { client_job_id: context.clientJobId } : {}),
+  };
+  return startSpan(deps.tracer, `embeddings ${context.model}`, attributes, async (span) => {
+    const startedAt = performance.now();
+    const slot = await deps.queue.acquire();
+    try {
+      const vectors = await embedder.embed(inputs);
+      span.setAttributes({
+        'gen_ai.usage.input_tokens': promptTokens,
+        'gen_ai.embeddings.dimension.count': embedder.dimensions,
+      });
+      const durationMs = performance.now() - startedAt;
+      deps.metrics.record(context.model, inputs.length, promptTokens, durationMs / 1000);
+      return { vectors, promptTokens, durationMs };
+    } finally {
+      slot.release();
+    }
+  });
+}
+
+/** POST /v1/embeddings — https://platform.openai.com/docs/api-reference/embeddings/create */
 export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): void {
   app.post('/v1/embeddings', async (request) => {
-    const embedder = deps.embedder();
     const body = parseRequest(embeddingsRequestSchema, request.body);
-    if (!embedder.modelIds.includes(body.model)) {
-      throw new ApiError(
-        embedErrors.modelNotFound,
-        `The model '${body.model.slice(0, 200)}' does not exist. This server serves: ${embedder.modelIds.join(', ')}.`,
-        { param: 'model' },
-      );
-    }
+    const embedder = embedderFor(deps, body.model);
     if (body.dimensions !== undefined && body.dimensions !== embedder.dimensions) {
       throw new ApiError(
         embedErrors.unsupportedParameter,
@@ -89,51 +160,22 @@ export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): 
     }
     const count =
       typeof body.input === 'string' || typeof body.input[0] === 'number' ? 1 : body.input.length;
-    if (count > deps.config.EMBED_MAX_INPUTS) {
-      throw new ApiError(
-        errorCatalogue.invalidRequest,
-        `'input' has ${count} items, over the maximum of ${deps.config.EMBED_MAX_INPUTS} per request; split it.`,
-        { param: 'input' },
-      );
-    }
+    refuseTooManyInputs(deps, count, 'input');
     const inputs = toTokenInputs(embedder, body.input);
-    const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
-    const attributes = {
-      'gen_ai.operation.name': 'embeddings',
-      'gen_ai.provider.name': 'llama.cpp',
-      'gen_ai.request.model': body.model,
-      'gen_ai.request.encoding_formats': [body.encoding_format ?? 'float'],
-      'embed.inputs': inputs.length,
-      ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
-    };
-    return startSpan(deps.tracer, `embeddings ${body.model}`, attributes, async (span) => {
-      const startedAt = performance.now();
-      const slot = await deps.queue.acquire();
-      try {
-        const vectors = await embedder.embed(inputs);
-        span.setAttributes({
-          'gen_ai.usage.input_tokens': promptTokens,
-          'gen_ai.embeddings.dimension.count': embedder.dimensions,
-        });
-        deps.metrics.record(
-          body.model,
-          inputs.length,
-          promptTokens,
-          (performance.now() - startedAt) / 1000,
-        );
-        return {
-          object: 'list',
-          data: vectors.map((vector, index) => ({
-            object: 'embedding',
-            index,
-            embedding: body.encoding_format === 'base64' ? toBase64(vector) : vector,
-          })),
-          model: body.model,
-          usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-        };
-      } finally {
-        slot.release();
-      }
+    const { vectors, promptTokens } = await embedInputs(deps, embedder, inputs, {
+      model: body.model,
+      encodingFormat: body.encoding_format ?? 'float',
+      clientJobId: request.clientJobId,
     });
+    return {
+      object: 'list',
+      data: vectors.map((vector, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? toBase64(vector) : vector,
+      })),
+      model: body.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
   });
 }

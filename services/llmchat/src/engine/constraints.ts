@@ -1,11 +1,19 @@
 import { Ajv } from 'ajv';
 import { type Llama, LlamaGrammar } from 'node-llama-cpp';
 import { InvalidSchemaError } from './engine-errors.js';
-import { toGrammarSchema } from './grammar-schema.js';
+import { toGrammarSchema, UnsupportedSchemaError } from './grammar-schema.js';
 import type { Constraint, ToolCalling } from './types.js';
 
 /** Compiled grammars kept per process; clients tend to send the same few schemas again and again. */
 const CACHE_SIZE = 128;
+
+/**
+ * The largest schema accepted: real schemas nest a few levels and take a few KB, while
+ * the checker and the grammar converter recurse, so a pathological one would exhaust
+ * the stack (or the CPU) before saying anything useful.
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+export const MAX_SCHEMA_BYTES = 256 * 1024;
 
 /** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
 const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
@@ -78,6 +86,7 @@ export class ConstraintCompiler {
     schema: Record<string, unknown>,
     origin: string,
   ): Promise<LlamaGrammar> {
+    refuseOversized(schema, origin);
     try {
       this.schemas.compile(schema);
     } catch (error) {
@@ -91,10 +100,20 @@ export class ConstraintCompiler {
     }
     // An empty schema admits any JSON value.
     if (Object.keys(schema).length === 0) return this.answerGrammar({ kind: 'json' });
+    let grammarSchema: Record<string, unknown>;
+    try {
+      grammarSchema = toGrammarSchema(schema);
+    } catch (error) {
+      if (!(error instanceof UnsupportedSchemaError)) throw error;
+      throw new InvalidSchemaError(
+        origin,
+        `The JSON schema in '${origin}' cannot be enforced: ${error.message}.`,
+      );
+    }
     try {
       return await this.cached(`schema:${JSON.stringify(schema)}`, () =>
         // Client schemas are checked above at run time, not by the compile-time schema type.
-        this.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never),
+        this.llama.createGrammarForJsonSchema(grammarSchema as never),
       );
     } catch (error) {
       throw new InvalidSchemaError(
@@ -123,6 +142,33 @@ export class ConstraintCompiler {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     return grammar;
+  }
+}
+
+/** Checks depth without recursion (a deep schema must not overflow the stack here either), then size. */
+function refuseOversized(schema: Record<string, unknown>, origin: string): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: schema, depth: 1 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    if (item.depth > MAX_SCHEMA_DEPTH) {
+      throw new InvalidSchemaError(
+        origin,
+        `The JSON schema in '${origin}' nests deeper than ${MAX_SCHEMA_DEPTH} levels (objects and arrays); flatten it or split it.`,
+      );
+    }
+    if (item.value !== null && typeof item.value === 'object') {
+      for (const inner of Object.values(item.value)) {
+        if (inner !== null && typeof inner === 'object') {
+          pending.push({ value: inner, depth: item.depth + 1 });
+        }
+      }
+    }
+  }
+  const bytes = JSON.stringify(schema).length;
+  if (bytes > MAX_SCHEMA_BYTES) {
+    throw new InvalidSchemaError(
+      origin,
+      `The JSON schema in '${origin}' is ${bytes} bytes; at most ${MAX_SCHEMA_BYTES} are supported.`,
+    );
   }
 }
 

@@ -45,6 +45,19 @@ export class ContextLengthExceededError extends Error {
   }
 }
 
+/** Token ids outside the model's vocabulary. */
+export class TokenOutOfRangeError extends Error {
+  override readonly name = 'TokenOutOfRangeError';
+  constructor(
+    readonly token: number,
+    readonly vocabularySize: number,
+  ) {
+    super(
+      `The prompt has token id ${token}, but this model's token ids run from 0 to ${vocabularySize - 1}.`,
+    );
+  }
+}
+
 /** A client's JSON schema that is broken, or that llama.cpp grammars cannot enforce. */
 export class InvalidSchemaError extends Error {
   override readonly name = 'InvalidSchemaError';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import {
   type LlamaGrammar,
   LlamaGrammarEvaluationState,
@@ -19,6 +19,9 @@ import type {
   GenerationSink,
   ToolCall,
 } from './types.js';
+
+/** Seeds are unsigned 32-bit in llama.cpp. */
+const SEED_RANGE = 2 ** 32;
 
 function newToolCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;
@@ -54,10 +57,13 @@ export async function generate(
   let text = '';
 
   const bias = tokenBiasOf(model, job.sampling);
+  // Without a seed, llama.cpp's sampler seeds itself from the clock in whole seconds: two
+  // requests in the same second would get the same answer. One fresh seed per generation.
+  const sampling = { ...job.sampling, seed: job.sampling.seed ?? randomInt(SEED_RANGE) };
   /** A sampler for one phase, optionally under a grammar; penalties see everything generated so far. */
   const sampler = (grammar?: LlamaGrammar) =>
     createSampler(model, {
-      sampling: job.sampling,
+      sampling,
       bias,
       history: generated,
       ...(grammar ? { grammarState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),

@@ -19,11 +19,13 @@ export interface NativeChatRequest {
   model: string;
   /**
    * A conversation rendered with the model's chat template (tools described in
-   * it), or a raw prompt evaluated as is after the model's BOS token.
+   * it), a raw prompt evaluated as is after the model's BOS token, or token ids
+   * evaluated exactly as given.
    */
   prompt:
     | { kind: 'chat'; messages: ChatMessage[]; tools: ToolDefinition[] }
-    | { kind: 'raw'; text: string };
+    | { kind: 'raw'; text: string }
+    | { kind: 'tokens'; tokens: number[] };
   /** Tokens the answer may have; absent: until the context is full. */
   maxTokens?: number;
   /** A smaller context window than the model's, for prompt + answer (Ollama's num_ctx). */

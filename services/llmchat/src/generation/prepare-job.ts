@@ -1,6 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import type { RenderedPrompt } from '../engine/chat-prompt.js';
-import { ContextLengthExceededError } from '../engine/engine-errors.js';
+import { ContextLengthExceededError, TokenOutOfRangeError } from '../engine/engine-errors.js';
 import type { ModelEngine } from '../engine/model-engine.js';
 import type { ChatMessage, GenerationJob, ToolDefinition } from '../engine/types.js';
 import type { NativeChatRequest } from './native-request.js';
@@ -17,7 +17,9 @@ export function jobOf(
   const prompt =
     request.prompt.kind === 'chat'
       ? renderWithinContext(engine, request.prompt.messages, request.prompt.tools, overflow)
-      : rawPrompt(engine, request.prompt.text);
+      : request.prompt.kind === 'raw'
+        ? rawPrompt(engine, request.prompt.text)
+        : tokenPrompt(engine, request.prompt.tokens);
   const window = Math.min(request.contextWindow ?? engine.contextSize, engine.contextSize);
   const room = Math.max(0, window - prompt.tokens.length);
   return {
@@ -55,6 +57,16 @@ function renderWithinContext(
     }
     kept = kept.filter((_, index) => index !== firstDroppable);
   }
+}
+
+/** Token ids exactly as given (a client that tokenized its prompt itself chose its BOS too). */
+function tokenPrompt(engine: ModelEngine, tokens: number[]): RenderedPrompt {
+  const outside = tokens.find((token) => token >= engine.vocabularySize);
+  if (outside !== undefined) throw new TokenOutOfRangeError(outside, engine.vocabularySize);
+  if (tokens.length >= engine.contextSize) {
+    throw new ContextLengthExceededError(tokens.length, engine.contextSize, 'prompt');
+  }
+  return { tokens: tokens as Token[], stopStrings: [], stopTokens: [] };
 }
 
 /** The text as is after the model's BOS token, as llama.cpp's server evaluates raw prompts. */

@@ -3,6 +3,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import { isRemoteSource } from '@hrserve/models';
 import { GgufFileType, readGgufFileInfo } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
+import { FileDigests } from './file-digest.js';
 
 /** A model clients may name, and where it comes from. */
 export interface ModelEntry {
@@ -23,8 +24,11 @@ export interface ModelFacts {
   family: string | undefined;
   /** e.g. Q8_0, F32. */
   quantization: string | undefined;
+  /** From the GGUF metadata, else counted from the tensor shapes. */
   parameter_count: number | undefined;
   context_length: number | undefined;
+  /** sha256 of the file, hex; undefined until computed in the background. */
+  digest: string | undefined;
 }
 
 /** A name for a source: the file name without `.gguf` (for a URI, its last part). */
@@ -48,6 +52,7 @@ export class ModelRegistry {
   private readonly fixed: ModelEntry[] = [];
   private scanned: ModelEntry[] = [];
   private readonly facts = new Map<string, { mtimeMs: number; facts: ModelFacts }>();
+  private readonly digests = new FileDigests();
 
   constructor(private readonly config: LlmchatConfig) {
     if (config.LLMCHAT_MODEL) {
@@ -103,8 +108,9 @@ export class ModelRegistry {
     } catch {
       return undefined;
     }
+    const digest = this.digests.digestOf(path, info.size, info.mtimeMs);
     const cached = this.facts.get(path);
-    if (cached && cached.mtimeMs === info.mtimeMs) return cached.facts;
+    if (cached && cached.mtimeMs === info.mtimeMs) return { ...cached.facts, digest };
     const facts: ModelFacts = {
       size_bytes: info.size,
       modified_at: info.mtime.toISOString(),
@@ -112,9 +118,11 @@ export class ModelRegistry {
       quantization: undefined,
       parameter_count: undefined,
       context_length: undefined,
+      digest,
     };
     try {
-      const gguf = await readGgufFileInfo(path, { readTensorInfo: false });
+      // Tensor shapes too (header only): they give the parameter count when the metadata lacks it.
+      const gguf = await readGgufFileInfo(path, { readTensorInfo: true });
       const architecture = gguf.metadata.general?.architecture;
       facts.family = architecture;
       const fileType = gguf.metadata.general?.file_type;
@@ -126,9 +134,9 @@ export class ModelRegistry {
           ] ?? {})
         : {};
       facts.context_length = block.context_length;
-      facts.parameter_count = (
-        gguf.metadata.general as { parameter_count?: number } | undefined
-      )?.parameter_count;
+      facts.parameter_count =
+        (gguf.metadata.general as { parameter_count?: number } | undefined)?.parameter_count ??
+        parametersOf(gguf.fullTensorInfo ?? gguf.tensorInfo);
     } catch {
       // Not a readable GGUF: listed with its size; loading it says what is wrong.
     }
@@ -159,6 +167,18 @@ export class ModelRegistry {
       }))
       .filter((entry) => !taken.has(entry.name) && !claimed.has(resolvePath(entry.source)));
   }
+}
+
+/** Parameters counted from tensor shapes: each tensor's dimensions multiplied, summed. */
+function parametersOf(
+  tensors: ReadonlyArray<{ dimensions: ReadonlyArray<number | bigint> }> | undefined,
+): number | undefined {
+  if (!tensors || tensors.length === 0) return undefined;
+  return tensors.reduce(
+    (total, tensor) =>
+      total + tensor.dimensions.reduce<number>((product, size) => product * Number(size), 1),
+    0,
+  );
 }
 
 export function namesOf(entry: ModelEntry): string[] {

@@ -16,7 +16,7 @@ import type { WireEncoder } from './wire-encoder.js';
 /*
  * Golden wire fixtures: recorded requests in __fixtures__/*-request.json, what each
  * converter makes of them, and the exact chunks and bodies each encoder writes for
- * one recorded generation, kept in __fixtures__/*.golden.json. A change to any of
+ * recorded generations, kept in __fixtures__/*.golden.json. A change to any of
  * them is a change clients see: review the diff (`vitest -u` rewrites them).
  */
 
@@ -25,16 +25,19 @@ const recorded = (name: string): unknown =>
 const golden = (name: string) => `./__fixtures__/${name}.golden.json`;
 const pretty = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-/** Every chunk a stream carries, parsed, in order. */
-function streamOf<Body>(
-  encoder: WireEncoder<Body>,
-  events: GenerationEvent[],
-  result: FinishedGeneration,
-): unknown[] {
+interface Choice {
+  events: GenerationEvent[];
+  result: FinishedGeneration;
+}
+
+/** Every chunk a stream carries, parsed, in order: each choice's events in turn. */
+function streamOf<Body>(encoder: WireEncoder<Body>, choices: Choice[]): unknown[] {
   const chunks = [
-    ...encoder.open(),
-    ...events.flatMap((event) => encoder.event(event)),
-    ...encoder.close(result),
+    ...encoder.open(choices.length),
+    ...choices.flatMap(({ events }, index) =>
+      events.flatMap((event) => encoder.event(event, index)),
+    ),
+    ...encoder.close(choices.map(({ result }) => result)),
   ];
   return chunks.map((chunk) => JSON.parse(chunk));
 }
@@ -46,6 +49,7 @@ const IDENTITY = {
 };
 const FIXED_CLOCK = () => new Date('2026-11-30T12:00:00.000Z');
 const FAILURE = new ApiError(errorCatalogue.internal, 'Generation failed.');
+const TEXT_THEN_TOOL: Choice = { events: [...TEXT_EVENTS, ...TOOL_EVENTS], result: TOOL_RESULT };
 
 describe('OpenAI chat completions', () => {
   const body = parseRequest(chatCompletionRequestSchema, recorded('openai-chat-request.json'));
@@ -58,18 +62,18 @@ describe('OpenAI chat completions', () => {
 
   it('a stream: role, text and tool-call deltas, finish, usage with timings', async () => {
     const encoder = chatCompletionEncoder(IDENTITY, { includeUsage: true });
-    await expect(
-      pretty(streamOf(encoder, [...TEXT_EVENTS, ...TOOL_EVENTS], TOOL_RESULT)),
-    ).toMatchFileSnapshot(golden('openai-chat-stream'));
+    await expect(pretty(streamOf(encoder, [TEXT_THEN_TOOL]))).toMatchFileSnapshot(
+      golden('openai-chat-stream'),
+    );
   });
 
   it('bodies: text cut by the limit, and text with a tool call; an error event', async () => {
     const encoder = chatCompletionEncoder(IDENTITY, { includeUsage: false });
     await expect(
       pretty({
-        text: encoder.body(TEXT_RESULT),
-        tool_call: encoder.body(TOOL_RESULT),
-        stream_close_without_usage: encoder.close(TEXT_RESULT).map((chunk) => JSON.parse(chunk)),
+        text: encoder.body([TEXT_RESULT]),
+        tool_call: encoder.body([TOOL_RESULT]),
+        stream_close_without_usage: encoder.close([TEXT_RESULT]).map((chunk) => JSON.parse(chunk)),
         error_event: JSON.parse(encoder.error(FAILURE)),
       }),
     ).toMatchFileSnapshot(golden('openai-chat-bodies'));
@@ -79,22 +83,40 @@ describe('OpenAI chat completions', () => {
 describe('OpenAI legacy completions', () => {
   const body = parseRequest(completionRequestSchema, recorded('openai-completion-request.json'));
 
-  it('request → native request (a raw prompt, 16 tokens by default)', async () => {
-    await expect(pretty(completionToNative(body))).toMatchFileSnapshot(
-      golden('openai-completion-request.native'),
-    );
-  });
-
-  it('stream chunks and the body', async () => {
-    const identity = { ...IDENTITY, id: 'cmpl-0123456789abcdef01234567' };
+  it('request → native requests: one per prompt (texts or token ids), 16 tokens by default', async () => {
+    const texts = parseRequest(completionRequestSchema, {
+      ...body,
+      prompt: ['Once upon a time', 'The end'],
+    });
+    const tokens = parseRequest(completionRequestSchema, {
+      ...body,
+      prompt: [
+        [1, 15, 7],
+        [1, 9],
+      ],
+    });
     await expect(
       pretty({
-        stream: streamOf(
-          textCompletionEncoder(identity, { includeUsage: true }),
-          TEXT_EVENTS,
-          TEXT_RESULT,
-        ),
-        body: textCompletionEncoder(identity, { includeUsage: false }).body(TEXT_RESULT),
+        one: completionToNative(body),
+        two_texts: completionToNative(texts).map((native) => native.prompt),
+        two_token_lists: completionToNative(tokens).map((native) => native.prompt),
+      }),
+    ).toMatchFileSnapshot(golden('openai-completion-request.native'));
+  });
+
+  it('stream chunks and the body, with two choices (two prompts)', async () => {
+    const identity = { ...IDENTITY, id: 'cmpl-0123456789abcdef01234567' };
+    const first: Choice = { events: TEXT_EVENTS, result: TEXT_RESULT };
+    const second: Choice = {
+      events: TEXT_EVENTS.slice(0, 1),
+      result: { ...TEXT_RESULT, finishReason: 'stop', text: 'Let me', completionTokens: 2 },
+    };
+    const encoder = (includeUsage: boolean) => textCompletionEncoder(identity, { includeUsage });
+    await expect(
+      pretty({
+        stream: streamOf(encoder(true), [first, second]),
+        stream_without_usage: streamOf(encoder(false), [first]),
+        body: encoder(false).body([first.result, second.result]),
       }),
     ).toMatchFileSnapshot(golden('openai-completion-answers'));
   });
@@ -118,12 +140,8 @@ describe('Ollama', () => {
   it('/api/chat lines (tool calls whole on the done line) and /api/generate body', async () => {
     await expect(
       pretty({
-        chat_stream: streamOf(
-          ollamaEncoder('chat', 'stories', FIXED_CLOCK),
-          [...TEXT_EVENTS, ...TOOL_EVENTS],
-          TOOL_RESULT,
-        ),
-        generate_body: ollamaEncoder('generate', 'stories', FIXED_CLOCK).body(TEXT_RESULT),
+        chat_stream: streamOf(ollamaEncoder('chat', 'stories', FIXED_CLOCK), [TEXT_THEN_TOOL]),
+        generate_body: ollamaEncoder('generate', 'stories', FIXED_CLOCK).body([TEXT_RESULT]),
         error_line: JSON.parse(ollamaEncoder('chat', 'stories').error(FAILURE)),
       }),
     ).toMatchFileSnapshot(golden('ollama-answers'));

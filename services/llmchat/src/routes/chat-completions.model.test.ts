@@ -99,6 +99,17 @@ describe('POST /v1/chat/completions with the openai client', () => {
     expect(outputs.size).toBeGreaterThan(1);
   });
 
+  it('without a seed, the same request sent at once gets different answers (a fresh seed each)', async () => {
+    // llama.cpp seeds an unseeded sampler from the clock in whole seconds: these four, sent
+    // within one second, used to come back identical.
+    const request = { model, messages, max_tokens: 32, temperature: 1, ignore_eos: true } as never;
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => server.openai.chat.completions.create(request)),
+    );
+    const texts = new Set(answers.map((answer) => answer.choices[0]?.message.content));
+    expect(texts.size).toBeGreaterThan(1);
+  });
+
   it('stops before a stop sequence and never includes it', async () => {
     const request = { model, messages, max_tokens: 60, seed: 99, ignore_eos: true } as never;
     const free = await server.openai.chat.completions.create(request);

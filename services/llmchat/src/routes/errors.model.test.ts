@@ -112,6 +112,25 @@ describe('llmchat errors, in the OpenAI shape', () => {
     expect(body.error.code).toBe('invalid_schema');
   });
 
+  it('a tool schema 10,000 levels deep → 400 naming the limit and the field, not a stack overflow', async () => {
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let level = 0; level < 10_000; level++) {
+      deep = { type: 'object', properties: { a: deep } };
+    }
+    const { status, body } = await post(server, '/v1/chat/completions', {
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'function', function: { name: 'f', parameters: deep } }],
+    });
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({
+      code: 'invalid_schema',
+      param: 'tools.0.function.parameters',
+    });
+    expect(body.error.message).toContain('deeper than 64 levels');
+    expect(body.error.message).not.toContain('call stack');
+  });
+
   it('a broken response_format schema → 400 naming it', async () => {
     const { status, body } = await post(server, '/v1/chat/completions', {
       model,

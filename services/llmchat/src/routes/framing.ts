@@ -25,6 +25,18 @@ export const SSE: Framing = {
   end: 'data: [DONE]\n\n',
 };
 
+/** Raw text as it is generated (the plain-text encoder's chunks are text, not JSON). */
+export const PLAIN_TEXT: Framing = {
+  headers: {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  },
+  frame: (text) => text,
+  error: (text) => text,
+  end: '',
+};
+
 /** Ollama's stream: one JSON object per line; an error after the first line is an `{"error"}` line. */
 export const NDJSON: Framing = {
   headers: { 'content-type': 'application/x-ndjson' },

@@ -98,6 +98,8 @@ describe('models, legacy completions and tokenization', () => {
     };
     expect(health.status).toBe('ok');
     expect(health.service).toBe('llmchat');
+    // The platform's contract: the default model's id as `model`.
+    expect(health.model).toBe('local-model');
     expect(health.models).toHaveLength(1);
     const [model] = health.models;
     expect(model).toMatchObject({

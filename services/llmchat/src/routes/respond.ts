@@ -22,25 +22,27 @@ export interface Answer<Body> {
 
 /**
  * The HTTP side of every generation route: watches the connection (a client
- * that leaves gives up its place or stops its generation at the next token),
- * submits the request, and sends the answer as one body or as a stream opened
- * once a sequence is ours. Errors before that are plain HTTP errors (thrown);
- * after it, the encoder's in-band error ends the stream.
+ * that leaves gives up its place or stops its generations at the next token),
+ * submits the request — or several, one per choice — and sends the answer as
+ * one body or as a stream opened once every generation holds a sequence.
+ * Errors before that are plain HTTP errors (thrown); after it, the encoder's
+ * in-band error ends the stream.
  */
 export async function respond<Body>(
   generator: Generator,
   request: FastifyRequest,
   reply: FastifyReply,
-  native: NativeChatRequest,
+  native: NativeChatRequest | NativeChatRequest[],
   answer: Answer<Body>,
 ): Promise<Body | FastifyReply> {
+  const natives = Array.isArray(native) ? native : [native];
   const disconnect = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) disconnect.abort(clientClosedRequest());
   };
   reply.raw.once('close', onClose);
-  try {
-    const generation = await generator.submit(native, {
+  const submitted = natives.map((one) =>
+    generator.submit(one, {
       signal: disconnect.signal,
       stream: answer.stream,
       operation: answer.operation,
@@ -49,15 +51,24 @@ export async function respond<Body>(
         streaming: answer.stream,
         ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
       },
+    }),
+  );
+  try {
+    const generations = await Promise.all(submitted).catch((error: unknown) => {
+      // One refused (queue full, say): the others, admitted or waiting, stop too.
+      disconnect.abort(error);
+      throw error;
     });
-    const { encoder, framing } = answer;
-    if (!answer.stream) {
-      const result = await generation.result.catch((error: unknown) => {
+    const results = () =>
+      Promise.all(generations.map((generation) => generation.result)).catch((error: unknown) => {
         throw apiErrorOf(error);
       });
+    const { encoder, framing } = answer;
+    if (!answer.stream) {
+      const finished = await results();
       if (disconnect.signal.aborted) throw clientClosedRequest();
-      reply.headers(timingHeaders(result));
-      return encoder.body(result);
+      reply.headers(timingHeaders(finished));
+      return encoder.body(finished);
     }
     const body = new PassThrough();
     const write = (json: string) => {
@@ -66,15 +77,18 @@ export async function respond<Body>(
     reply.headers(framing.headers);
     void reply.send(body);
     try {
-      for (const chunk of encoder.open()) write(chunk);
-      for await (const event of generation.events) {
-        for (const chunk of encoder.event(event)) write(chunk);
-      }
-      const result = await generation.result;
-      for (const chunk of encoder.close(result)) write(chunk);
+      for (const chunk of encoder.open(generations.length)) write(chunk);
+      await Promise.all(
+        generations.map(async (generation, choice) => {
+          for await (const event of generation.events) {
+            for (const chunk of encoder.event(event, choice)) write(chunk);
+          }
+        }),
+      );
+      for (const chunk of encoder.close(await results())) write(chunk);
       if (!body.writableEnded) body.end(framing.end);
     } catch (error) {
-      // Stops the generation too, when it was the stream that failed.
+      // Stops the generations too, when it was the stream that failed.
       disconnect.abort(error);
       request.log.error({ err: error }, 'generation failed after the stream started');
       if (!body.writableEnded) body.end(framing.error(encoder.error(apiErrorOf(error))));
@@ -82,7 +96,12 @@ export async function respond<Body>(
     return reply;
   } catch (error) {
     // Whatever stopped a request whose client left, nobody hears it: say so in the logs.
-    if (disconnect.signal.aborted) throw clientClosedRequest();
+    if (
+      disconnect.signal.aborted &&
+      !(error instanceof Error && error === disconnect.signal.reason)
+    ) {
+      throw clientClosedRequest();
+    }
     throw error;
   } finally {
     reply.raw.off('close', onClose);

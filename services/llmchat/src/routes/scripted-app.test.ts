@@ -71,15 +71,17 @@ describe('llmchat on a scripted engine', () => {
     });
     let text = '';
     const reasons: unknown[] = [];
-    let usage: unknown;
+    const usages: unknown[] = [];
     for await (const chunk of stream) {
       text += chunk.choices[0]?.delta.content ?? '';
       if (chunk.choices[0]?.finish_reason) reasons.push(chunk.choices[0].finish_reason);
-      if (chunk.usage) usage = chunk.usage;
+      usages.push(chunk.usage);
     }
     expect(text).toBe('Once upon a');
     expect(reasons).toEqual(['length']);
-    expect(usage).toMatchObject({ completion_tokens: 3 });
+    // As OpenAI sends it: "usage": null on every chunk but the last, which has it.
+    expect(usages.slice(0, -1).every((usage) => usage === null)).toBe(true);
+    expect(usages.at(-1)).toMatchObject({ completion_tokens: 3 });
   });
 
   it('a failure after the first chunk arrives as an SSE error event; the server goes on', async () => {
@@ -154,6 +156,75 @@ describe('llmchat on a scripted engine', () => {
     await until(async () => (await health(server)).queue.waiting === 0, 'the queue empty');
     expect(await waiting).toBeInstanceOf(Error);
     expect((await first).choices[0]?.message.content).toBe('Once upon a time.');
+  });
+
+  it('streams plain text to Accept: text/plain (curl -N): the request id, then the text', async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/plain' },
+      body: JSON.stringify({ model, messages: user('hi') }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    const requestId = response.headers.get('x-request-id');
+    expect(await response.text()).toBe(`[request_id=${requestId}]\nOnce upon a time.\n`);
+
+    // Errors before the first byte stay JSON, with their status.
+    const unknown = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/plain' },
+      body: JSON.stringify({ model: 'nope', messages: user('hi') }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'model_not_found' } });
+  });
+
+  it('a failure mid-answer ends a plain-text stream with an [error: …] line', async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/plain' },
+      body: JSON.stringify({ model, messages: user('fail') }),
+    });
+    const text = await response.text();
+    expect(text).toMatch(/^\[request_id=[^\]]+\]\nOnce upon\n\[error: Generation failed\./);
+  });
+
+  it('/v1/completions takes a list of prompts (texts or token ids): one choice each, in order', async () => {
+    const whole = await server.openai.completions.create({
+      model,
+      prompt: ['hi', 'there'],
+      max_tokens: 2,
+    });
+    expect(whole.choices.map((choice) => [choice.index, choice.text])).toEqual([
+      [0, 'Once upon'],
+      [1, 'Once upon'],
+    ]);
+    expect(whole.usage?.completion_tokens).toBe(4);
+    const jobs = scripted.engines.get(model)?.jobs.slice(-2) ?? [];
+    expect(jobs.map((job) => String.fromCodePoint(...job.promptTokens)).sort()).toEqual([
+      'hi',
+      'there',
+    ]);
+
+    const stream = await server.openai.completions.create({
+      model,
+      prompt: [
+        [104, 105],
+        [121, 111],
+      ],
+      max_tokens: 3,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const texts = ['', ''];
+    const usages: unknown[] = [];
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) texts[choice.index] += choice.text;
+      usages.push(chunk.usage);
+    }
+    expect(texts).toEqual(['Once upon a', 'Once upon a']);
+    expect(usages.slice(0, -1).every((usage) => usage === null)).toBe(true);
+    expect(usages.at(-1)).toMatchObject({ completion_tokens: 6 });
   });
 
   it('serves Ollama /api/chat over the same pipeline, streamed and not', async () => {

@@ -1,5 +1,6 @@
 import type { FinishedGeneration } from '../../generation/native-request.js';
-import type { WireEncoder } from '../wire-encoder.js';
+
+import { onlyResult, type WireEncoder } from '../wire-encoder.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -24,7 +25,9 @@ export function doneFields(result: FinishedGeneration) {
     done_reason: result.finishReason === 'length' ? 'length' : 'stop',
     total_duration: Math.round(timings.totalMs * NS_PER_MS),
     load_duration: Math.round(timings.loadMs * NS_PER_MS),
-    prompt_eval_count: result.promptTokens,
+    // As Ollama counts: the prompt tokens evaluated, not those reused from the cache, so
+    // count and duration describe the same work.
+    prompt_eval_count: timings.promptEvaluated,
     prompt_eval_duration: Math.round(timings.timeToFirstTokenMs * NS_PER_MS),
     eval_count: result.completionTokens,
     eval_duration: Math.round(timings.decodeMs * NS_PER_MS),
@@ -62,8 +65,8 @@ export function ollamaEncoder(
           : { ...stamp(), response: event.delta, done: false };
       return [JSON.stringify(piece)];
     },
-    close: (result) => [JSON.stringify(final(result, ''))],
-    body: (result) => final(result, result.text),
+    close: (results) => [JSON.stringify(final(onlyResult(results), ''))],
+    body: (results) => final(onlyResult(results), onlyResult(results).text),
     error: (error) => JSON.stringify({ error: error.message }),
   };
 }

@@ -139,11 +139,23 @@ export const chatCompletionRequestSchema = z.object({
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
+/** Prompts one legacy completion request may carry (each is a generation of its own). */
+export const MAX_PROMPTS = 16;
+
 export const completionRequestSchema = z.object({
   ...samplingShape,
+  // A text, token ids, or a list of either: one choice per prompt, in order.
   prompt: z.union([
     z.string(),
-    z.array(z.string()).length(1, { error: 'expected exactly one prompt' }),
+    z
+      .array(z.string())
+      .min(1)
+      .max(MAX_PROMPTS, { error: `at most ${MAX_PROMPTS} prompts` }),
+    z.array(z.int().min(0)).min(1),
+    z
+      .array(z.array(z.int().min(0)).min(1))
+      .min(1)
+      .max(MAX_PROMPTS, { error: `at most ${MAX_PROMPTS} prompts` }),
   ]),
   echo: z.boolean().nullish(),
   suffix: z.string().nullish(),

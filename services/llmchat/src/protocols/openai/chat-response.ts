@@ -7,7 +7,7 @@ import type {
   ToolCall,
 } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
-import type { WireEncoder } from '../wire-encoder.js';
+import { onlyResult, type WireEncoder } from '../wire-encoder.js';
 
 /*
  * Pure builders of the response bodies and stream chunks, shaped as
@@ -32,6 +32,21 @@ export function toUsage(result: GenerationResult): Usage {
     completion_tokens: result.completionTokens,
     total_tokens: result.promptTokens + result.completionTokens,
     prompt_tokens_details: { cached_tokens: result.timings.promptCached },
+  };
+}
+
+/** The usage of several generations (the choices of one request), summed. */
+export function totalUsage(results: readonly GenerationResult[]): Usage {
+  const usages = results.map(toUsage);
+  const sum = (of: (usage: Usage) => number) =>
+    usages.reduce((total, usage) => total + of(usage), 0);
+  return {
+    prompt_tokens: sum((usage) => usage.prompt_tokens),
+    completion_tokens: sum((usage) => usage.completion_tokens),
+    total_tokens: sum((usage) => usage.total_tokens),
+    prompt_tokens_details: {
+      cached_tokens: sum((usage) => usage.prompt_tokens_details.cached_tokens),
+    },
   };
 }
 
@@ -117,6 +132,8 @@ export class ChatChunkBuilder {
     private readonly id: string,
     private readonly created: number,
     private readonly model: string,
+    /** With `stream_options.include_usage`, every chunk but the last carries `"usage": null`, as OpenAI sends. */
+    private readonly usageNull = false,
   ) {
     // Content deltas are the per-token hot path: everything but the text is serialized once.
     const template = JSON.stringify(this.delta({ content: '\u0000' }));
@@ -154,6 +171,7 @@ export class ChatChunkBuilder {
       created: this.created,
       model: this.model,
       choices,
+      ...(this.usageNull ? { usage: null } : {}),
     };
   }
 }
@@ -176,7 +194,12 @@ export function chatCompletionEncoder(
   identity: OpenAIAnswerIdentity,
   options: { includeUsage: boolean },
 ): WireEncoder<ReturnType<typeof toChatCompletion>> {
-  const chunks = new ChatChunkBuilder(identity.id, identity.created, identity.model);
+  const chunks = new ChatChunkBuilder(
+    identity.id,
+    identity.created,
+    identity.model,
+    options.includeUsage,
+  );
   return {
     open: () => [JSON.stringify(chunks.delta({ role: 'assistant', content: '' }))],
     event: (event: GenerationEvent) => {
@@ -208,7 +231,8 @@ export function chatCompletionEncoder(
           ];
       }
     },
-    close: (result) => {
+    close: (results) => {
+      const result = onlyResult(results);
       const timings = { timings: toTimings(result) };
       return (
         options.includeUsage
@@ -216,7 +240,8 @@ export function chatCompletionEncoder(
           : [chunks.finish(result.finishReason, timings)]
       ).map((chunk) => JSON.stringify(chunk));
     },
-    body: (result) => toChatCompletion(identity.id, identity.created, identity.model, result),
+    body: (results) =>
+      toChatCompletion(identity.id, identity.created, identity.model, onlyResult(results)),
     error: streamError,
   };
 }

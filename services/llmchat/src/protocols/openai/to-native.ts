@@ -39,19 +39,35 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
   };
 }
 
-/** The legacy text completion: the prompt as is (a raw prompt), 16 tokens unless told. */
-export function completionToNative(body: CompletionRequest): NativeChatRequest {
+/**
+ * The legacy text completion: each prompt as is (text after the BOS token, or
+ * token ids exactly), 16 tokens unless told; one request per prompt, whose
+ * answers are the choices in order.
+ */
+export function completionToNative(body: CompletionRequest): NativeChatRequest[] {
   rejectUnsupported(body);
-  return {
+  const { prompt } = body;
+  const prompts: NativeChatRequest['prompt'][] =
+    typeof prompt === 'string'
+      ? [{ kind: 'raw', text: prompt }]
+      : isTokenList(prompt)
+        ? [{ kind: 'tokens', tokens: prompt }]
+        : prompt.map((one) =>
+            typeof one === 'string'
+              ? { kind: 'raw' as const, text: one }
+              : { kind: 'tokens' as const, tokens: one },
+          );
+  return prompts.map((one) => ({
     model: body.model,
-    prompt: {
-      kind: 'raw',
-      text: typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? ''),
-    },
+    prompt: one,
     maxTokens: body.max_tokens ?? 16,
     sampling: toSampling(body),
     stop: stopStrings(body.stop),
-  };
+  }));
+}
+
+function isTokenList(prompt: CompletionRequest['prompt']): prompt is number[] {
+  return Array.isArray(prompt) && typeof prompt[0] === 'number';
 }
 
 function constraintOf(format: ChatCompletionRequest['response_format']): Constraint | undefined {

@@ -37,6 +37,23 @@ describe('the Ollama API with the official ollama client', () => {
     expect(answer.total_duration).toBeGreaterThan(0);
   });
 
+  it('counts only the prompt tokens it evaluated, as Ollama does: a repeated prompt reuses its cache', async () => {
+    const ask = {
+      model: 'stories',
+      messages: [
+        { role: 'system', content: 'A long shared preamble about a cat, a dog and a bird.' },
+        { role: 'user', content: 'Tell me a story about them.' },
+      ],
+      stream: false as const,
+      options: { num_predict: 4, seed: 1, temperature: 0 },
+    };
+    const first = await ollama.chat(ask);
+    const again = await ollama.chat(ask);
+    // Every prompt token but the last is reused the second time; the last is evaluated again.
+    expect(first.prompt_eval_count).toBeGreaterThan(10);
+    expect(again.prompt_eval_count).toBe(1);
+  });
+
   it('chats, streaming: the pieces add up to the same answer, the last one done', async () => {
     const ask = {
       model: 'stories',
@@ -89,6 +106,16 @@ describe('the Ollama API with the official ollama client', () => {
     expect(byName.get(SYNTH)?.details.quantization_level).toBe('Q8_0');
     // stories260K.gguf is the default model's file: served once, as "stories".
     expect(byName.has('stories260K')).toBe(false);
+    // Neither file has general.parameter_count: counted from the tensor shapes.
+    expect(byName.get('stories')?.details.parameter_size).toMatch(/^2\d\d\.\dK$/);
+    expect(byName.get(SYNTH)?.details.parameter_size).toMatch(/^2\d\.\dM$/);
+    // The digest is the file's sha256, computed once in the background (empty until then).
+    let digest = byName.get('stories')?.digest;
+    for (let attempt = 0; attempt < 100 && !digest; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      digest = (await ollama.list()).models.find((model) => model.name === 'stories')?.digest;
+    }
+    expect(digest).toBe('270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d');
 
     const shown = await ollama.show({ model: 'stories' });
     // The client types model_info as a Map; on the wire (and here) it is a plain object.

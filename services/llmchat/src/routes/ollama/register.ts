@@ -49,7 +49,7 @@ export async function ollamaRoutes(
   renderErrorsAs(app, (error) => ({ error: error.message }), { notFoundUnder: '/api' });
 
   // Ollama reads every body as JSON whatever its content type (curl -d sends a form type,
-  // fetch with a string body text/plain): fastify's text/plain parser is replaced here too.
+  // fetch with a string body text/plain); hrserve refuses text/plain elsewhere.
   const asJson = (
     _request: unknown,
     body: string | Buffer,
@@ -62,7 +62,6 @@ export async function ollamaRoutes(
       done(new ApiError(errorCatalogue.invalidJson, 'The request body is not valid JSON.'));
     }
   };
-  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, asJson);
   app.addContentTypeParser('*', { parseAs: 'string' }, asJson);
 
@@ -96,7 +95,7 @@ export async function ollamaRoutes(
           model: name,
           modified_at: facts?.modified_at ?? new Date(0).toISOString(),
           size: facts?.size_bytes ?? 0,
-          digest: '',
+          digest: facts?.digest ?? '',
           details: info,
           context_length: facts?.context_length ?? null,
         }));
@@ -113,7 +112,7 @@ export async function ollamaRoutes(
           name: resident.entry.name,
           model: resident.entry.name,
           size: resident.estimatedRamBytes,
-          digest: '',
+          digest: facts?.digest ?? '',
           details: info,
           expires_at: expiresAt(resident.lastUsedAt, resident.keepAliveMs),
           size_vram: 0,
