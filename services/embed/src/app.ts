@@ -55,7 +55,7 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
           id: loaded.modelIds[0],
           aliases: loaded.modelIds.slice(1),
           dimensions: loaded.dimensions,
-          max_input_tokens: loaded.contextSize,
+          max_input_tokens: loaded.maxInputTokens,
           contexts: config.EMBED_CONTEXTS,
           loaded: true,
         }

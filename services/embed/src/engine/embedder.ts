@@ -59,6 +59,18 @@ export class Embedder {
     return this.loaded.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
   }
 
+  /** node-llama-cpp refuses an input that fills the whole context: one token less. */
+  get maxInputTokens(): number {
+    return this.contextSize - 1;
+  }
+
+  /** How many of these tokens fit, after the BOS/EOS tokens node-llama-cpp adds to an input. */
+  inputLimitFor(tokens: readonly Token[]): number {
+    const context = this.contexts[0];
+    const added = context ? context.calculateInputLength([...tokens]) - tokens.length : 0;
+    return this.maxInputTokens - Math.max(0, added);
+  }
+
   get dimensions(): number {
     return this.loaded.model.embeddingVectorSize;
   }

@@ -148,6 +148,30 @@ describe('POST /v1/embeddings with the openai client', () => {
   });
 });
 
+describe('inputs at the edge of the context', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startEmbed();
+  });
+  afterAll(() => server.close());
+
+  it('embeds the longest input the model takes, and refuses one token more with 400 (was a 500)', async () => {
+    const longest = server.embedder.maxInputTokens;
+    const ok = await server.openai.embeddings.create({
+      model,
+      input: Array.from({ length: longest }, () => 1),
+    });
+    expect(ok.data[0]?.embedding).toHaveLength(server.embedder.dimensions);
+    const response = await fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: Array.from({ length: longest + 1 }, () => 1) }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'context_length_exceeded' } });
+  });
+});
+
 describe("Ollama's /api/embed and /api/embeddings with the ollama client", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -190,7 +214,7 @@ describe("Ollama's /api/embed and /api/embeddings with the ollama client", () =>
       body: JSON.stringify({ model, input: long, truncate: false }),
     });
     expect(refused.status).toBe(400);
-    expect(Object.keys(await refused.json())).toEqual(['error']);
+    expect(Object.keys((await refused.json()) as object)).toEqual(['error']);
   });
 
   it('answers errors in Ollama\'s shape: an unknown model is a 404 {"error"}', async () => {

@@ -65,13 +65,12 @@ export function toTokenInputs(
         param,
       });
     }
-    if (tokens.length > embedder.contextSize && options.truncate) {
-      tokens = tokens.slice(0, embedder.contextSize);
-    }
-    if (tokens.length > embedder.contextSize) {
+    const limit = embedder.inputLimitFor(tokens);
+    if (tokens.length > limit && options.truncate) tokens = tokens.slice(0, limit);
+    if (tokens.length > limit) {
       throw new ApiError(
         embedErrors.contextLengthExceeded,
-        `${param} has ${tokens.length} tokens, over this model's maximum input of ${embedder.contextSize}. Shorten or split it.`,
+        `${param} has ${tokens.length} tokens, over this model's maximum input of ${limit}. Shorten or split it.`,
         { param },
       );
     }

@@ -14,7 +14,7 @@ export function registerModels(
     created: startedAt,
     owned_by: 'hrserve',
     dimensions: engine.dimensions,
-    max_input_tokens: engine.contextSize,
+    max_input_tokens: engine.maxInputTokens,
   });
   app.get('/v1/models', async () => {
     const engine = embedder();

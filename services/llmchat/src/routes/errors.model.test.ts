@@ -113,15 +113,14 @@ describe('llmchat errors, in the OpenAI shape', () => {
   });
 
   it('a tool schema 10,000 levels deep → 400 naming the limit and the field, not a stack overflow', async () => {
-    let deep: Record<string, unknown> = { type: 'string' };
-    for (let level = 0; level < 10_000; level++) {
-      deep = { type: 'object', properties: { a: deep } };
-    }
-    const { status, body } = await post(server, '/v1/chat/completions', {
-      model,
-      messages: [{ role: 'user', content: 'hi' }],
-      tools: [{ type: 'function', function: { name: 'f', parameters: deep } }],
-    });
+    // Written as text: JSON.stringify itself overflows the stack on a value this deep.
+    const depth = 10_000;
+    const deep = `${'{"type":"object","properties":{"a":'.repeat(depth)}{"type":"string"}${'}}'.repeat(depth)}`;
+    const { status, body } = await post(
+      server,
+      '/v1/chat/completions',
+      `{"model":"${model}","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep}}}]}`,
+    );
     expect(status).toBe(400);
     expect(body.error).toMatchObject({
       code: 'invalid_schema',
