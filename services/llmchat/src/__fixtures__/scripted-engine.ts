@@ -160,6 +160,7 @@ export class ScriptedEngine implements ModelEngine {
       toolCalls: [],
       promptTokens: job.promptTokens.length,
       completionTokens: count,
+      outputTokens: this.tokenize(text),
       timings: {
         promptEvaluated: turn.input.length,
         promptCached: turn.reusedTokens,

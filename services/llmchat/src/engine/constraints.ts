@@ -18,13 +18,22 @@ export const MAX_SCHEMA_BYTES = 256 * 1024;
 /** After a tool call: open another one, or end (the empty alternative lets end-of-generation through). */
 const CALL_OR_END_GRAMMAR = 'root ::= ("<tool_call>")?';
 
+/** The JSON a grammar produces, for closing it when the token budget runs out (json-closer.ts). */
+export interface JsonShape {
+  /** The schema as the grammar enforces it; undefined: any JSON value. */
+  schema: Record<string, unknown> | undefined;
+  defs: Record<string, Record<string, unknown>>;
+}
+
 /** A job's constraints as grammars, ready for the sampler. */
 export interface CompiledConstraints {
   answer?: LlamaGrammar;
+  /** Set when the answer is JSON. */
+  answerShape?: JsonShape;
   tools?: {
     choice: ToolCalling['choice'];
     parallel: boolean;
-    tools: Array<{ name: string; arguments: LlamaGrammar }>;
+    tools: Array<{ name: string; arguments: LlamaGrammar; shape: JsonShape }>;
     /** One of the offered names (absent with a single tool: its name is forced). */
     names?: LlamaGrammar;
     callOrEnd: LlamaGrammar;
@@ -50,12 +59,21 @@ export class ConstraintCompiler {
     constraint: Constraint | undefined,
     tools: ToolCalling | undefined,
   ): Promise<CompiledConstraints> {
-    const answer = constraint ? await this.answerGrammar(constraint) : undefined;
-    if (!tools || tools.tools.length === 0) return answer ? { answer } : {};
+    const constrained = constraint ? await this.answerGrammar(constraint) : undefined;
+    const answerShape = constraint
+      ? shapeOf(constraint.kind === 'json' ? {} : constraint.schema)
+      : undefined;
+    if (!tools || tools.tools.length === 0) {
+      return constrained ? { answer: constrained, ...(answerShape ? { answerShape } : {}) } : {};
+    }
+    // With tools too, the answer is a tool call or text that follows the constraint.
+    const answer =
+      constrained && tools.choice === 'auto' ? await this.orToolCall(constrained) : constrained;
     const compiled = await Promise.all(
       tools.tools.map(async (tool) => ({
         name: tool.name,
         arguments: await this.schemaGrammar(tool.parameters, tool.origin),
+        shape: shapeOf(tool.parameters),
       })),
     );
     const names =
@@ -66,6 +84,7 @@ export class ConstraintCompiler {
         : undefined;
     return {
       ...(answer ? { answer } : {}),
+      ...(answerShape ? { answerShape } : {}),
       tools: {
         choice: tools.choice,
         parallel: tools.parallel,
@@ -123,6 +142,19 @@ export class ConstraintCompiler {
     }
   }
 
+  /** `<tool_call>` (then the call's own grammars) or an answer that follows `answer`. */
+  private orToolCall(answer: LlamaGrammar): Promise<LlamaGrammar> {
+    const root = 'answer-or-tool-call';
+    return this.cached(`or-call:${answer.grammar}`, async () => {
+      return new LlamaGrammar(this.llama, {
+        grammar: `${answer.grammar}\n${root} ::= "<tool_call>" | ${answer.rootRuleName}\n`,
+        rootRuleName: root,
+        stopGenerationTriggers: answer.stopGenerationTriggers,
+        trimWhitespaceSuffix: answer.trimWhitespaceSuffix,
+      });
+    });
+  }
+
   private grammar(text: string): Promise<LlamaGrammar> {
     return this.cached(`gbnf:${text}`, async () => new LlamaGrammar(this.llama, { grammar: text }));
   }
@@ -170,6 +202,14 @@ function refuseOversized(schema: Record<string, unknown>, origin: string): void 
       `The JSON schema in '${origin}' is ${bytes} bytes; at most ${MAX_SCHEMA_BYTES} are supported.`,
     );
   }
+}
+
+/** The shape of a schema that compiled (so translating it again cannot fail). */
+function shapeOf(schema: Record<string, unknown>): JsonShape {
+  if (Object.keys(schema).length === 0) return { schema: undefined, defs: {} };
+  const translated = toGrammarSchema(schema);
+  const defs = (translated.$defs ?? {}) as Record<string, Record<string, unknown>>;
+  return { schema: translated, defs };
 }
 
 function reason(error: unknown): string {

@@ -7,8 +7,9 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './chat-prompt.js';
-import type { CompiledConstraints } from './constraints.js';
+import type { CompiledConstraints, JsonShape } from './constraints.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
+import { JsonCloser } from './json-closer.js';
 import { createSampler, tokenBiasOf } from './sampler.js';
 import type { Sequence } from './sequence.js';
 import { TextMatcher } from './text-matcher.js';
@@ -75,6 +76,32 @@ export async function generate(
   };
   const budgetLeft = () => job.maxTokens - generated.length;
   const roomFor = (tokens: number) => sequence.hasRoomFor(tokens + 1);
+  /** Tokens of closing text appended (not sampled) to JSON cut by the budget. */
+  let closingTokens = 0;
+
+  /**
+   * For JSON output: follows the text, and once the budget left only covers closing
+   * what is open (strings, required properties, objects, arrays), says so; the
+   * phase then appends that closing instead of sampling on, so the cut answer parses.
+   */
+  const jsonBudget = (shape: JsonShape | undefined) => {
+    if (!shape) return undefined;
+    const closer = new JsonCloser(shape.schema, shape.defs);
+    return {
+      push: (raw: string) => closer.push(raw),
+      mustClose: () => {
+        const suffix = closer.closing();
+        // Closing text is ASCII: never more tokens than characters, so tokenize only near the end.
+        if (suffix.length === 0 || budgetLeft() > suffix.length) return false;
+        return budgetLeft() <= tokenize(suffix).length;
+      },
+      closing: () => {
+        const suffix = closer.closing();
+        if (suffix.length > 0) closingTokens += tokenize(suffix).length;
+        return suffix;
+      },
+    };
+  };
 
   /** Free (or response_format-constrained) text until a stop, the budget, or a tool-call tag. */
   const textPhase = async (phaseInput: Token[]): Promise<TextPhaseEnd> => {
@@ -87,13 +114,21 @@ export async function generate(
     const matcher = new TextMatcher(needles);
     const decoder = new IncrementalDecoder(model);
     const whitespace = new TrailingWhitespace(grammar?.trimWhitespaceSuffix ?? false);
+    const json = jsonBudget(constraints.answerShape);
     const emit = (raw: string) => {
+      json?.push(raw);
       const delta = whitespace.push(raw);
       if (delta.length === 0) return;
       text += delta;
       sink.text(delta);
     };
-    if (budgetLeft() <= 0) return { kind: 'end', reason: 'length' };
+    /** Out of budget: what is held back, then (for JSON) what closes it. */
+    const cut = (): TextPhaseEnd => {
+      emit(matcher.push(decoder.flush()).emit + matcher.flush());
+      if (json) emit(json.closing());
+      return { kind: 'end', reason: 'length' };
+    };
+    if (budgetLeft() <= 0) return cut();
     for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
       if (signal.aborted) return { kind: 'end', reason: 'stop' };
       if (job.stopTokens.includes(token)) return { kind: 'end', reason: 'stop' };
@@ -102,14 +137,12 @@ export async function generate(
       emit(safe);
       if (matched === TOOL_CALL_OPEN) return { kind: 'tool_call', carry: [token] };
       if (matched !== undefined) return { kind: 'end', reason: 'stop' };
-      if (budgetLeft() <= 0) {
-        emit(matcher.push(decoder.flush()).emit + matcher.flush());
-        return { kind: 'end', reason: 'length' };
-      }
+      if (budgetLeft() <= 0 || json?.mustClose()) return cut();
     }
-    emit(matcher.push(decoder.flush()).emit + matcher.flush());
     // The sequence ended: end-of-generation, or no room left in the context.
-    return { kind: 'end', reason: sequence.hasRoomFor(1) ? 'stop' : 'length' };
+    if (!sequence.hasRoomFor(1)) return cut();
+    emit(matcher.push(decoder.flush()).emit + matcher.flush());
+    return { kind: 'end', reason: 'stop' };
   };
 
   /** Samples under `grammar` until it is complete (end of generation), calling `onText` per piece. */
@@ -117,13 +150,21 @@ export async function generate(
     phaseInput: Token[],
     grammar: LlamaGrammar,
     onText: (piece: string) => void,
+    shape?: JsonShape,
   ): Promise<'complete' | 'length' | 'aborted'> => {
     const decoder = new IncrementalDecoder(model);
     const matcher = new TextMatcher(grammarStops(grammar));
     const whitespace = new TrailingWhitespace(grammar.trimWhitespaceSuffix);
+    const json = jsonBudget(shape);
     const emit = (raw: string) => {
+      json?.push(raw);
       const piece = whitespace.push(raw);
       if (piece.length > 0) onText(piece);
+    };
+    const cut = (): 'length' => {
+      emit(matcher.push(decoder.flush()).emit + matcher.flush());
+      if (json) emit(json.closing());
+      return 'length';
     };
     for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
       if (signal.aborted) return 'aborted';
@@ -131,13 +172,11 @@ export async function generate(
       const { emit: safe, matched } = matcher.push(decoder.push(token));
       emit(safe);
       if (matched !== undefined) return 'complete';
-      if (budgetLeft() <= 0) {
-        emit(matcher.push(decoder.flush()).emit + matcher.flush());
-        return 'length';
-      }
+      if (budgetLeft() <= 0 || json?.mustClose()) return cut();
     }
+    if (!sequence.hasRoomFor(1)) return cut();
     emit(matcher.push(decoder.flush()).emit + matcher.flush());
-    return sequence.hasRoomFor(1) ? 'complete' : 'length';
+    return 'complete';
   };
 
   /**
@@ -175,10 +214,15 @@ export async function generate(
     const call: ToolCall = { id: newToolCallId(), name, arguments: '' };
     const live = index === 0;
     if (live) sink.toolCallStart(index, { id: call.id, name });
-    const outcome = await grammarPhase(nextInput, tool.arguments, (piece) => {
-      call.arguments += piece;
-      if (live) sink.toolCallArguments(index, piece);
-    });
+    const outcome = await grammarPhase(
+      nextInput,
+      tool.arguments,
+      (piece) => {
+        call.arguments += piece;
+        if (live) sink.toolCallArguments(index, piece);
+      },
+      tool.shape,
+    );
     if (!live) {
       if (outcome === 'complete' && toolCalls.some((earlier) => sameCall(earlier, call)))
         return 'repeated';
@@ -235,7 +279,8 @@ export async function generate(
     text,
     toolCalls,
     promptTokens: reusedTokens + input.length,
-    completionTokens: generated.length,
+    completionTokens: generated.length + closingTokens,
+    outputTokens: generated,
     timings: {
       promptEvaluated: input.length,
       promptCached: reusedTokens,

@@ -99,6 +99,8 @@ export interface GenerationTimings {
 export interface GenerationResult {
   finishReason: FinishReason;
   text: string;
+  /** The sampled tokens, in order. */
+  outputTokens: Token[];
   toolCalls: ToolCall[];
   promptTokens: number;
   completionTokens: number;

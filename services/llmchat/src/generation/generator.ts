@@ -142,6 +142,7 @@ export class Generator {
         const finished: FinishedGeneration = {
           ...generated,
           modelId: engine.info.id,
+          promptTokenIds: prepared.job.promptTokens,
           timings: {
             ...generated.timings,
             loadMs,

@@ -26,6 +26,8 @@ export interface NativeChatRequest {
     | { kind: 'chat'; messages: ChatMessage[]; tools: ToolDefinition[] }
     | { kind: 'raw'; text: string }
     | { kind: 'tokens'; tokens: number[] };
+  /** Token ids of an earlier exchange this prompt continues (Ollama's `context`). */
+  context?: number[];
   /** Tokens the answer may have; absent: until the context is full. */
   maxTokens?: number;
   /** A smaller context window than the model's, for prompt + answer (Ollama's num_ctx). */
@@ -45,6 +47,8 @@ export interface NativeChatRequest {
 export interface FinishedGeneration extends GenerationResult {
   /** The model's id (its name, even when the request used an alias). */
   modelId: string;
+  /** The prompt's token ids as evaluated (with `outputTokens`, Ollama's `context`). */
+  promptTokenIds: readonly number[];
   timings: GenerationTimings & {
     /** Waiting for the model to load (0 when it was loaded). */
     loadMs: number;

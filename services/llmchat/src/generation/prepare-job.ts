@@ -14,13 +14,21 @@ export function jobOf(
   request: NativeChatRequest,
   overflow: ContextOverflow,
 ): GenerationJob {
-  const prompt =
+  const rendered =
     request.prompt.kind === 'chat'
       ? renderWithinContext(engine, request.prompt.messages, request.prompt.tools, overflow)
       : request.prompt.kind === 'raw'
         ? rawPrompt(engine, request.prompt.text)
         : tokenPrompt(engine, request.prompt.tokens);
   const window = Math.min(request.contextWindow ?? engine.contextSize, engine.contextSize);
+  const continued = request.context ? afterContext(engine, request.context, rendered) : rendered;
+  const prompt =
+    request.contextWindow !== undefined && continued.tokens.length >= window
+      ? { ...continued, tokens: keepTail(engine, continued.tokens, window) }
+      : continued;
+  if (prompt.tokens.length >= engine.contextSize) {
+    throw new ContextLengthExceededError(prompt.tokens.length, engine.contextSize, 'prompt');
+  }
   const room = Math.max(0, window - prompt.tokens.length);
   return {
     promptTokens: prompt.tokens,
@@ -57,6 +65,32 @@ function renderWithinContext(
     }
     kept = kept.filter((_, index) => index !== firstDroppable);
   }
+}
+
+/** An earlier exchange's token ids (Ollama's `context`), then this prompt without its BOS. */
+function afterContext(
+  engine: ModelEngine,
+  context: number[],
+  prompt: RenderedPrompt,
+): RenderedPrompt {
+  const outside = context.find((token) => token >= engine.vocabularySize);
+  if (outside !== undefined) throw new TokenOutOfRangeError(outside, engine.vocabularySize);
+  const bos = engine.bosToken;
+  const rest =
+    bos !== undefined && prompt.tokens[0] === bos ? prompt.tokens.slice(1) : prompt.tokens;
+  return { ...prompt, tokens: [...(context as Token[]), ...rest] };
+}
+
+/**
+ * A prompt longer than a client's smaller window (Ollama's `num_ctx`), cut from the front
+ * as Ollama does: the BOS token and the last half-window of tokens are kept, so the answer
+ * has the other half.
+ */
+function keepTail(engine: ModelEngine, tokens: Token[], window: number): Token[] {
+  const bos = engine.bosToken;
+  const head = bos !== undefined && tokens[0] === bos ? [bos] : [];
+  const keep = Math.max(1, Math.floor(window / 2) - head.length);
+  return [...head, ...tokens.slice(-keep)];
 }
 
 /** Token ids exactly as given (a client that tokenized its prompt itself chose its BOS too). */

@@ -1,3 +1,4 @@
+import type { Token } from 'node-llama-cpp';
 import type { GenerationEvent } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
 
@@ -34,6 +35,8 @@ export const TEXT_RESULT: FinishedGeneration = {
   toolCalls: [],
   promptTokens: 42,
   completionTokens: 9,
+  promptTokenIds: [1, 415, 2502],
+  outputTokens: [3008, 592, 1423] as Token[],
   modelId: 'stories260K',
   timings,
 };
@@ -46,6 +49,8 @@ export const TOOL_RESULT: FinishedGeneration = {
   ],
   promptTokens: 42,
   completionTokens: 17,
+  promptTokenIds: [1, 415, 2502],
+  outputTokens: [3008, 592, 1423] as Token[],
   modelId: 'stories260K',
   timings,
 };

@@ -70,7 +70,9 @@ export const ollamaGenerateSchema = z.object({
   stream: z.boolean().default(true),
   keep_alive: keepAlive,
   suffix: z.string().optional(),
-  context: z.array(z.int()).optional(),
+  template: z.string().optional(),
+  /** Token ids an earlier /api/generate answer returned: this prompt continues them. */
+  context: z.array(z.int().min(0)).max(1_000_000).optional(),
   think: z.unknown().optional(),
 });
 

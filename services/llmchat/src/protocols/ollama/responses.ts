@@ -47,7 +47,11 @@ export function ollamaEncoder(
 ): WireEncoder<unknown> {
   const stamp = () => ({ model, created_at: now().toISOString() });
   const final = (result: FinishedGeneration, text: string) => {
-    if (operation === 'generate') return { ...stamp(), response: text, ...doneFields(result) };
+    if (operation === 'generate') {
+      // The conversation so far as token ids: sent back as `context`, the next prompt continues it.
+      const context = [...result.promptTokenIds, ...result.outputTokens];
+      return { ...stamp(), response: text, ...doneFields(result), context };
+    }
     const calls = toOllamaToolCalls(result);
     return {
       ...stamp(),

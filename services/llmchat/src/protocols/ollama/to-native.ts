@@ -6,6 +6,7 @@ import type {
   ToolCalling,
   ToolDefinition,
 } from '../../engine/types.js';
+import { llmchatErrors } from '../../errors.js';
 import type { NativeChatRequest } from '../../generation/native-request.js';
 import { parseKeepAlive } from '../../models/keep-alive.js';
 import type { OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from './requests.js';
@@ -18,14 +19,8 @@ import type { OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from './
 /** /api/chat with messages. */
 export function ollamaChatToNative(body: OllamaChatRequest): NativeChatRequest {
   const tools = toToolDefinitions(body.tools);
+  // With both, as Ollama does: the answer is a tool call, or text in the format.
   const constraint = constraintOf(body.format);
-  if (constraint && tools.length > 0) {
-    throw new ApiError(
-      errorCatalogue.invalidRequest,
-      "'format' cannot be combined with 'tools'; send one or the other.",
-      { param: 'format' },
-    );
-  }
   const calling: ToolCalling | undefined =
     tools.length > 0
       ? {
@@ -45,9 +40,27 @@ export function ollamaChatToNative(body: OllamaChatRequest): NativeChatRequest {
   };
 }
 
-/** /api/generate with a prompt: templated as a user turn (after `system`), or as is with `raw`. */
+/**
+ * /api/generate with a prompt: templated as a user turn (after `system`), or as is with
+ * `raw`; after the token ids of `context` (an earlier answer's) when sent.
+ */
 export function ollamaGenerateToNative(body: OllamaGenerateRequest): NativeChatRequest {
   refuseImages(body.images, 'images');
+  if (body.template) {
+    throw unsupported(
+      'template',
+      "'template' (a custom prompt template) is not supported; send raw: true with the prompt already formatted.",
+    );
+  }
+  if (body.suffix) {
+    throw unsupported('suffix', "'suffix' (fill in the middle) is not supported; omit it.");
+  }
+  if (body.raw && body.system) {
+    throw unsupported(
+      'system',
+      "'system' is not applied with raw: true (the prompt is sent as is); put it in the prompt.",
+    );
+  }
   const messages: ChatMessage[] = [
     ...(body.system ? [{ role: 'system' as const, content: body.system }] : []),
     { role: 'user' as const, content: body.prompt },
@@ -55,7 +68,12 @@ export function ollamaGenerateToNative(body: OllamaGenerateRequest): NativeChatR
   return {
     ...common(body.model, body.options, body.keep_alive, constraintOf(body.format)),
     prompt: body.raw ? { kind: 'raw', text: body.prompt } : { kind: 'chat', messages, tools: [] },
+    ...(body.context && body.context.length > 0 ? { context: body.context } : {}),
   };
+}
+
+function unsupported(param: string, message: string): ApiError {
+  return new ApiError(llmchatErrors.unsupportedParameter, message, { param });
 }
 
 function common(

@@ -189,6 +189,81 @@ describe('the Ollama API with the official ollama client', () => {
     }
   });
 
+  it('takes format and tools together, as Ollama does: the answer is a call or JSON text', async () => {
+    const answer = await ollama.chat({
+      model: 'stories',
+      messages: [{ role: 'user', content: 'The weather in Paris?' }],
+      format: { type: 'object', properties: { answer: { type: 'string', maxLength: 12 } } },
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            parameters: {
+              type: 'object',
+              properties: { city: { type: 'string', enum: ['Paris'] } },
+            },
+          },
+        },
+      ],
+      stream: false,
+      options: { num_predict: 60, seed: 4 },
+    });
+    const calls = answer.message.tool_calls ?? [];
+    if (calls.length > 0) expect(calls[0]?.function.name).toBe('get_weather');
+    else expect(answer.message.content.trimStart().startsWith('{')).toBe(true);
+  });
+
+  it('/api/generate returns context, and a prompt sent with it continues that conversation', async () => {
+    const first = await ollama.generate({
+      model: 'stories',
+      prompt: 'Once upon a time',
+      raw: true,
+      stream: false,
+      options: { num_predict: 6, seed: 1, temperature: 0 },
+    });
+    expect(first.context.length).toBeGreaterThan(6);
+    const second = await ollama.generate({
+      model: 'stories',
+      prompt: ' and then',
+      raw: true,
+      context: first.context,
+      stream: false,
+      options: { num_predict: 4, seed: 1, temperature: 0 },
+    });
+    // Its prompt was the first exchange's tokens, then the new text: mostly reused from the cache.
+    expect(second.context.slice(0, first.context.length)).toEqual(first.context);
+    expect(second.prompt_eval_count).toBeLessThan(first.context.length);
+  });
+
+  it('a num_ctx smaller than the prompt cuts the prompt from the front and still answers', async () => {
+    const answer = await ollama.generate({
+      model: 'stories',
+      prompt: 'The cat and the dog ran to the big tree by the sea and saw a bird sing.',
+      raw: true,
+      stream: false,
+      options: { num_ctx: 12, num_predict: 4, seed: 1 },
+    });
+    // Used to answer 200 with nothing: no room was left for the answer.
+    expect(answer.eval_count).toBeGreaterThan(0);
+    expect((answer.response ?? '').length).toBeGreaterThan(0);
+    expect(answer.context.length).toBeLessThanOrEqual(12);
+  });
+
+  it.each([
+    ['template', { template: '{{ .Prompt }}' }],
+    ['suffix', { suffix: 'The end.' }],
+    ['system', { raw: true, system: 'Be brief.' }],
+  ])('refuses %s by name where it cannot be honoured', async (param, extra) => {
+    const response = await fetch(`${server.url}/api/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'stories', prompt: 'Once', stream: false, ...extra }),
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toContain(`'${param}'`);
+  });
+
   it('serves two models at once, loading the second on demand', async () => {
     const [stories, synth] = await Promise.all([
       ollama.generate({
