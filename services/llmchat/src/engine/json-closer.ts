@@ -115,27 +115,28 @@ export class JsonCloser {
   ): string {
     let suffix = '';
     const keys = [...frame.keys];
-    const valueOf = (key: string) => JSON.stringify(this.minimal(this.propertySchema(frame, key)));
+    const minimalOf = (key: string) =>
+      JSON.stringify(this.minimal(this.propertySchema(frame, key)));
     if (!innermost) {
       // Its value (an inner container) is being completed.
       keys.push(frame.key);
     } else if (keyJustClosed && scalar?.kind === 'string') {
-      suffix += `: ${valueOf(scalar.text)}`;
+      suffix += `: ${minimalOf(scalar.text)}`;
       keys.push(scalar.text);
     } else if (frame.state === 'colon') {
-      suffix += `: ${valueOf(frame.key)}`;
+      suffix += `: ${minimalOf(frame.key)}`;
       keys.push(frame.key);
     } else if (frame.state === 'value') {
-      if (!scalar) suffix += valueOf(frame.key);
+      if (!scalar) suffix += minimalOf(frame.key);
       keys.push(frame.key);
     } else if (frame.state === 'key') {
       // After a comma a property must follow: a missing required one, else any allowed one.
       const next = this.missingRequired(frame.schema, keys)[0] ?? this.anyNewKey(frame, keys);
-      suffix += `${JSON.stringify(next)}: ${valueOf(next)}`;
+      suffix += `${JSON.stringify(next)}: ${minimalOf(next)}`;
       keys.push(next);
     }
     for (const key of this.missingRequired(frame.schema, keys)) {
-      suffix += `${keys.length > 0 ? ', ' : ''}${JSON.stringify(key)}: ${valueOf(key)}`;
+      suffix += `${keys.length > 0 ? ', ' : ''}${JSON.stringify(key)}: ${minimalOf(key)}`;
       keys.push(key);
     }
     return `${suffix}}`;
@@ -224,7 +225,10 @@ export class JsonCloser {
       return;
     }
     if (frame.kind === 'object') {
-      if (char === '}') return this.endContainer();
+      if (char === '}') {
+        this.endContainer();
+        return;
+      }
       if (char === '"' && (frame.state === 'key-or-end' || frame.state === 'key')) {
         this.scalar = { kind: 'string', isKey: true, text: '', escape: '' };
         return;
@@ -240,7 +244,10 @@ export class JsonCloser {
       if (frame.state === 'value') this.startValue(char, this.propertySchema(frame, frame.key));
       return;
     }
-    if (char === ']') return this.endContainer();
+    if (char === ']') {
+      this.endContainer();
+      return;
+    }
     if (char === ',' && frame.state === 'comma-or-end') {
       frame.state = 'value';
       return;
