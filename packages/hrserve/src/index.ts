@@ -38,6 +38,7 @@ export {
   toOpenAIErrorBody,
 } from './errors/openai-error-body.js';
 export { describeIssues, parseRequest } from './errors/validate.js';
+export { readAnyBodyAsJson } from './plugins/any-body-as-json.js';
 // Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
 export type { AuthOptions } from './plugins/auth.js';
 export type { ClientJobIdDecoration } from './plugins/client-job-id.js';

@@ -217,6 +217,23 @@ describe("Ollama's /api/embed and /api/embeddings with the ollama client", () =>
     expect(Object.keys((await refused.json()) as object)).toEqual(['error']);
   });
 
+  it('reads a body sent as curl -d sends it (a form type) as JSON, and knows name:latest', async () => {
+    const response = await fetch(`${server.url}/api/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ model: `${model}:latest`, input: 'Once' }),
+    });
+    expect(response.status).toBe(200);
+    const { embeddings } = (await response.json()) as { embeddings: number[][] };
+    expect(embeddings[0]).toHaveLength(server.embedder.dimensions);
+    const shortened = await fetch(`${server.url}/api/embed`, {
+      method: 'POST',
+      body: JSON.stringify({ model, input: 'Once', dimensions: 2 }),
+    });
+    expect(shortened.status).toBe(400);
+    expect(await shortened.json()).toEqual({ error: expect.stringContaining("'dimensions'") });
+  });
+
   it('answers errors in Ollama\'s shape: an unknown model is a 404 {"error"}', async () => {
     const response = await fetch(`${server.url}/api/embed`, {
       method: 'POST',

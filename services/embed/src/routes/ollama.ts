@@ -1,5 +1,12 @@
-import { type FastifyInstance, parseRequest, renderErrorsAs } from 'hrserve';
+import {
+  ApiError,
+  type FastifyInstance,
+  parseRequest,
+  readAnyBodyAsJson,
+  renderErrorsAs,
+} from 'hrserve';
 import { z } from 'zod';
+import { embedErrors } from '../errors.js';
 import {
   type EmbeddingsDeps,
   embedderFor,
@@ -46,10 +53,21 @@ export async function ollamaEmbeddingRoutes(
   deps: EmbeddingsDeps,
 ): Promise<void> {
   renderErrorsAs(app, (error) => ({ error: error.message }), { notFoundUnder: '/api' });
+  // As Ollama: every body is JSON whatever its content type (curl -d sends a form type).
+  readAnyBodyAsJson(app);
+  /** Ollama's `name:latest` names `name`. */
+  const modelOf = (name: string) => embedderFor(deps, name.replace(/:latest$/, ''));
 
   app.post('/api/embed', async (request) => {
     const body = parseRequest(embedSchema, request.body);
-    const embedder = embedderFor(deps, body.model);
+    const embedder = modelOf(body.model);
+    if (body.dimensions !== undefined && body.dimensions !== embedder.dimensions) {
+      throw new ApiError(
+        embedErrors.unsupportedParameter,
+        `This model's vectors have ${embedder.dimensions} dimensions and it was not trained to be shortened; omit 'dimensions' or send ${embedder.dimensions}.`,
+        { param: 'dimensions' },
+      );
+    }
     const texts = typeof body.input === 'string' ? [body.input] : body.input;
     refuseTooManyInputs(deps, texts.length, 'input');
     const inputs = toTokenInputs(embedder, texts, { truncate: body.truncate });
@@ -70,7 +88,7 @@ export async function ollamaEmbeddingRoutes(
 
   app.post('/api/embeddings', async (request) => {
     const body = parseRequest(embeddingsSchema, request.body);
-    const embedder = embedderFor(deps, body.model);
+    const embedder = modelOf(body.model);
     const inputs = toTokenInputs(embedder, [body.prompt], { truncate: true });
     const { vectors } = await embedInputs(deps, embedder, inputs, {
       model: body.model,

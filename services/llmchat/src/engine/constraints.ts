@@ -25,6 +25,9 @@ export interface JsonShape {
   defs: Record<string, Record<string, unknown>>;
 }
 
+/** node-llama-cpp's JSON grammar (json_object, Ollama's "json") produces an object. */
+const JSON_OBJECT_SHAPE: JsonShape = { schema: { type: 'object' }, defs: {} };
+
 /** A job's constraints as grammars, ready for the sampler. */
 export interface CompiledConstraints {
   answer?: LlamaGrammar;
@@ -61,7 +64,9 @@ export class ConstraintCompiler {
   ): Promise<CompiledConstraints> {
     const constrained = constraint ? await this.answerGrammar(constraint) : undefined;
     const answerShape = constraint
-      ? shapeOf(constraint.kind === 'json' ? {} : constraint.schema)
+      ? constraint.kind === 'json'
+        ? JSON_OBJECT_SHAPE
+        : shapeOf(constraint.schema)
       : undefined;
     if (!tools || tools.tools.length === 0) {
       return constrained ? { answer: constrained, ...(answerShape ? { answerShape } : {}) } : {};

@@ -77,7 +77,7 @@ export async function generate(
   const budgetLeft = () => job.maxTokens - generated.length;
   const roomFor = (tokens: number) => sequence.hasRoomFor(tokens + 1);
   /** Tokens of closing text appended (not sampled) to JSON cut by the budget. */
-  let closingTokens = 0;
+  const closingTokens: Token[] = [];
 
   /**
    * For JSON output: follows the text, and once the budget left only covers closing
@@ -97,7 +97,7 @@ export async function generate(
       },
       closing: () => {
         const suffix = closer.closing();
-        if (suffix.length > 0) closingTokens += tokenize(suffix).length;
+        if (suffix.length > 0) closingTokens.push(...tokenize(suffix));
         return suffix;
       },
     };
@@ -279,8 +279,9 @@ export async function generate(
     text,
     toolCalls,
     promptTokens: reusedTokens + input.length,
-    completionTokens: generated.length + closingTokens,
-    outputTokens: generated,
+    completionTokens: generated.length + closingTokens.length,
+    // The answer's tokens as the client sees it (a continuation evaluates the closing too).
+    outputTokens: [...generated, ...closingTokens],
     timings: {
       promptEvaluated: input.length,
       promptCached: reusedTokens,

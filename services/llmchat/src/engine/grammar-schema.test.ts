@@ -95,6 +95,38 @@ describe('toGrammarSchema', () => {
     expect(keywordsOf(fromOpenAI).has('oneOf')).toBe(true);
   });
 
+  it('copies what stands beside anyOf/oneOf into each branch (node-llama-cpp reads only oneOf)', () => {
+    expect(
+      toGrammarSchema({
+        type: 'object',
+        description: 'a or b',
+        properties: { a: { type: 'string' }, b: { type: 'string' } },
+        anyOf: [{ required: ['a'] }, { required: ['b'] }],
+      }),
+    ).toEqual({
+      description: 'a or b',
+      oneOf: [
+        {
+          type: 'object',
+          properties: { a: { type: 'string' }, b: { type: 'string' } },
+          required: ['a'],
+        },
+        {
+          type: 'object',
+          properties: { a: { type: 'string' }, b: { type: 'string' } },
+          required: ['b'],
+        },
+      ],
+    });
+    // An enum of integers keeps its enum, bounds or not.
+    expect(toGrammarSchema({ type: 'integer', enum: [2, 4], minimum: 1, maximum: 5 })).toEqual({
+      type: 'integer',
+      enum: [2, 4],
+      minimum: 1,
+      maximum: 5,
+    });
+  });
+
   it('moves definitions and their $refs to $defs, and merges an allOf of one', () => {
     expect(
       toGrammarSchema({

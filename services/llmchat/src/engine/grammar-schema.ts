@@ -73,7 +73,7 @@ function isPrimitive(value: unknown): boolean {
 }
 
 function integerRange(schema: Schema): number[] | undefined {
-  if (schema.type !== 'integer') return undefined;
+  if (schema.type !== 'integer' || 'enum' in schema || 'const' in schema) return undefined;
   const lower =
     typeof schema.exclusiveMinimum === 'number'
       ? Math.floor(schema.exclusiveMinimum) + 1
@@ -119,6 +119,7 @@ export function toGrammarSchema(schema: Schema, at = '#'): Schema {
     const { anyOf, ...rest } = current;
     current = { ...rest, oneOf: anyOf };
   }
+  if (Array.isArray(current.oneOf)) current = siblingsIntoBranches(current);
   refuseNonPrimitive(current, at);
 
   const range = integerRange(current);
@@ -157,6 +158,32 @@ export function toGrammarSchema(schema: Schema, at = '#'): Schema {
     }
   }
   return copy;
+}
+
+/** Keywords that describe or hold definitions, and so stay beside a `oneOf`. */
+const BESIDE_ONE_OF = new Set([
+  'oneOf',
+  'description',
+  'title',
+  '$defs',
+  'definitions',
+  '$schema',
+  '$id',
+]);
+
+/**
+ * node-llama-cpp reads only `oneOf` when it is there, so what stands beside it
+ * (`{type: object, properties, anyOf: [{required: [a]}, {required: [b]}]}`) is
+ * copied into every branch, where it applies anyway.
+ */
+function siblingsIntoBranches(schema: Schema): Schema {
+  const siblings = Object.entries(schema).filter(([key]) => !BESIDE_ONE_OF.has(key));
+  if (siblings.length === 0) return schema;
+  const kept = Object.fromEntries(Object.entries(schema).filter(([key]) => BESIDE_ONE_OF.has(key)));
+  const branches = (schema.oneOf as unknown[]).map((branch) =>
+    isSchema(branch) ? { ...Object.fromEntries(siblings), ...branch } : branch,
+  );
+  return { ...kept, oneOf: branches };
 }
 
 /** `allOf` of one schema is that schema; of several it cannot be enforced. */

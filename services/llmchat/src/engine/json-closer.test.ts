@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { toGrammarSchema } from './grammar-schema.js';
 import { JsonCloser } from './json-closer.js';
 
 const schema = {
@@ -63,5 +64,45 @@ describe('JsonCloser', () => {
     const closer = new JsonCloser(schema);
     closer.push('<tool_call>');
     expect(closer.closing()).toBe('');
+  });
+
+  it('closes schemas as Pydantic and zod write them (optional lists, unions, dates, strict objects)', () => {
+    const pydantic = {
+      type: 'object',
+      additionalProperties: false,
+      $defs: {
+        Item: {
+          type: 'object',
+          properties: { sku: { type: 'string' }, when: { type: 'string', format: 'date' } },
+          required: ['sku', 'when'],
+          additionalProperties: false,
+        },
+      },
+      properties: {
+        items: {
+          anyOf: [
+            { type: 'array', items: { $ref: '#/$defs/Item' }, minItems: 1 },
+            { type: 'null' },
+          ],
+        },
+        kind: { anyOf: [{ type: 'string', enum: ['retail', 'wholesale'] }, { type: 'null' }] },
+        total: { type: 'number' },
+      },
+      required: ['items', 'kind', 'total'],
+    };
+    const strict = new Ajv({ strict: false }).compile(pydantic);
+    const text =
+      '{"items": [{"sku": "A-1", "when": "2026-11-30"}, {"when": "2026-12-01", "sku": "B"}], "kind": "wholesale", "total": 12.5}';
+    const translated = toGrammarSchema(pydantic);
+    for (let cut = 0; cut <= text.length; cut++) {
+      const closer = new JsonCloser(
+        translated,
+        translated.$defs as Record<string, Record<string, unknown>>,
+      );
+      closer.push(text.slice(0, cut));
+      const closed = text.slice(0, cut) + closer.closing();
+      const value: unknown = JSON.parse(closed);
+      expect(strict(value), `${closed}: ${JSON.stringify(strict.errors)}`).toBe(true);
+    }
   });
 });

@@ -71,7 +71,20 @@ export class JsonCloser {
     if (!this.started) return JSON.stringify(this.minimal(this.root));
     let suffix = '';
     const scalar = this.scalar;
+    /** A half-written key: the next property the schema allows that begins so (else as written). */
+    let keyName: string | undefined;
     if (scalar?.kind === 'string') {
+      if (scalar.isKey) {
+        const frame = this.stack.at(-1);
+        const keys = frame?.kind === 'object' ? frame.keys : [];
+        const properties = Object.keys((frame?.schema?.properties as Schema | undefined) ?? {});
+        keyName =
+          (scalar.escape
+            ? undefined
+            : properties.find((name) => !keys.includes(name) && name.startsWith(scalar.text))) ??
+          scalar.text;
+        suffix += JSON.stringify(keyName.slice(scalar.text.length)).slice(1, -1);
+      }
       if (scalar.escape === '\\') suffix += 'n';
       else if (scalar.escape.startsWith('\\u')) suffix += '0'.repeat(6 - scalar.escape.length);
       // A string of an enum (or const) is completed to the allowed value it begins.
@@ -92,14 +105,13 @@ export class JsonCloser {
       const literal = LITERALS.find((word) => word.startsWith(scalar.text)) ?? 'null';
       suffix += literal.slice(scalar.text.length);
     }
-    const keyOpen = scalar?.kind === 'string' && scalar.isKey;
     for (let depth = this.stack.length - 1; depth >= 0; depth--) {
       const frame = this.stack[depth];
       if (!frame) continue;
       // The innermost frame may be waiting for something; outer ones are mid-value.
       const innermost = depth === this.stack.length - 1;
       if (frame.kind === 'object') {
-        suffix += this.closeObject(frame, innermost, innermost && keyOpen, scalar);
+        suffix += this.closeObject(frame, innermost, innermost ? keyName : undefined, scalar);
       } else {
         suffix += this.closeArray(frame, innermost, scalar);
       }
@@ -110,7 +122,8 @@ export class JsonCloser {
   private closeObject(
     frame: ObjectFrame,
     innermost: boolean,
-    keyJustClosed: boolean,
+    /** The key being written, closed by now. */
+    openKey: string | undefined,
     scalar: Scalar | undefined,
   ): string {
     let suffix = '';
@@ -120,9 +133,9 @@ export class JsonCloser {
     if (!innermost) {
       // Its value (an inner container) is being completed.
       keys.push(frame.key);
-    } else if (keyJustClosed && scalar?.kind === 'string') {
-      suffix += `: ${minimalOf(scalar.text)}`;
-      keys.push(scalar.text);
+    } else if (openKey !== undefined) {
+      suffix += `: ${minimalOf(openKey)}`;
+      keys.push(openKey);
     } else if (frame.state === 'colon') {
       suffix += `: ${minimalOf(frame.key)}`;
       keys.push(frame.key);
@@ -261,7 +274,7 @@ export class JsonCloser {
     if (char === '{') {
       this.stack.push({
         kind: 'object',
-        schema: this.objectBranch(schema),
+        schema: this.branchFor(schema, 'object'),
         keys: [],
         state: 'key-or-end',
         key: '',
@@ -269,7 +282,7 @@ export class JsonCloser {
     } else if (char === '[') {
       this.stack.push({
         kind: 'array',
-        schema: this.resolve(schema),
+        schema: this.branchFor(schema, 'array'),
         items: 0,
         state: 'value-or-end',
       });
@@ -279,7 +292,7 @@ export class JsonCloser {
         isKey: false,
         text: '',
         escape: '',
-        schema: this.resolve(schema),
+        schema: this.branchFor(schema, 'string'),
       };
     } else if (/[-0-9]/.test(char)) {
       this.scalar = { kind: 'number', text: char };
@@ -336,15 +349,23 @@ export class JsonCloser {
     return schema;
   }
 
-  /** For `{` under a oneOf: the first branch that is an object. */
-  private objectBranch(schema: Schema | undefined): Schema | undefined {
+  /** Under a oneOf (a union, an optional field): the first branch of the type the value began as. */
+  private branchFor(
+    schema: Schema | undefined,
+    type: 'object' | 'array' | 'string',
+  ): Schema | undefined {
     const resolved = this.resolve(schema);
     if (!resolved || !Array.isArray(resolved.oneOf)) return resolved;
-    return (
-      (resolved.oneOf as Schema[])
-        .map((branch) => this.resolve(branch))
-        .find((branch) => branch?.type === 'object' || branch?.properties !== undefined) ?? resolved
-    );
+    const fits = (branch: Schema | undefined) => {
+      if (!branch) return false;
+      const types = Array.isArray(branch.type) ? branch.type : [branch.type];
+      if (types.includes(type)) return true;
+      if (type === 'object') return branch.properties !== undefined;
+      if (type === 'array') return branch.items !== undefined;
+      return Array.isArray(branch.enum) && branch.enum.some((value) => typeof value === 'string');
+    };
+    const branches = (resolved.oneOf as Schema[]).map((branch) => this.resolve(branch));
+    return branches.find(fits) ?? resolved;
   }
 
   /** The smallest value `schema` allows (any JSON when unknown: null). */
@@ -357,6 +378,9 @@ export class JsonCloser {
     const type = Array.isArray(resolved.type) ? resolved.type[0] : resolved.type;
     switch (type) {
       case 'string':
+        if (resolved.format === 'date-time') return '1970-01-01T00:00:00Z';
+        if (resolved.format === 'date') return '1970-01-01';
+        if (resolved.format === 'time') return '00:00:00';
         return 'a'.repeat(typeof resolved.minLength === 'number' ? resolved.minLength : 0);
       case 'number':
       case 'integer':

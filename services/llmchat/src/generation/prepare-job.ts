@@ -14,13 +14,22 @@ export function jobOf(
   request: NativeChatRequest,
   overflow: ContextOverflow,
 ): GenerationJob {
+  const window = Math.min(request.contextWindow ?? engine.contextSize, engine.contextSize);
   const rendered =
     request.prompt.kind === 'chat'
-      ? renderWithinContext(engine, request.prompt.messages, request.prompt.tools, overflow)
+      ? // A client's smaller window (num_ctx) drops whole turns, oldest first, as Ollama does.
+        request.contextWindow !== undefined && !request.context
+        ? renderWithinContext(
+            engine,
+            request.prompt.messages,
+            request.prompt.tools,
+            'truncate',
+            window,
+          )
+        : renderWithinContext(engine, request.prompt.messages, request.prompt.tools, overflow)
       : request.prompt.kind === 'raw'
         ? rawPrompt(engine, request.prompt.text)
         : tokenPrompt(engine, request.prompt.tokens);
-  const window = Math.min(request.contextWindow ?? engine.contextSize, engine.contextSize);
   const continued = request.context ? afterContext(engine, request.context, rendered) : rendered;
   const prompt =
     request.contextWindow !== undefined && continued.tokens.length >= window
@@ -51,16 +60,19 @@ function renderWithinContext(
   messages: ChatMessage[],
   tools: ToolDefinition[],
   overflow: ContextOverflow,
+  limit = engine.contextSize,
 ): RenderedPrompt {
   let kept = messages;
   for (;;) {
     const rendered = engine.renderChat(kept, tools);
     // At least one token of room must remain for the answer.
-    if (rendered.tokens.length < engine.contextSize) return rendered;
+    if (rendered.tokens.length < limit) return rendered;
     const firstDroppable = kept.findIndex((message) => message.role !== 'system');
     const canDrop =
       overflow === 'truncate' && firstDroppable !== -1 && firstDroppable < kept.length - 1;
     if (!canDrop) {
+      // Within the model's context but not a client's smaller window: cut from the front below.
+      if (rendered.tokens.length < engine.contextSize) return rendered;
       throw new ContextLengthExceededError(rendered.tokens.length, engine.contextSize, 'messages');
     }
     kept = kept.filter((_, index) => index !== firstDroppable);

@@ -59,9 +59,12 @@ export async function respond<Body>(
       disconnect.abort(error);
       throw error;
     });
+    /** Every result; the first failure stops the other generations too. */
     const results = () =>
       Promise.all(generations.map((generation) => generation.result)).catch((error: unknown) => {
-        throw apiErrorOf(error);
+        const failure = apiErrorOf(error);
+        disconnect.abort(failure);
+        throw failure;
       });
     const { encoder, framing } = answer;
     if (!answer.stream) {
@@ -83,6 +86,8 @@ export async function respond<Body>(
           for await (const event of generation.events) {
             for (const chunk of encoder.event(event, choice)) write(chunk);
           }
+          // A failed choice ends the stream now, not once the others are done.
+          await generation.result;
         }),
       );
       for (const chunk of encoder.close(await results())) write(chunk);
@@ -96,10 +101,7 @@ export async function respond<Body>(
     return reply;
   } catch (error) {
     // Whatever stopped a request whose client left, nobody hears it: say so in the logs.
-    if (
-      disconnect.signal.aborted &&
-      !(error instanceof Error && error === disconnect.signal.reason)
-    ) {
+    if (disconnect.signal.aborted && error !== disconnect.signal.reason) {
       throw clientClosedRequest();
     }
     throw error;

@@ -25,9 +25,10 @@ export function doneFields(result: FinishedGeneration) {
     done_reason: result.finishReason === 'length' ? 'length' : 'stop',
     total_duration: Math.round(timings.totalMs * NS_PER_MS),
     load_duration: Math.round(timings.loadMs * NS_PER_MS),
-    // As Ollama counts: the prompt tokens evaluated, not those reused from the cache, so
-    // count and duration describe the same work.
-    prompt_eval_count: timings.promptEvaluated,
+    // As Ollama counts (since its PR #17943): the whole prompt, and beside it the part read
+    // from the cache; the duration is that of evaluating the rest.
+    prompt_eval_count: result.promptTokens,
+    prompt_eval_cached_count: timings.promptCached,
     prompt_eval_duration: Math.round(timings.timeToFirstTokenMs * NS_PER_MS),
     eval_count: result.completionTokens,
     eval_duration: Math.round(timings.decodeMs * NS_PER_MS),

@@ -37,7 +37,7 @@ describe('the Ollama API with the official ollama client', () => {
     expect(answer.total_duration).toBeGreaterThan(0);
   });
 
-  it('counts only the prompt tokens it evaluated, as Ollama does: a repeated prompt reuses its cache', async () => {
+  it('counts the whole prompt and, beside it, the cached part, as Ollama does: a repeated prompt reuses its cache', async () => {
     const ask = {
       model: 'stories',
       messages: [
@@ -51,7 +51,10 @@ describe('the Ollama API with the official ollama client', () => {
     const again = await ollama.chat(ask);
     // Every prompt token but the last is reused the second time; the last is evaluated again.
     expect(first.prompt_eval_count).toBeGreaterThan(10);
-    expect(again.prompt_eval_count).toBe(1);
+    expect(again.prompt_eval_count).toBe(first.prompt_eval_count);
+    const cached = (again as unknown as { prompt_eval_cached_count: number })
+      .prompt_eval_cached_count;
+    expect(cached).toBe(again.prompt_eval_count - 1);
   });
 
   it('chats, streaming: the pieces add up to the same answer, the last one done', async () => {
@@ -233,7 +236,9 @@ describe('the Ollama API with the official ollama client', () => {
     });
     // Its prompt was the first exchange's tokens, then the new text: mostly reused from the cache.
     expect(second.context.slice(0, first.context.length)).toEqual(first.context);
-    expect(second.prompt_eval_count).toBeLessThan(first.context.length);
+    const cached = (second as unknown as { prompt_eval_cached_count: number })
+      .prompt_eval_cached_count;
+    expect(cached).toBeGreaterThan(first.context.length - 3);
   });
 
   it('a num_ctx smaller than the prompt cuts the prompt from the front and still answers', async () => {
@@ -248,6 +253,23 @@ describe('the Ollama API with the official ollama client', () => {
     expect(answer.eval_count).toBeGreaterThan(0);
     expect((answer.response ?? '').length).toBeGreaterThan(0);
     expect(answer.context.length).toBeLessThanOrEqual(12);
+  });
+
+  it('a chat longer than num_ctx drops its oldest turns, keeps the system prompt, and answers', async () => {
+    const long = 'The cat ran to the big tree by the sea and saw a bird sing a song. ';
+    const answer = await ollama.chat({
+      model: 'stories',
+      messages: [
+        { role: 'system', content: 'Tell short stories.' },
+        { role: 'user', content: long.repeat(3) },
+        { role: 'assistant', content: long.repeat(2) },
+        { role: 'user', content: 'Once upon a time' },
+      ],
+      stream: false,
+      options: { num_ctx: 64, num_predict: 4, seed: 1 },
+    });
+    expect(answer.eval_count).toBeGreaterThan(0);
+    expect(answer.prompt_eval_count).toBeLessThan(64);
   });
 
   it.each([

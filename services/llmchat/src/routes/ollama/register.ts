@@ -1,10 +1,4 @@
-import {
-  ApiError,
-  errorCatalogue,
-  type FastifyInstance,
-  parseRequest,
-  renderErrorsAs,
-} from 'hrserve';
+import { type FastifyInstance, parseRequest, readAnyBodyAsJson, renderErrorsAs } from 'hrserve';
 import type { Generator } from '../../generation/generator.js';
 import { expiresAt } from '../../models/keep-alive.js';
 import type { ModelManager } from '../../models/model-manager.js';
@@ -48,22 +42,8 @@ export async function ollamaRoutes(
   const { generator, models } = options;
   renderErrorsAs(app, (error) => ({ error: error.message }), { notFoundUnder: '/api' });
 
-  // Ollama reads every body as JSON whatever its content type (curl -d sends a form type,
-  // fetch with a string body text/plain); hrserve refuses text/plain elsewhere.
-  const asJson = (
-    _request: unknown,
-    body: string | Buffer,
-    done: (error: Error | null, value?: unknown) => void,
-  ) => {
-    try {
-      const text = body.toString();
-      done(null, text === '' ? {} : JSON.parse(text));
-    } catch {
-      done(new ApiError(errorCatalogue.invalidJson, 'The request body is not valid JSON.'));
-    }
-  };
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, asJson);
-  app.addContentTypeParser('*', { parseAs: 'string' }, asJson);
+  // As Ollama: every body is JSON whatever its content type.
+  readAnyBodyAsJson(app);
 
   // fastify answers HEAD / from this route too.
   app.get('/', async (_request, reply) => reply.type('text/plain').send('Ollama is running'));
