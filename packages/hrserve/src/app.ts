@@ -63,8 +63,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }),
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // The whole request (headers and body) must arrive within REQUEST_TIMEOUT_MS, else 408:
+    // a client trickling its body a byte a second (slowloris) is cut. Node checks these
+    // deadlines every connectionsCheckingInterval (30 s by default, which let a slow client
+    // hold on that much longer), so the check runs at least every second.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
-    http: { maxHeaderSize: config.MAX_HEADER_BYTES },
+    http: {
+      maxHeaderSize: config.MAX_HEADER_BYTES,
+      headersTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, config.REQUEST_TIMEOUT_MS / 4)),
+    },
     clientErrorHandler: handleClientError,
     frameworkErrors: (error, _request, reply) =>
       sendApiError(reply, toApiError(error, { bodyLimitBytes: config.BODY_LIMIT_BYTES })),
@@ -73,6 +81,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // We answer 503 ourselves while draining (lifecycle plugin), in our error shape.
     return503OnClosing: false,
   });
+  app.server.maxConnections = config.MAX_CONNECTIONS;
   // Every route takes JSON: a text/plain body (curl -H 'content-type: text/plain', fetch with a
   // string) is refused as a wrong content type (415, "send application/json"), not parsed
   // into a string that a schema then calls "expected object". A route plugin that wants text

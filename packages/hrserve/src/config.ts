@@ -164,6 +164,10 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
       'Milliseconds a client has to send its whole request, headers and body (default 30000); slower gets 408.',
       30000,
     ),
+    MAX_CONNECTIONS: envPositiveInteger(
+      'Open connections the service accepts at once (default 1024); more are refused, so idle sockets cannot exhaust file descriptors.',
+      1024,
+    ),
     DRAIN_TIMEOUT_MS: envPositiveInteger(
       'Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).',
       30000,

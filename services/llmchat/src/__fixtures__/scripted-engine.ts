@@ -176,13 +176,21 @@ export class ScriptedEngine implements ModelEngine {
 /** A model loader that "loads" scripted engines (one per model name), for `buildLlmchatApp`'s deps. */
 export function scriptedLoader(
   script: (job: GenerationJob) => Script,
-  options: { parallel?: number; maxWaiting?: number; contextSize?: number } = {},
+  options: {
+    parallel?: number;
+    maxWaiting?: number;
+    contextSize?: number;
+    /** How long loading each model takes, by name. */
+    loadMs?: Record<string, number>;
+  } = {},
 ): { loader: ModelLoader<LoadedModel>; engines: Map<string, ScriptedEngine> } {
   const engines = new Map<string, ScriptedEngine>();
   const loader: ModelLoader<LoadedModel> = async (entry) => ({
     estimatedRamBytes: 0,
     overBudgetMessage: () => 'never over budget',
     load: async () => {
+      const delay = options.loadMs?.[entry.name] ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       const engine = new ScriptedEngine(script, { id: entry.name, ...options });
       engines.set(entry.name, engine);
       return { engine, dispose: () => engine.dispose() };

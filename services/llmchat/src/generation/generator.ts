@@ -20,8 +20,8 @@ export interface GeneratorOptions {
 
 export interface SubmitOptions {
   /**
-   * Aborting gives up the place in the queue, or stops the generation at the next token;
-   * during a model load it is checked once the model is loaded (the load goes on for others).
+   * Aborting gives up the wait for the model's load (the load goes on for others), the
+   * place in the queue, or stops the generation at the next token.
    */
   signal?: AbortSignal;
   /** `batch` for background work: it waits while interactive requests need the sequences. */
@@ -94,10 +94,11 @@ export class Generator {
       gen_ai_request_model: request.model,
       gen_ai_operation_name: options.operation,
     };
-    const lease = await this.models.acquire(
-      request.model,
-      request.keepAliveMs !== undefined ? { keepAliveMs: request.keepAliveMs } : {},
-    );
+    // A client that leaves while its model loads stops waiting (the load goes on for others).
+    const lease = await this.models.acquire(request.model, {
+      ...(request.keepAliveMs !== undefined ? { keepAliveMs: request.keepAliveMs } : {}),
+      ...(signal ? { signal } : {}),
+    });
     const engine = lease.engine;
     const reservation = (() => {
       try {

@@ -12,6 +12,15 @@ describe('keep_alive', () => {
     expect(parseKeepAlive('0')).toBe(0);
   });
 
+  it('takes every duration at its word: zero, long ones, huge ones', () => {
+    expect(parseKeepAlive('0s')).toBe(0);
+    expect(parseKeepAlive(2 ** 31 / 1000)).toBe(2 ** 31);
+    expect(parseKeepAlive('1000h')).toBe(3_600_000_000);
+    // More seconds than ms can count: forever.
+    expect(parseKeepAlive(1e306)).toBe(FOREVER);
+    expect(parseKeepAlive(`${'9'.repeat(400)}h`)).toBe(FOREVER);
+  });
+
   it('negative means forever', () => {
     expect(parseKeepAlive(-1)).toBe(FOREVER);
     expect(parseKeepAlive('-1m')).toBe(FOREVER);

@@ -11,8 +11,10 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseKeepAlive(value: unknown): number | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return undefined;
-    return value < 0 ? FOREVER : value * 1000;
+    if (Number.isNaN(value)) return undefined;
+    if (value < 0) return FOREVER;
+    // Seconds too many to count in ms (1e300) are forever too.
+    return Number.isFinite(value * 1000) ? value * 1000 : FOREVER;
   }
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
@@ -23,7 +25,7 @@ export function parseKeepAlive(value: unknown): number | undefined {
   for (const [, amount, unit] of (match[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
     total += Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1000);
   }
-  return match[1] ? FOREVER : total;
+  return match[1] || !Number.isFinite(total) ? FOREVER : total;
 }
 
 /** The keep-alive as Ollama reports `expires_at`. */

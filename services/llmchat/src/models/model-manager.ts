@@ -108,7 +108,10 @@ export class ModelManager {
   }
 
   /** The model a client named, loaded; `ModelNotFoundError` when no such model is configured. */
-  async acquire(requested: string, options: { keepAliveMs?: number } = {}): Promise<ModelLease> {
+  async acquire(
+    requested: string,
+    options: { keepAliveMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ModelLease> {
     const entry = await this.registry.resolve(requested);
     if (!entry) throw await this.notFound(requested);
     return this.acquireEntry(entry, options);
@@ -125,7 +128,7 @@ export class ModelManager {
 
   async acquireEntry(
     entry: ModelEntry,
-    options: { keepAliveMs?: number } = {},
+    options: { keepAliveMs?: number; signal?: AbortSignal } = {},
   ): Promise<ModelLease> {
     const lease = await this.residency.acquire(entry, options);
     return { entry, engine: lease.model.engine, release: lease.release };

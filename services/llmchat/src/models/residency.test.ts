@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FOREVER } from './keep-alive.js';
 import {
   ModelLoadFailedError,
@@ -148,6 +148,37 @@ describe('Residency', () => {
     expect(loaded().sort()).toEqual(['forever', 'short']);
     await sleep(60);
     expect(loaded()).toEqual(['forever']);
+  });
+
+  it('a waiter whose signal aborts stops waiting for the load; the load goes on for the next', async () => {
+    const { subject, loads, loaded } = residency({ a: 10 }, { loadMs: 80 });
+    const controller = new AbortController();
+    const waiting = subject.acquire(entry('a'), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client went away')), 10);
+    await expect(waiting).rejects.toThrow('client went away');
+    const lease = await subject.acquire(entry('a'));
+    expect(loads).toEqual(['a']);
+    expect(loaded()).toEqual(['a']);
+    expect(subject.loaded()[0]?.users).toBe(1);
+    lease.release();
+  });
+
+  it('a keep-alive longer than setTimeout can wait (~24.8 days) still means what it says', async () => {
+    const { subject, loaded } = residency({ a: 10 });
+    const lease = await subject.acquire(entry('a'), { keepAliveMs: 2 ** 31 + 60_000 });
+    vi.useFakeTimers();
+    try {
+      lease.release();
+      // Node fires an over-long timer at once: the model used to be unloaded right here.
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(loaded()).toEqual(['a']);
+      await vi.advanceTimersByTimeAsync(2 ** 31 - 1);
+      expect(loaded()).toEqual(['a']);
+      await vi.advanceTimersByTimeAsync(61_000);
+      expect(loaded()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes a request keep-alive: 0 unloads once its request is done', async () => {

@@ -1,4 +1,5 @@
 import { FOREVER } from './keep-alive.js';
+import { type LongTimeout, longTimeout } from './long-timeout.js';
 import {
   ModelLoadFailedError,
   ModelLoadTimeoutError,
@@ -58,7 +59,7 @@ export interface Lease<M> {
 }
 
 interface Resident<M> extends ResidentInfo<M> {
-  timer: NodeJS.Timeout | undefined;
+  timer: LongTimeout | undefined;
 }
 
 interface LoadState<M> {
@@ -92,9 +93,17 @@ export class Residency<M extends Disposable> {
 
   constructor(private readonly options: ResidencyOptions<M>) {}
 
-  /** The entry's model, loaded; `keepAliveMs` replaces its keep-alive from now on. */
-  async acquire(entry: ModelEntry, options: { keepAliveMs?: number } = {}): Promise<Lease<M>> {
+  /**
+   * The entry's model, loaded; `keepAliveMs` replaces its keep-alive from now on. An
+   * aborted `signal` stops the wait for a load (or for room) with its reason; the load
+   * itself goes on for whoever else needs the model.
+   */
+  async acquire(
+    entry: ModelEntry,
+    options: { keepAliveMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Lease<M>> {
     if (this.closing) throw new ModelsClosedError();
+    options.signal?.throwIfAborted();
     let resident = this.residents.get(entry.name);
     if (resident) {
       resident.users += 1;
@@ -102,10 +111,14 @@ export class Residency<M extends Disposable> {
       const pending = this.loads.get(entry.name) ?? this.startLoad(entry);
       pending.waiters += 1;
       try {
-        resident = await withDeadline(pending.promise, this.options.loadTimeoutMs, () =>
-          pending.waitingForRoom
-            ? new NoRoomError(entry.name, this.options.maxLoaded)
-            : new ModelLoadTimeoutError(entry.name, this.options.loadTimeoutMs),
+        resident = await withDeadline(
+          pending.promise,
+          this.options.loadTimeoutMs,
+          () =>
+            pending.waitingForRoom
+              ? new NoRoomError(entry.name, this.options.maxLoaded)
+              : new ModelLoadTimeoutError(entry.name, this.options.loadTimeoutMs),
+          options.signal,
         );
       } catch (error) {
         // Gave up (or the load failed): our use is not counted, or is handed back.
@@ -114,7 +127,7 @@ export class Residency<M extends Disposable> {
         throw error;
       }
     }
-    if (resident.timer) clearTimeout(resident.timer);
+    resident.timer?.clear();
     resident.timer = undefined;
     if (options.keepAliveMs !== undefined) resident.keepAliveMs = options.keepAliveMs;
     const held = resident;
@@ -186,10 +199,10 @@ export class Residency<M extends Disposable> {
       void this.evict(resident, 'keep_alive 0');
       return;
     }
-    resident.timer = setTimeout(() => {
+    // Any duration means what it says: over ~24.8 days the timer is re-armed in steps.
+    resident.timer = longTimeout(() => {
       if (resident.users === 0) void this.evict(resident, 'keep_alive expired');
     }, resident.keepAliveMs);
-    resident.timer.unref();
   }
 
   private startLoad(entry: ModelEntry): PendingLoad<M> {
@@ -295,7 +308,7 @@ export class Residency<M extends Disposable> {
   private async evict(resident: Resident<M>, reason: string): Promise<void> {
     if (this.residents.get(resident.entry.name) !== resident) return;
     this.residents.delete(resident.entry.name);
-    if (resident.timer) clearTimeout(resident.timer);
+    resident.timer?.clear();
     await resident.model.dispose();
     this.options.onUnloaded?.(resident, reason);
     this.wakeRoomWaiters();
@@ -313,15 +326,27 @@ export class Residency<M extends Disposable> {
   }
 }
 
-/** The promise's value, or `timeout()` thrown once `ms` have passed (the promise runs on). */
-async function withDeadline<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+/**
+ * The promise's value, or `timeout()` thrown once `ms` have passed, or the signal's
+ * reason once it aborts (the promise runs on either way).
+ */
+async function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  timeout: () => Error,
+  signal?: AbortSignal,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timeout()), ms);
+    onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([promise, deadline]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

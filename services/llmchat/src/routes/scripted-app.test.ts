@@ -249,6 +249,41 @@ describe('llmchat on a scripted engine', () => {
   });
 });
 
+describe('llmchat on a scripted engine: a client that leaves while its model loads', () => {
+  let server: TestServer;
+  const scripted = scriptedLoader(() => ({ pieces: PIECES }), { loadMs: { slow: 300 } });
+
+  beforeAll(async () => {
+    server = await startLlmchat(
+      { LLMCHAT_MODEL: '/models/scripted.gguf', LLMCHAT_MODELS: 'slow=/models/slow.gguf' },
+      { loader: scripted.loader },
+    );
+  });
+  afterAll(() => server.close());
+
+  it('never gets a generation: the wait ends, the load completes for others', async () => {
+    const controller = new AbortController();
+    const request = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'slow', messages: [{ role: 'user', content: 'hi' }] }),
+      signal: controller.signal,
+    }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(await request).toBeInstanceOf(Error);
+    await until(async () => scripted.engines.has('slow'), 'the load to finish');
+    // Loaded for the next request, but nothing ran for the one that left.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(scripted.engines.get('slow')?.jobs).toHaveLength(0);
+    const next = await server.openai.chat.completions.create({
+      model: 'slow',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(next.choices[0]?.message.content).toBe('Once upon a time.');
+  });
+});
+
 describe('llmchat on a scripted engine: timeouts', () => {
   let server: TestServer;
 

@@ -1,0 +1,75 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from './__fixtures__/test-app.js';
+
+/** Sends `head`, then the body one byte every `everyMs`; resolves with what the server answered. */
+function trickle(port: number, head: string, body: string, everyMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('connect', () => {
+      socket.write(head);
+      timer = setInterval(() => {
+        if (sent < body.length && socket.writable) socket.write(body[sent++] ?? '');
+      }, everyMs);
+    });
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => {});
+  });
+}
+
+describe('clients too slow to send their request', () => {
+  let testApp: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    testApp = await buildTestApp({ REQUEST_TIMEOUT_MS: '600', MAX_CONNECTIONS: '8' });
+    await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (testApp.app.server.address() as { port: number }).port;
+  });
+  afterAll(() => testApp.app.close());
+
+  it('a body trickled a byte at a time is cut with 408 once REQUEST_TIMEOUT_MS has passed', async () => {
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(200) }] });
+    // 230 bytes at 20 a second take 11.5 s: with Node's 30 s check they all arrived (200).
+    const answer = await trickle(
+      port,
+      `POST /v1/zod HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      body,
+      50,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toContain('"code":"request_timeout"');
+  });
+
+  it('headers trickled a byte at a time are cut the same way', async () => {
+    const head = 'GET /v1/ok HTTP/1.1\r\nHost: slow\r\nX-Pad: '.padEnd(400, 'a');
+    const answer = await trickle(port, '', `${head}\r\n\r\n`, 50);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('refuses connections beyond MAX_CONNECTIONS (idle sockets cannot exhaust the service)', async () => {
+    const open = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => resolve(socket));
+          }),
+      ),
+    );
+    const extra = connect(port, '127.0.0.1');
+    extra.on('error', () => {});
+    await new Promise((resolve) => extra.on('close', resolve));
+    // The ninth was dropped while the eight stay open.
+    expect(open.every((socket) => !socket.destroyed)).toBe(true);
+    for (const socket of open) socket.destroy();
+  });
+});
