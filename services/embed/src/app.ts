@@ -9,7 +9,7 @@ import {
 } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { EmbedConfig } from './config.js';
-import type { Embedder } from './engine/embedder.js';
+import { type Embedder, EmbedderClosedError } from './engine/embedder.js';
 import { EmbedMetrics } from './metrics.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
@@ -23,7 +23,15 @@ export interface EmbedApp {
 
 /** The shared runtime plus embed's routes; the model is set once loaded. */
 export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
-  const app = await buildApp({ config, version: packageJson.version });
+  const app = await buildApp({
+    config,
+    version: packageJson.version,
+    // Work asked for while shutting down: 503 with Retry-After, as the drain answers.
+    mapError: (error) =>
+      error instanceof EmbedderClosedError
+        ? new ApiError(errorCatalogue.draining, error.message, { headers: { 'retry-after': '5' } })
+        : undefined,
+  });
   let loaded: Embedder | undefined;
   const embedder = (): Embedder => {
     if (loaded) return loaded;

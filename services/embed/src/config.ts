@@ -33,6 +33,10 @@ export const embedConfigSchema = baseConfigSchema({ name: 'embed', port: 2021 })
     'Most inputs in one request (default 2048, as OpenAI).',
     2048,
   ),
+  EMBED_MAX_REQUEST_TOKENS: envPositiveInteger(
+    "Most tokens of all inputs in one request together (default 300000, OpenAI's limit); more gets 413.",
+    300_000,
+  ),
   EMBED_QUEUE_SIZE: envPositiveInteger('Requests that may wait for the engine (default 64).', 64),
   EMBED_CONCURRENCY: envPositiveInteger(
     'Requests embedding at once; their inputs share the contexts (default 4).',

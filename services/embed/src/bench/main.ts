@@ -1,7 +1,8 @@
 /**
  * embed over HTTP against node-llama-cpp's embedding contexts called
  * directly: same model, contexts and threads, interleaved in one run; prints
- * inputs/s (medians) at batch sizes 1 and 32.
+ * inputs/s (medians) at batch sizes 1 and 32. Then fairness: a one-input
+ * request's latency alone and while a 2,000-input request runs.
  *
  *   pnpm --filter embed bench [--model <gguf>] [--contexts <n>] [--rounds 5]
  */
@@ -110,6 +111,26 @@ for (let round = 0; round <= rounds; round++) {
     }
   }
 }
+/** One one-input request's latency, ms. */
+async function oneInputMs(): Promise<number> {
+  const startedAt = performance.now();
+  await httpBatch([text()]);
+  return performance.now() - startedAt;
+}
+const fairness: Record<'alone' | 'beside' | 'large', number[]> = {
+  alone: [],
+  beside: [],
+  large: [],
+};
+for (let round = 0; round < Math.max(1, Math.ceil(rounds / 2)); round++) {
+  fairness.alone.push(await oneInputMs());
+  const startedAt = performance.now();
+  const large = httpBatch(Array.from({ length: 2000 }, text));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  fairness.beside.push(await oneInputMs());
+  await large;
+  fairness.large.push(performance.now() - startedAt);
+}
 await server.stop();
 
 console.log(
@@ -124,4 +145,7 @@ for (const batch of BATCHES) {
     `| ${batch} | ${direct.toFixed(1)} | ${embed.toFixed(1)} | ${(embed / direct).toFixed(2)}× |`,
   );
 }
+console.log(
+  `\n| one-input request | alone (ms) | beside a 2,000-input request (ms) | the 2,000-input request (ms) |\n|---|---:|---:|---:|\n| median | ${median(fairness.alone).toFixed(1)} | ${median(fairness.beside).toFixed(1)} | ${median(fairness.large).toFixed(0)} |`,
+);
 process.exit(0);

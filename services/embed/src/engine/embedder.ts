@@ -17,9 +17,30 @@ export function normalize(vector: readonly number[]): number[] {
  * one sequence's pooled vector per evaluation, so contexts, not sequences, are
  * the unit of parallelism.
  */
+/** What an embedding asked for after shutdown began fails with. */
+export class EmbedderClosedError extends Error {
+  override readonly name = 'EmbedderClosedError';
+  constructor() {
+    super('The service is shutting down. Retry on another instance or shortly.');
+  }
+}
+
+/** One request's inputs as they are embedded. */
+interface EmbedJob {
+  inputs: readonly (readonly Token[])[];
+  results: number[][];
+  /** The next input to start. */
+  next: number;
+  finished: number;
+  settled: boolean;
+  resolve(vectors: number[][]): void;
+  reject(reason: unknown): void;
+  cleanup?: () => void;
+}
+
 export class Embedder {
   private readonly idle: LlamaEmbeddingContext[];
-  private readonly waiting: Array<(context: LlamaEmbeddingContext) => void> = [];
+  private closed = false;
 
   private constructor(
     private readonly loaded: LoadedModel,
@@ -79,26 +100,109 @@ export class Embedder {
     return this.loaded.model.tokenize(text);
   }
 
-  /** Normalized vectors for token inputs, in order; inputs run on free contexts side by side. */
-  embed(inputs: readonly (readonly Token[])[]): Promise<number[][]> {
-    return Promise.all(inputs.map((tokens) => this.embedOne(tokens)));
+  /**
+   * Normalized vectors for token inputs, in order. Inputs run on free contexts side by
+   * side, taken from the requests in turn (round robin), so a request of thousands of
+   * inputs never holds a one-input request behind all of them. An aborted `signal`
+   * drops the request's inputs not yet started and rejects with its reason.
+   */
+  embed(inputs: readonly (readonly Token[])[], signal?: AbortSignal): Promise<number[][]> {
+    if (this.closed) return Promise.reject(new EmbedderClosedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (inputs.length === 0) return Promise.resolve([]);
+    return new Promise<number[][]>((resolve, reject) => {
+      const job: EmbedJob = {
+        inputs,
+        results: new Array(inputs.length),
+        next: 0,
+        finished: 0,
+        settled: false,
+        resolve,
+        reject,
+      };
+      const onAbort = () => this.drop(job, signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      job.cleanup = () => signal?.removeEventListener('abort', onAbort);
+      this.rotation.push(job);
+      this.pump();
+    });
   }
 
-  private async embedOne(tokens: readonly Token[]): Promise<number[]> {
-    const context =
-      this.idle.pop() ??
-      (await new Promise<LlamaEmbeddingContext>((resolve) => this.waiting.push(resolve)));
-    try {
-      const embedding = await context.getEmbeddingFor([...tokens]);
-      return normalize(embedding.vector);
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(context);
-      else this.idle.push(context);
+  /** Requests with inputs not yet started, in turn order. */
+  private readonly rotation: EmbedJob[] = [];
+  /** Native evaluations in progress (a context must not be freed under one). */
+  private evaluating = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  /** Starts the next request's next input on every free context. */
+  private pump(): void {
+    for (;;) {
+      const context = this.idle.at(-1);
+      const job = this.rotation.shift();
+      if (!context || !job) {
+        if (job) this.rotation.unshift(job);
+        break;
+      }
+      this.idle.pop();
+      const index = job.next++;
+      if (job.next < job.inputs.length) this.rotation.push(job);
+      void this.evaluate(context, job, index);
+    }
+    if (this.rotation.length === 0 && this.evaluating === 0) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
-  async dispose(): Promise<void> {
+  private async evaluate(context: LlamaEmbeddingContext, job: EmbedJob, index: number) {
+    this.evaluating += 1;
+    try {
+      const embedding = await context.getEmbeddingFor([...(job.inputs[index] ?? [])]);
+      if (!job.settled) {
+        job.results[index] = normalize(embedding.vector);
+        job.finished += 1;
+        if (job.finished === job.inputs.length) this.settle(job, () => job.resolve(job.results));
+      }
+    } catch (error) {
+      this.drop(job, error);
+    } finally {
+      this.evaluating -= 1;
+      this.idle.push(context);
+      this.pump();
+    }
+  }
+
+  /** The request ends now: its inputs not started are dropped. */
+  private drop(job: EmbedJob, reason: unknown): void {
+    if (job.settled) return;
+    const at = this.rotation.indexOf(job);
+    if (at !== -1) this.rotation.splice(at, 1);
+    this.settle(job, () => job.reject(reason));
+    this.pump();
+  }
+
+  private settle(job: EmbedJob, outcome: () => void): void {
+    job.settled = true;
+    job.cleanup?.();
+    outcome();
+  }
+
+  /**
+   * Takes no more work, waits for what was accepted (the inputs of requests whose client
+   * left are dropped, but an evaluation in progress is waited for: a context freed under
+   * it would fail it, or worse), then frees the model.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= this.disposeOnce();
+    return this.disposing;
+  }
+
+  private disposing: Promise<void> | undefined;
+
+  private async disposeOnce(): Promise<void> {
+    this.closed = true;
+    if (this.rotation.length > 0 || this.evaluating > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
     for (const context of this.contexts) await context.dispose();
     await this.loaded.model.dispose();
     await this.loaded.llama.dispose();

@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbed, type TestServer } from '../__fixtures__/embed-server.js';
+import { EmbedderClosedError } from '../engine/embedder.js';
 
 const model = 'stories260K';
 
@@ -244,5 +245,102 @@ describe("Ollama's /api/embed and /api/embeddings with the ollama client", () =>
     expect(await response.json()).toEqual({
       error: expect.stringContaining("The model 'nope' does not exist"),
     });
+  });
+});
+
+describe('one large request among others', () => {
+  const big = Array.from({ length: 2000 }, (_, index) => `${index} the cat ran to the big tree`);
+  const post = (server: TestServer, input: string[], signal?: AbortSignal) =>
+    fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input }),
+      ...(signal ? { signal } : {}),
+    });
+
+  it('a one-input request is served between its inputs, not after all of them', async () => {
+    const server = await startEmbed();
+    try {
+      const order: string[] = [];
+      // The small one is sent once the large one's inputs are being embedded.
+      const started = Promise.withResolvers<void>();
+      const original = server.embedder.embed.bind(server.embedder);
+      server.embedder.embed = (inputs, signal) => {
+        const work = original(inputs, signal);
+        if (inputs.length > 1) setTimeout(() => started.resolve(), 50);
+        return work;
+      };
+      const large = post(server, big).then(() => order.push('large'));
+      await started.promise;
+      const small = post(server, ['Once upon a time']).then(() => order.push('small'));
+      await Promise.all([large, small]);
+      // First come, first served used to put it behind all 2,000 inputs.
+      expect(order).toEqual(['small', 'large']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a client that leaves has its inputs not yet started dropped', async () => {
+    const server = await startEmbed();
+    try {
+      const outcomes: string[] = [];
+      const original = server.embedder.embed.bind(server.embedder);
+      server.embedder.embed = (inputs, signal) => {
+        const work = original(inputs, signal);
+        work.then(
+          () => outcomes.push('done'),
+          (error: unknown) => outcomes.push(String(error)),
+        );
+        return work;
+      };
+      const controller = new AbortController();
+      const request = post(server, big, controller.signal).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      await request;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(outcomes).toEqual(['Error: the client closed the connection']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a request over EMBED_MAX_REQUEST_TOKENS with 413 naming the limit', async () => {
+    const server = await startEmbed({ EMBED_MAX_REQUEST_TOKENS: '100' });
+    try {
+      const response = await post(server, big.slice(0, 50));
+      expect(response.status).toBe(413);
+      const { error } = (await response.json()) as { error: { message: string; param: string } };
+      expect(error.message).toContain('EMBED_MAX_REQUEST_TOKENS');
+      expect(error.param).toBe('input');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('shutting down under running work', () => {
+  it('finishes the embedding work it accepted before freeing the model', async () => {
+    const server = await startEmbed();
+    const response = fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model,
+        input: Array.from({ length: 2000 }, (_, index) => `${index} the cat ran to the big tree`),
+      }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Used to free the model under the running work: the request failed ("Object is disposed").
+    const disposed = server.embedder.dispose();
+    const answer = await response;
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { data: unknown[] }).data).toHaveLength(2000);
+    await disposed;
+    await expect(server.embedder.embed([[1, 2] as never])).rejects.toBeInstanceOf(
+      EmbedderClosedError,
+    );
+    await server.app.close();
   });
 });

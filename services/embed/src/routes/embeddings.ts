@@ -4,6 +4,7 @@ import {
   ApiError,
   errorCatalogue,
   type FastifyInstance,
+  type FastifyReply,
   parseRequest,
   startSpan,
 } from 'hrserve';
@@ -78,6 +79,17 @@ export function toTokenInputs(
   });
 }
 
+/** Aborted once the client has gone (the connection closed before the answer was sent). */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) {
+      controller.abort(new Error('the client closed the connection'));
+    }
+  });
+  return controller.signal;
+}
+
 /** The embedder serving `model`, or a 404 naming the models there are. */
 export function embedderFor(deps: EmbeddingsDeps, model: string): Embedder {
   const embedder = deps.embedder();
@@ -115,9 +127,18 @@ export async function embedInputs(
     encodingFormat: string;
     clientJobId: string | null | undefined;
     api?: string;
+    /** Aborted when the client leaves: its inputs not started yet are dropped. */
+    signal: AbortSignal;
   },
 ): Promise<{ vectors: number[][]; promptTokens: number; durationMs: number }> {
   const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
+  if (promptTokens > deps.config.EMBED_MAX_REQUEST_TOKENS) {
+    throw new ApiError(
+      errorCatalogue.payloadTooLarge,
+      `The inputs have ${promptTokens} tokens together, over the limit of ${deps.config.EMBED_MAX_REQUEST_TOKENS} per request (EMBED_MAX_REQUEST_TOKENS); split them over several requests.`,
+      { param: 'input' },
+    );
+  }
   const attributes = {
     'gen_ai.operation.name': 'embeddings',
     'gen_ai.provider.name': 'llama.cpp',
@@ -129,9 +150,9 @@ export async function embedInputs(
   };
   return startSpan(deps.tracer, `embeddings ${context.model}`, attributes, async (span) => {
     const startedAt = performance.now();
-    const slot = await deps.queue.acquire();
+    const slot = await deps.queue.acquire(context.signal);
     try {
-      const vectors = await embedder.embed(inputs);
+      const vectors = await embedder.embed(inputs, context.signal);
       span.setAttributes({
         'gen_ai.usage.input_tokens': promptTokens,
         'gen_ai.embeddings.dimension.count': embedder.dimensions,
@@ -147,7 +168,7 @@ export async function embedInputs(
 
 /** POST /v1/embeddings — https://platform.openai.com/docs/api-reference/embeddings/create */
 export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): void {
-  app.post('/v1/embeddings', async (request) => {
+  app.post('/v1/embeddings', async (request, reply) => {
     const body = parseRequest(embeddingsRequestSchema, request.body);
     const embedder = embedderFor(deps, body.model);
     if (body.dimensions !== undefined && body.dimensions !== embedder.dimensions) {
@@ -165,6 +186,7 @@ export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): 
       model: body.model,
       encodingFormat: body.encoding_format ?? 'float',
       clientJobId: request.clientJobId,
+      signal: clientGone(reply),
     });
     return {
       object: 'list',

@@ -8,6 +8,7 @@ import {
 import { z } from 'zod';
 import { embedErrors } from '../errors.js';
 import {
+  clientGone,
   type EmbeddingsDeps,
   embedderFor,
   embedInputs,
@@ -58,7 +59,7 @@ export async function ollamaEmbeddingRoutes(
   /** Ollama's `name:latest` names `name`. */
   const modelOf = (name: string) => embedderFor(deps, name.replace(/:latest$/, ''));
 
-  app.post('/api/embed', async (request) => {
+  app.post('/api/embed', async (request, reply) => {
     const body = parseRequest(embedSchema, request.body);
     const embedder = modelOf(body.model);
     if (body.dimensions !== undefined && body.dimensions !== embedder.dimensions) {
@@ -76,6 +77,7 @@ export async function ollamaEmbeddingRoutes(
       encodingFormat: 'float',
       clientJobId: request.clientJobId,
       api: 'ollama',
+      signal: clientGone(reply),
     });
     return {
       model: body.model,
@@ -86,7 +88,7 @@ export async function ollamaEmbeddingRoutes(
     };
   });
 
-  app.post('/api/embeddings', async (request) => {
+  app.post('/api/embeddings', async (request, reply) => {
     const body = parseRequest(embeddingsSchema, request.body);
     const embedder = modelOf(body.model);
     const inputs = toTokenInputs(embedder, [body.prompt], { truncate: true });
@@ -95,6 +97,7 @@ export async function ollamaEmbeddingRoutes(
       encodingFormat: 'float',
       clientJobId: request.clientJobId,
       api: 'ollama',
+      signal: clientGone(reply),
     });
     return { embedding: vectors[0] ?? [] };
   });
