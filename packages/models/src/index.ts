@@ -5,6 +5,7 @@ export {
   type CreateLlamaOptions,
   createLlama,
   type GpuSetting,
+  GpuUnavailableError,
   type LlamaLogSink,
   llamaLogBridge,
 } from './llama.js';

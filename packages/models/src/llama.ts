@@ -1,4 +1,4 @@
-import { getLlama, type Llama, LlamaLogLevel } from 'node-llama-cpp';
+import { getLlama, getLlamaGpuTypes, type Llama, LlamaLogLevel } from 'node-llama-cpp';
 
 /** Where llama.cpp's own messages go: a pino logger fits. */
 export interface LlamaLogSink {
@@ -26,6 +26,8 @@ export function llamaLogBridge(log: LlamaLogSink): (level: LlamaLogLevel, messag
 
 export interface CreateLlamaOptions {
   gpu: GpuSetting;
+  /** The setting `gpu` came from, named in the error (e.g. LLMCHAT_GPU). */
+  gpuSetting?: string;
   /** The most CPU threads any context of this instance may use. */
   maxThreads: number;
   log: LlamaLogSink;
@@ -36,14 +38,48 @@ export interface CreateLlamaOptions {
  * binary (or an earlier source build), never compiled or downloaded at run time, with
  * llama.cpp's messages in the service's log.
  */
-export function createLlama(options: CreateLlamaOptions): Promise<Llama> {
-  return getLlama({
-    gpu: options.gpu === 'false' ? false : options.gpu,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: options.maxThreads,
-    logLevel: LlamaLogLevel.warn,
-    logger: llamaLogBridge(options.log),
-  });
+export async function createLlama(options: CreateLlamaOptions): Promise<Llama> {
+  try {
+    return await getLlama({
+      gpu: options.gpu === 'false' ? false : options.gpu,
+      build: 'never',
+      skipDownload: true,
+      progressLogs: false,
+      maxThreads: options.maxThreads,
+      logLevel: LlamaLogLevel.warn,
+      logger: llamaLogBridge(options.log),
+    });
+  } catch (error) {
+    if (options.gpu === 'auto' || options.gpu === 'false') throw error;
+    throw await gpuUnavailable(options.gpu, options.gpuSetting ?? 'the GPU setting', error);
+  }
+}
+
+/** A GPU backend asked for by name is not usable on this host: what, what there is, how to fix it. */
+export class GpuUnavailableError extends Error {
+  override readonly name = 'GpuUnavailableError';
+}
+
+const BACKEND_NEEDS: Record<string, string> = {
+  cuda: 'an NVIDIA GPU with its driver and the CUDA runtime',
+  vulkan: 'a GPU with a Vulkan driver (e.g. mesa-vulkan-drivers, or the vendor driver)',
+  metal: 'macOS on Apple silicon',
+};
+
+async function gpuUnavailable(
+  backend: string,
+  setting: string,
+  cause: unknown,
+): Promise<GpuUnavailableError> {
+  let usable: string;
+  try {
+    const types = await getLlamaGpuTypes('supported');
+    usable = types.map((type) => (type === false ? 'CPU' : String(type))).join(', ') || 'none';
+  } catch {
+    usable = 'unknown';
+  }
+  return new GpuUnavailableError(
+    `${setting}=${backend} asked for ${backend.toUpperCase()}, but node-llama-cpp has no usable ${backend} binary on this host (it can use: ${usable}). Set ${setting}=auto (whatever this host has) or false (CPU); or install ${BACKEND_NEEDS[backend] ?? 'that backend'}; or build the addon for it from source (./pnpm --filter llmchat build:addon --gpu ${backend}).`,
+    { cause },
+  );
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { loadConfigOrExit, serve } from 'hrserve';
+import { GpuUnavailableError } from '@hrserve/models';
+import { CONFIG_ERROR_EXIT_CODE, loadConfigOrExit, serve } from 'hrserve';
 import { buildEmbedApp } from './app.js';
 import { embedConfigSchema } from './config.js';
 import { Embedder } from './engine/embedder.js';
@@ -27,9 +28,12 @@ try {
 } catch (error) {
   // No model, no service: say what is wrong and how to fix it, and exit non-zero so systemd shows a failure.
   const message =
-    error instanceof ModelLoadError ? error.message : `Loading the model failed: ${String(error)}`;
+    error instanceof ModelLoadError || error instanceof GpuUnavailableError
+      ? error.message
+      : `Loading the model failed: ${String(error)}`;
   app.log.fatal({ err: error }, message);
   process.stderr.write(`embed: ${message}\n`);
   await app.close();
-  process.exit(1);
+  // A GPU that is not there is a setting to change: 78, which the unit does not restart on.
+  process.exit(error instanceof GpuUnavailableError ? CONFIG_ERROR_EXIT_CODE : 1);
 }

@@ -139,6 +139,19 @@ describe('llmchat as a process', () => {
     expect(service.stderr()).toMatch(/not a readable GGUF model|could not load/);
   });
 
+  it('LLMCHAT_GPU=cuda on a host without CUDA: one line saying what to do, exit 78 (no restart)', async () => {
+    const service = await spawnLlmchat({ LLMCHAT_GPU: 'cuda' });
+    // The test machines have no CUDA (a CUDA host would serve instead).
+    expect(await service.exited).toEqual({ code: 78, signal: null });
+    const said = service
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('llmchat: '));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/LLMCHAT_GPU=cuda asked for CUDA, .*Set LLMCHAT_GPU=auto/);
+    expect(service.stderr()).not.toMatch(/NoBinaryFoundError|^\s+at /m);
+  });
+
   it('refuses to start with no models to serve, naming the settings (exit 78)', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'no-models-'));
     const failed = spawnService({ cwd: LLMCHAT_ROOT, env: { LLMCHAT_MODELS_DIR: empty } });

@@ -1,3 +1,5 @@
+import { GpuUnavailableError } from '@hrserve/models';
+import { CONFIG_ERROR_EXIT_CODE } from 'hrserve';
 import type { LlmchatApp } from './app.js';
 
 /** Why llmchat cannot serve, for the operator; `exitCode` as systemd should see it. */
@@ -38,7 +40,9 @@ export async function loadDefaultModel({ app, models }: LlmchatApp): Promise<voi
     } catch (error) {
       // The default model is the service's reason to run: without it, stop.
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-      throw new StartupError(reason instanceof Error ? reason.message : String(reason), 1, {
+      // A GPU that is not there is a setting to change: 78, which the unit does not restart on.
+      const exitCode = reason instanceof GpuUnavailableError ? CONFIG_ERROR_EXIT_CODE : 1;
+      throw new StartupError(reason instanceof Error ? reason.message : String(reason), exitCode, {
         cause: error,
       });
     }

@@ -37,6 +37,7 @@ export async function loadModel(config: EmbedConfig, log: FastifyBaseLogger): Pr
   const path = await resolveSource(config, log);
   const llama = await createLlama({
     gpu: config.EMBED_GPU,
+    gpuSetting: 'EMBED_GPU',
     maxThreads: config.EMBED_THREADS * config.EMBED_CONTEXTS,
     log,
   });

@@ -83,6 +83,7 @@ export class ModelManager {
   private engineShared(): Promise<EngineShared> {
     this.shared ??= createLlama({
       gpu: this.config.LLMCHAT_GPU,
+      gpuSetting: 'LLMCHAT_GPU',
       maxThreads: this.options.threads.budget,
       log: this.log,
     }).then((llama) => ({
@@ -166,7 +167,9 @@ export class ModelManager {
 
   async close(): Promise<void> {
     await this.residency.close();
-    if (this.shared) await (await this.shared).llama.dispose();
+    // A llama.cpp instance that never came up (a GPU that is not there) has nothing to free.
+    const shared = await this.shared?.catch(() => undefined);
+    await shared?.llama.dispose();
   }
 
   /** The error for a name no configured model answers to, listing those that exist. */
