@@ -124,10 +124,17 @@ describe('hrchat against a real llmchat', () => {
     // Still running, and the server let go of the sequence.
     await terminal.type('/history');
     await terminal.waitFor(/you: Tell me everything/);
-    const health = (await (await fetch(`${llmchat.url}/health`)).json()) as {
-      queue: { running: number };
-    };
-    expect(health.queue.running).toBe(0);
+    // The server stops at its next token once it sees the connection closed: wait for that
+    // (bounded), instead of reading /health at the very moment the client hung up.
+    let running = -1;
+    for (let attempt = 0; attempt < 100 && running !== 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const health = (await (await fetch(`${llmchat.url}/health`)).json()) as {
+        queue: { running: number };
+      };
+      running = health.queue.running;
+    }
+    expect(running).toBe(0);
     await terminal.keys('C-d');
     await terminal.waitFor(/hrchat exited 0/);
   });
