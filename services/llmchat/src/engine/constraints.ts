@@ -55,6 +55,16 @@ export class ConstraintCompiler {
   /** strict off: unknown keywords are allowed, as OpenAI allows them. */
   private readonly schemas = new Ajv({ strict: false, validateFormats: false });
   private readonly cache = new Map<string, Promise<LlamaGrammar>>();
+  /** The translated schema of each compiled one, for closing cut JSON (json-closer.ts). */
+  private readonly shapes = new Map<string, JsonShape>();
+
+  /** The shape of a schema `compile` has compiled (translated once, there). */
+  private shapeOf(schema: Record<string, unknown>): JsonShape {
+    if (Object.keys(schema).length === 0) return { schema: undefined, defs: {} };
+    return (
+      this.shapes.get(`schema:${JSON.stringify(schema)}`) ?? shapeFrom(toGrammarSchema(schema))
+    );
+  }
 
   constructor(private readonly llama: Llama) {}
 
@@ -66,7 +76,7 @@ export class ConstraintCompiler {
     const answerShape = constraint
       ? constraint.kind === 'json'
         ? JSON_OBJECT_SHAPE
-        : shapeOf(constraint.schema)
+        : this.shapeOf(constraint.schema)
       : undefined;
     if (!tools || tools.tools.length === 0) {
       return constrained ? { answer: constrained, ...(answerShape ? { answerShape } : {}) } : {};
@@ -78,7 +88,7 @@ export class ConstraintCompiler {
       tools.tools.map(async (tool) => ({
         name: tool.name,
         arguments: await this.schemaGrammar(tool.parameters, tool.origin),
-        shape: shapeOf(tool.parameters),
+        shape: this.shapeOf(tool.parameters),
       })),
     );
     const names =
@@ -111,6 +121,14 @@ export class ConstraintCompiler {
     origin: string,
   ): Promise<LlamaGrammar> {
     refuseOversized(schema, origin);
+    // A schema compiled before was checked then: clients send the same few again and again.
+    const key = `schema:${JSON.stringify(schema)}`;
+    const known = this.cache.get(key);
+    if (known)
+      return this.enforced(
+        this.cached(key, () => known),
+        origin,
+      );
     try {
       this.schemas.compile(schema);
     } catch (error) {
@@ -127,6 +145,8 @@ export class ConstraintCompiler {
     let grammarSchema: Record<string, unknown>;
     try {
       grammarSchema = toGrammarSchema(schema);
+      this.shapes.set(key, shapeFrom(grammarSchema));
+      if (this.shapes.size > CACHE_SIZE) this.shapes.delete(this.shapes.keys().next().value ?? '');
     } catch (error) {
       if (!(error instanceof UnsupportedSchemaError)) throw error;
       throw new InvalidSchemaError(
@@ -134,11 +154,19 @@ export class ConstraintCompiler {
         `The JSON schema in '${origin}' cannot be enforced: ${error.message}.`,
       );
     }
-    try {
-      return await this.cached(`schema:${JSON.stringify(schema)}`, () =>
+    return this.enforced(
+      this.cached(key, () =>
         // Client schemas are checked above at run time, not by the compile-time schema type.
         this.llama.createGrammarForJsonSchema(grammarSchema as never),
-      );
+      ),
+      origin,
+    );
+  }
+
+  /** The grammar, or the error naming the schema when llama.cpp cannot compile it. */
+  private async enforced(grammar: Promise<LlamaGrammar>, origin: string): Promise<LlamaGrammar> {
+    try {
+      return await grammar;
     } catch (error) {
       throw new InvalidSchemaError(
         origin,
@@ -209,10 +237,8 @@ function refuseOversized(schema: Record<string, unknown>, origin: string): void 
   }
 }
 
-/** The shape of a schema that compiled (so translating it again cannot fail). */
-function shapeOf(schema: Record<string, unknown>): JsonShape {
-  if (Object.keys(schema).length === 0) return { schema: undefined, defs: {} };
-  const translated = toGrammarSchema(schema);
+/** A translated schema as the closer needs it. */
+function shapeFrom(translated: Record<string, unknown>): JsonShape {
   const defs = (translated.$defs ?? {}) as Record<string, Record<string, unknown>>;
   return { schema: translated, defs };
 }
