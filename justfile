@@ -72,6 +72,10 @@ test:
 bench:
     {{pnpm}} bench
 
+# which GPU backends this host gives llmchat (devices, memory) and a short generation with LLMCHAT_GPU=auto
+gpu-check *args:
+    {{pnpm}} gpu-check {{args}}
+
 # fails, saying how to fix it, when the `node` on PATH is older than the units need
 [no-exit-message]
 _supported_node:

@@ -4,6 +4,20 @@ import type { ServiceManifest } from './manifest.js';
 
 /** Seconds systemd waits after SIGTERM beyond the service's own drain and telemetry bounds. */
 const STOP_MARGIN_SECONDS = 5;
+/**
+ * Node's flags for every service. The young generation is capped at 16 MB per
+ * semi-space: left to V8 on a host with 24 GB it grows to 64 MB per semi-space
+ * after a few thousand requests, which reads as a 60 MB leak in RSS; capped,
+ * throughput is the same (reliability soak, README) and RSS stays flat.
+ */
+export const NODE_FLAGS = '--enable-source-maps --max-semi-space-size=16';
+/**
+ * glibc's allocator, set for every service: large blocks (1 MiB and up) always
+ * mapped on their own. By default the threshold rises each time a mapped block
+ * is freed, so after a model unload its KV cache and buffers come from the heap
+ * and fragment it: 100 loads and unloads grew RSS by 27 MB (flat with this).
+ */
+export const MALLOC_ENVIRONMENT = { MALLOC_MMAP_THRESHOLD_: String(2 ** 20) };
 /** Exit code of a configuration error (EX_CONFIG): restarting cannot fix it. */
 const CONFIG_ERROR_EXIT_CODE = 78;
 
@@ -30,6 +44,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     PORT: String(manifest.port),
     OTEL_SERVICE_NAME: `${manifest.name}-api`,
     OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
+    ...MALLOC_ENVIRONMENT,
     ...manifest.environment,
   };
   const lines = [
@@ -46,7 +61,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     '[Service]',
     'Type=exec',
     `WorkingDirectory=${CHECKOUT}/${manifest.directory}`,
-    `ExecStart=${NODE} --enable-source-maps --import ./${manifest.preload} ./${manifest.entry}`,
+    `ExecStart=${NODE} ${NODE_FLAGS} --import ./${manifest.preload} ./${manifest.entry}`,
     ...Object.entries(environment).map(([name, value]) => `Environment=${name}=${value}`),
     `EnvironmentFile=-${ENVIRONMENT_FILE(manifest.name)}`,
     `Restart=${manifest.restart}`,

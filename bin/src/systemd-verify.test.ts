@@ -66,6 +66,7 @@ describe('the justfile', () => {
       'port service',
       'test',
       'bench',
+      'gpu-check *args',
     ]) {
       expect(stdout).toContain(recipe);
     }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { handleClientError } from './client-errors.js';
 import type { BaseConfig } from './config.js';
@@ -82,6 +83,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
   });
   app.server.maxConnections = config.MAX_CONNECTIONS;
+  // Node's deadlines start with a request's first byte: a connection that sends nothing
+  // would stay open for good, holding one of MAX_CONNECTIONS. It gets REQUEST_TIMEOUT_MS
+  // to start (bytesRead counts at the handle, where http's parser reads without 'data').
+  app.server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, config.REQUEST_TIMEOUT_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
   // Every route takes JSON: a text/plain body (curl -H 'content-type: text/plain', fetch with a
   // string) is refused as a wrong content type (415, "send application/json"), not parsed
   // into a string that a schema then calls "expected object". A route plugin that wants text

@@ -72,4 +72,16 @@ describe('clients too slow to send their request', () => {
     expect(open.every((socket) => !socket.destroyed)).toBe(true);
     for (const socket of open) socket.destroy();
   });
+
+  it('closes a connection that sends nothing (it would hold a place for good)', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    const closed = new Promise<boolean>((resolve) => {
+      socket.on('close', () => resolve(true));
+      // Bounded: far past REQUEST_TIMEOUT_MS (600 ms) and the check interval.
+      setTimeout(() => resolve(false), 10_000).unref();
+    });
+    expect(await closed).toBe(true);
+    expect(socket.bytesRead).toBe(0);
+  });
 });

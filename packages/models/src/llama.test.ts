@@ -42,4 +42,19 @@ describe('createLlama with a GPU backend the host does not have', () => {
     expect(message).toContain('LLMCHAT_GPU=auto');
     expect(message).toContain('build:addon --gpu cuda');
   });
+
+  it('metal on a host that is not a Mac is an error too, not a silent CPU', async () => {
+    if (process.platform === 'darwin') return;
+    const error = await createLlama({
+      gpu: 'metal',
+      gpuSetting: 'EMBED_GPU',
+      maxThreads: 1,
+      log: { warn: () => {}, error: () => {} },
+    }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(GpuUnavailableError);
+    expect((error as Error).message).toMatch(/^EMBED_GPU=metal asked for METAL/);
+  });
 });

@@ -39,8 +39,9 @@ export interface CreateLlamaOptions {
  * llama.cpp's messages in the service's log.
  */
 export async function createLlama(options: CreateLlamaOptions): Promise<Llama> {
+  let llama: Llama;
   try {
-    return await getLlama({
+    llama = await getLlama({
       gpu: options.gpu === 'false' ? false : options.gpu,
       build: 'never',
       skipDownload: true,
@@ -53,6 +54,17 @@ export async function createLlama(options: CreateLlamaOptions): Promise<Llama> {
     if (options.gpu === 'auto' || options.gpu === 'false') throw error;
     throw await gpuUnavailable(options.gpu, options.gpuSetting ?? 'the GPU setting', error);
   }
+  // node-llama-cpp falls back to the CPU for a backend the platform lacks (metal on Linux):
+  // a backend asked for by name is that backend or an error, never a silent CPU.
+  if (options.gpu !== 'auto' && options.gpu !== 'false' && llama.gpu !== options.gpu) {
+    await llama.dispose();
+    throw await gpuUnavailable(
+      options.gpu,
+      options.gpuSetting ?? 'the GPU setting',
+      new Error(`node-llama-cpp gave ${llama.gpu || 'the CPU'} instead`),
+    );
+  }
+  return llama;
 }
 
 /** A GPU backend asked for by name is not usable on this host: what, what there is, how to fix it. */

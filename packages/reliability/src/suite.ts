@@ -1,4 +1,6 @@
+import { cancellationScenario } from './scenarios/cancellation.js';
 import { disconnectScenario } from './scenarios/disconnects.js';
+import { embeddingFairnessScenario, embedSigtermScenario } from './scenarios/embedding.js';
 import {
   badModelScenario,
   collectorScenario,
@@ -6,9 +8,13 @@ import {
   sigtermScenario,
 } from './scenarios/faults.js';
 import { fuzzScenario } from './scenarios/fuzz.js';
+import { gpuScenario } from './scenarios/gpu.js';
+import { keepAliveScenario } from './scenarios/keep-alive.js';
 import { loadScenario } from './scenarios/load.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { securityScenario } from './scenarios/security.js';
+import { slowClientScenario } from './scenarios/slow-clients.js';
+import { modelCyclesSoak, uniqueRequestsSoak } from './scenarios/soak.js';
 import { type ScenarioResult, startLlmchat } from './target.js';
 
 /** Sequences and waiting places of the llmchat under test: the overload scenario sends 3× their sum. */
@@ -48,6 +54,15 @@ export async function runSuite(
   record(await killScenario());
   record(await badModelScenario());
   record(await securityScenario());
+  // Faults and abuse (issue 17), one scenario per item.
+  record(await cancellationScenario());
+  record(await keepAliveScenario());
+  record(await embeddingFairnessScenario());
+  record(await slowClientScenario());
+  record(await embedSigtermScenario());
+  for (const result of await uniqueRequestsSoak(soak)) record(result);
+  record(await modelCyclesSoak(soak));
+  record(await gpuScenario());
   return results;
 }
 

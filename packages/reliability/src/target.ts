@@ -4,6 +4,7 @@ import { type SpawnedService, spawnService } from '@hrserve/test-support/spawn';
 export { median } from '@hrserve/test-support/stats';
 
 export const LLMCHAT_ROOT = fileURLToPath(new URL('../../../services/llmchat/', import.meta.url));
+export const EMBED_ROOT = fileURLToPath(new URL('../../../services/embed/', import.meta.url));
 export const MODELS_DIR = fileURLToPath(new URL('../../../../shared/models/', import.meta.url));
 export const STORIES = `${MODELS_DIR}stories260K.gguf`;
 export const MODEL = 'stories260K';
@@ -23,6 +24,32 @@ export async function startLlmchat(env: Record<string, string> = {}): Promise<Sp
   });
   await service.waitForLog((line) => line.msg === 'model loaded', 60_000);
   return service;
+}
+
+/** A real embed process on stories260K, as its unit runs it. */
+export async function startEmbed(env: Record<string, string> = {}): Promise<SpawnedService> {
+  const service = await spawnService({ cwd: EMBED_ROOT, env: { EMBED_MODEL: STORIES, ...env } });
+  await service.waitForLog((line) => line.msg === 'model loaded', 60_000);
+  return service;
+}
+
+/** The sum of a Prometheus metric's samples whose labels include `labels` (0 when none). */
+export async function metric(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const wanted = Object.entries(labels).every(([key, value]) =>
+      (match[2] ?? '').includes(`${key}="${value}"`),
+    );
+    if (wanted) sum += Number(match[3]);
+  }
+  return sum;
 }
 
 export interface Health {

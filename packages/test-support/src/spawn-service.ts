@@ -25,14 +25,21 @@ export interface SpawnedService {
 }
 
 /**
- * Starts a built service the way its unit does (`node --import
- * ./dist/telemetry.js ./dist/main.js`), on a free port, and resolves once it
- * logs that it listens.
+ * Starts a built service the way its unit does (`node --max-semi-space-size=16
+ * --import ./dist/telemetry.js ./dist/main.js` with MALLOC_MMAP_THRESHOLD_,
+ * bin/src/render-unit.ts), on a free port, and resolves once it logs that it listens.
  */
 export async function spawnService(options: SpawnOptions): Promise<SpawnedService> {
-  const child = spawn(process.execPath, ['--import', './dist/telemetry.js', './dist/main.js'], {
+  const args = ['--max-semi-space-size=16', '--import', './dist/telemetry.js', './dist/main.js'];
+  const child = spawn(process.execPath, args, {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', OTEL_SDK_DISABLED: 'true', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      OTEL_SDK_DISABLED: 'true',
+      MALLOC_MMAP_THRESHOLD_: String(2 ** 20),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnService } from '@hrserve/test-support/spawn';
 import { checkStream } from '../sse.js';
-import { LLMCHAT_ROOT, MODEL, median, type ScenarioResult, startLlmchat } from '../target.js';
+import {
+  LLMCHAT_ROOT,
+  MODEL,
+  MODELS_DIR,
+  median,
+  type ScenarioResult,
+  startLlmchat,
+} from '../target.js';
+
+/** Loaded on demand while SIGTERM arrives. */
+const LOADING_MODEL = 'synth-30M-q8_0';
 
 const ask = (url: string, extra: Record<string, unknown> = {}) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -83,16 +93,35 @@ export async function collectorScenario(): Promise<ScenarioResult> {
   return { name: 'faults: OTLP collector down or black-holing', figures, failures };
 }
 
-/** SIGTERM with streams in flight: they complete, new requests get 503, exit 0 within the drain timeout. */
+/**
+ * SIGTERM with streams in flight and a model load mid-way (issue 17, item 5):
+ * the streams complete, the request whose model was loading is answered once
+ * it has loaded, new requests get 503, exit 0 within the drain timeout.
+ */
 export async function sigtermScenario(): Promise<ScenarioResult> {
   const failures: string[] = [];
-  const service = await startLlmchat({ DRAIN_TIMEOUT_MS: '20000' });
+  const service = await startLlmchat({ DRAIN_TIMEOUT_MS: '20000', LLMCHAT_MODELS_DIR: MODELS_DIR });
   const streams = await Promise.all(
     Array.from({ length: 4 }, () =>
       ask(service.url, { stream: true, max_tokens: 300, ignore_eos: true }),
     ),
   );
   const reading = streams.map((response) => checkStream(response));
+  // A request for a model not loaded yet: SIGTERM arrives while it loads.
+  const loading = ask(service.url, { model: LOADING_MODEL, max_tokens: 16, ignore_eos: true }).then(
+    async (response) => ({
+      status: response.status,
+      tokens: ((await response.json()) as { usage?: { completion_tokens: number } }).usage
+        ?.completion_tokens,
+    }),
+    () => ({ status: 0, tokens: undefined }),
+  );
+  const loaded = service.waitForLog(
+    (line) => line.msg === 'model loaded' && JSON.stringify(line.model).includes(LOADING_MODEL),
+    30_000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const signalledAt = Date.now();
   const signalled = performance.now();
   service.child.kill('SIGTERM');
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -103,8 +132,19 @@ export async function sigtermScenario(): Promise<ScenarioResult> {
     }))
     .catch(() => ({ status: 0, retryAfter: null }));
   const checked = await Promise.all(reading);
+  const loadedDuring = await loaded.then(
+    (line) => Number(line.time) > signalledAt,
+    () => false,
+  );
+  const midLoad = await loading;
   const exit = await service.exited;
   const exitMs = performance.now() - signalled;
+  if (!loadedDuring)
+    failures.push('the model had loaded before SIGTERM: the load mid-way was not tested');
+  if (midLoad.status !== 200 || midLoad.tokens !== 16)
+    failures.push(
+      `the request whose model was loading got ${midLoad.status} (${midLoad.tokens} tokens)`,
+    );
   const broken = checked.filter((result) => result.problems.length > 0);
   if (broken.length > 0)
     failures.push(`${broken.length} in-flight streams broken: ${broken[0]?.problems.join('; ')}`);
@@ -113,9 +153,10 @@ export async function sigtermScenario(): Promise<ScenarioResult> {
   if (exit.code !== 0) failures.push(`exit code ${exit.code} (signal ${exit.signal})`);
   if (exitMs > 20_000) failures.push(`took ${exitMs.toFixed(0)} ms to exit`);
   return {
-    name: 'faults: SIGTERM under load',
+    name: 'faults: SIGTERM under load, a model load mid-way',
     figures: {
       'in-flight streams completed': `${checked.length - broken.length}/${checked.length}`,
+      'request whose model was loading at SIGTERM': `${midLoad.status}, ${midLoad.tokens ?? 0}/16 tokens`,
       'request while draining': `${late.status} (Retry-After ${late.retryAfter ?? '-'})`,
       'exit code': exit.code ?? `signal ${exit.signal}`,
       'exit after SIGTERM (ms)': exitMs.toFixed(0),

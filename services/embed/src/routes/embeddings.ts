@@ -108,7 +108,7 @@ export function refuseTooManyInputs(deps: EmbeddingsDeps, count: number, param: 
   if (count > deps.config.EMBED_MAX_INPUTS) {
     throw new ApiError(
       errorCatalogue.invalidRequest,
-      `'${param}' has ${count} items, over the maximum of ${deps.config.EMBED_MAX_INPUTS} per request; split it.`,
+      `'${param}' has ${count} items, over the maximum of ${deps.config.EMBED_MAX_INPUTS} per request (EMBED_MAX_INPUTS); split it.`,
       { param },
     );
   }

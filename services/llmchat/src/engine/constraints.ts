@@ -1,11 +1,17 @@
 import { Ajv } from 'ajv';
 import { type Llama, LlamaGrammar } from 'node-llama-cpp';
 import { InvalidSchemaError } from './engine-errors.js';
+import { BoundedCache } from './grammar-cache.js';
 import { toGrammarSchema, UnsupportedSchemaError } from './grammar-schema.js';
 import type { Constraint, ToolCalling } from './types.js';
 
-/** Compiled grammars kept per process; clients tend to send the same few schemas again and again. */
-const CACHE_SIZE = 128;
+/**
+ * Compiled grammars kept per process, by count and by the size of their text
+ * (a schema may take 256 KB and its grammar more): clients tend to send the
+ * same few schemas again and again.
+ */
+export const GRAMMAR_CACHE_ENTRIES = 128;
+export const GRAMMAR_CACHE_BYTES = 32 * 2 ** 20;
 
 /**
  * The largest schema accepted: real schemas nest a few levels and take a few KB, while
@@ -46,17 +52,25 @@ export interface CompiledConstraints {
 /**
  * Turns constraints given as data (JSON, a JSON schema, tool schemas) into
  * llama.cpp grammars, once per distinct schema. A schema is checked first
- * against the JSON Schema meta-schema (with resolvable $refs): the grammar
+ * against the JSON Schema meta-schema, its $refs and patterns: the grammar
  * converter would otherwise turn a broken schema into a grammar for something
  * else, silently. Grammars belong to the `Llama` instance, so one compiler
  * serves every model of the process.
  */
 export class ConstraintCompiler {
-  /** strict off: unknown keywords are allowed, as OpenAI allows them. */
+  /**
+   * Checks schemas against the meta-schema only. Compiling each client schema
+   * into a validator (`ajv.compile`) would keep generated code for every
+   * schema ever seen (≈ 30 KB each, measured), which `removeSchema` does not
+   * give back; strict off: unknown keywords are allowed, as OpenAI allows them.
+   */
   private readonly schemas = new Ajv({ strict: false, validateFormats: false });
-  private readonly cache = new Map<string, Promise<LlamaGrammar>>();
+  private readonly cache = new BoundedCache<Promise<LlamaGrammar>>(
+    GRAMMAR_CACHE_ENTRIES,
+    GRAMMAR_CACHE_BYTES,
+  );
   /** The translated schema of each compiled one, for closing cut JSON (json-closer.ts). */
-  private readonly shapes = new Map<string, JsonShape>();
+  private readonly shapes = new BoundedCache<JsonShape>(GRAMMAR_CACHE_ENTRIES, GRAMMAR_CACHE_BYTES);
 
   /** The shape of a schema `compile` has compiled (translated once, there). */
   private shapeOf(schema: Record<string, unknown>): JsonShape {
@@ -124,29 +138,20 @@ export class ConstraintCompiler {
     // A schema compiled before was checked then: clients send the same few again and again.
     const key = `schema:${JSON.stringify(schema)}`;
     const known = this.cache.get(key);
-    if (known)
-      return this.enforced(
-        this.cached(key, () => known),
-        origin,
-      );
-    try {
-      this.schemas.compile(schema);
-    } catch (error) {
+    if (known) return this.enforced(known, origin);
+    const problem = this.problemIn(schema);
+    if (problem) {
       throw new InvalidSchemaError(
         origin,
-        `The JSON schema in '${origin}' is invalid: ${reason(error)}.`,
+        `The JSON schema in '${origin}' is invalid: ${problem}.`,
       );
-    } finally {
-      // Ajv keeps every compiled schema (by $id too); the grammar cache is what is kept.
-      this.schemas.removeSchema();
     }
     // An empty schema admits any JSON value.
     if (Object.keys(schema).length === 0) return this.answerGrammar({ kind: 'json' });
     let grammarSchema: Record<string, unknown>;
     try {
       grammarSchema = toGrammarSchema(schema);
-      this.shapes.set(key, shapeFrom(grammarSchema));
-      if (this.shapes.size > CACHE_SIZE) this.shapes.delete(this.shapes.keys().next().value ?? '');
+      this.shapes.set(key, shapeFrom(grammarSchema), key.length);
     } catch (error) {
       if (!(error instanceof UnsupportedSchemaError)) throw error;
       throw new InvalidSchemaError(
@@ -192,22 +197,67 @@ export class ConstraintCompiler {
     return this.cached(`gbnf:${text}`, async () => new LlamaGrammar(this.llama, { grammar: text }));
   }
 
+  /** What is wrong with a schema, or undefined: the meta-schema, then its $refs and patterns. */
+  private problemIn(schema: Record<string, unknown>): string | undefined {
+    try {
+      if (!this.schemas.validateSchema(schema))
+        return this.schemas.errorsText(undefined, {
+          dataVar: 'schema',
+        });
+    } catch (error) {
+      // An unknown $schema (meta-schema) is thrown, not reported.
+      return reason(error);
+    }
+    return unresolvedRefOrBadPattern(schema);
+  }
+
   /** Least recently used out first; a failed compilation is not kept. */
   private cached(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
-    let grammar = this.cache.get(key);
-    if (grammar) {
-      this.cache.delete(key);
-    } else {
-      grammar = create();
-      grammar.catch(() => this.cache.delete(key));
-    }
-    this.cache.set(key, grammar);
-    if (this.cache.size > CACHE_SIZE) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    const known = this.cache.get(key);
+    if (known) return known;
+    const grammar = create();
+    // Sized by the key until compiled, then by the grammar's text too.
+    this.cache.set(key, grammar, key.length);
+    grammar.then(
+      (compiled) => this.cache.resize(key, key.length + compiled.grammar.length),
+      () => this.cache.delete(key),
+    );
     return grammar;
   }
+}
+
+/**
+ * A `$ref` into `$defs`/`definitions` that names no definition, or a `pattern`
+ * that is not a regular expression (as JSON Schema reads them: with Unicode).
+ * Other `$ref`s are refused by the translation, naming where they are.
+ */
+function unresolvedRefOrBadPattern(schema: Record<string, unknown>): string | undefined {
+  const defined = (group: string) => {
+    const defs = schema[group];
+    return typeof defs === 'object' && defs !== null ? Object.keys(defs) : [];
+  };
+  const names = { $defs: defined('$defs'), definitions: defined('definitions') };
+  const pending: unknown[] = [schema];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    if (value === null || typeof value !== 'object') continue;
+    const node = value as Record<string, unknown>;
+    if (typeof node.$ref === 'string') {
+      const match = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(node.$ref);
+      const group = match?.[1] as keyof typeof names | undefined;
+      if (group && match && !names[group].includes(decodeURIComponent(match[2] ?? ''))) {
+        return `$ref ${JSON.stringify(node.$ref)} names no definition in ${group}`;
+      }
+    }
+    if (typeof node.pattern === 'string') {
+      try {
+        new RegExp(node.pattern, 'u');
+      } catch {
+        return `pattern ${JSON.stringify(node.pattern)} is not a valid regular expression`;
+      }
+    }
+    pending.push(...Object.values(node));
+  }
+  return undefined;
 }
 
 /** Checks depth without recursion (a deep schema must not overflow the stack here either), then size. */

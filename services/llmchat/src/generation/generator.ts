@@ -123,8 +123,11 @@ export class Generator {
       this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', queueMs);
 
-      const timeout = AbortSignal.timeout(this.options.generationTimeoutMs);
-      const generationSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      // A timer cleared when the generation ends: AbortSignal.timeout would keep one timer
+      // (and its signal) alive per request for the whole timeout, finished or not.
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
+      const generationSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
       const events = new EventChannel<GenerationEvent>();
       const sink: GenerationSink = options.stream
         ? {
@@ -139,7 +142,8 @@ export class Generator {
       try {
         const generationStartedAt = Date.now();
         const generated = await engine.run(reservation, prepared, sink, generationSignal);
-        if (timeout.aborted) throw new GenerationTimeoutError(this.options.generationTimeoutMs);
+        if (timeout.signal.aborted)
+          throw new GenerationTimeoutError(this.options.generationTimeoutMs);
         const finished: FinishedGeneration = {
           ...generated,
           modelId: engine.info.id,
@@ -165,6 +169,7 @@ export class Generator {
         );
         throw error;
       } finally {
+        clearTimeout(timer);
         events.end();
       }
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FOREVER, parseKeepAlive } from './keep-alive.js';
+import { expiresAt, FOREVER, parseKeepAlive } from './keep-alive.js';
 
 describe('keep_alive', () => {
   it('reads Ollama durations and numbers of seconds', () => {
@@ -30,5 +30,13 @@ describe('keep_alive', () => {
     for (const bad of ['soon', '5 minutes', '', 'm5', null, {}, Number.NaN]) {
       expect(parseKeepAlive(bad)).toBeUndefined();
     }
+  });
+
+  it('shows expiries past the last writable date as forever (2318), as Ollama does', () => {
+    const now = Date.UTC(2026, 10, 30);
+    expect(expiresAt(now, 3_600_000)).toBe('2026-11-30T01:00:00.000Z');
+    expect(expiresAt(now, FOREVER)).toBe('2318-01-01T00:00:00.000Z');
+    // 1e13 seconds used to throw a RangeError in /api/ps.
+    expect(expiresAt(now, parseKeepAlive(1e13) ?? 0)).toBe('2318-01-01T00:00:00.000Z');
   });
 });

@@ -28,8 +28,13 @@ export function parseKeepAlive(value: unknown): number | undefined {
   return match[1] || !Number.isFinite(total) ? FOREVER : total;
 }
 
-/** The keep-alive as Ollama reports `expires_at`. */
+/** Where Ollama's `expires_at` puts "forever"; later expiries are shown as this too. */
+const FOREVER_AT = Date.UTC(2318, 0, 1);
+
+/**
+ * The keep-alive as Ollama reports `expires_at`. Capped: a keep-alive of 1e13
+ * seconds is past the last date JavaScript can write (and used to fail /api/ps).
+ */
 export function expiresAt(lastUsedAt: number, keepAliveMs: number): string {
-  const at = keepAliveMs === FOREVER ? Date.UTC(2318, 0, 1) : lastUsedAt + keepAliveMs;
-  return new Date(at).toISOString();
+  return new Date(Math.min(lastUsedAt + keepAliveMs, FOREVER_AT)).toISOString();
 }

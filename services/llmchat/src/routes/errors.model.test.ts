@@ -100,6 +100,11 @@ describe('llmchat errors, in the OpenAI shape', () => {
     ['an unknown type', { type: 'object', properties: { a: { type: 'strnig' } } }],
     ['an unresolvable $ref', { type: 'object', properties: { a: { $ref: '#/nowhere' } } }],
     ['a malformed oneOf', { oneOf: 'x' }],
+    [
+      'a $ref to a missing definition',
+      { type: 'object', $defs: {}, properties: { a: { $ref: '#/$defs/Missing' } } },
+    ],
+    ['a pattern that is no regular expression', { type: 'string', pattern: '(' }],
   ])('a tool schema with %s → 400 naming the schema', async (_label, parameters) => {
     const { status, body } = await post(server, '/v1/chat/completions', {
       model,

@@ -1,0 +1,169 @@
+import { connect, type Socket } from 'node:net';
+import type { SpawnedService } from '@hrserve/test-support/spawn';
+import { checkStream } from '../sse.js';
+import { MODEL, type ScenarioResult, startEmbed, startLlmchat } from '../target.js';
+
+const REQUEST_TIMEOUT_MS = 1500;
+const MAX_CONNECTIONS = 16;
+
+/** Sends `head`, then `body` one byte every `everyMs`; resolves with the answer once the server closes. */
+function trickle(port: number, head: string, body: string, everyMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    // Bounded: a server that never cuts the client ends the trickle after the whole body.
+    socket.on('connect', () => {
+      socket.write(head);
+      timer = setInterval(() => {
+        if (sent < body.length && socket.writable) socket.write(body[sent++] ?? '');
+        else if (sent >= body.length) socket.end();
+      }, everyMs);
+    });
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(answer);
+    });
+    socket.on('error', () => {});
+  });
+}
+
+/** Opens a connection and sends nothing; resolves once connected, or once dropped. */
+function idle(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => resolve(socket));
+    socket.on('close', () => resolve(socket));
+  });
+}
+
+async function slowClients(
+  label: string,
+  service: SpawnedService,
+  request: { path: string; body: string },
+  inFlight: () => Promise<boolean>,
+): Promise<{ figures: Record<string, string>; failures: string[] }> {
+  const failures: string[] = [];
+  const port = Number(new URL(service.url).port);
+  // A real request in flight the whole time: the slow clients must not cost it anything.
+  const served = inFlight();
+  const head = `POST ${request.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${request.body.length}\r\n\r\n`;
+  // 20 bytes a second: the body alone would take far longer than REQUEST_TIMEOUT_MS.
+  const [slowBody, slowHeaders] = await Promise.all([
+    trickle(port, head, request.body, 50),
+    trickle(port, '', head.padEnd(400, 'a'), 50),
+  ]);
+  const status = (answer: string) => /^HTTP\/1\.1 (\d+)/.exec(answer)?.[1] ?? 'closed';
+  if (status(slowBody) !== '408')
+    failures.push(`${label}: a trickled body got ${status(slowBody)}`);
+  if (!['408', 'closed'].includes(status(slowHeaders)))
+    failures.push(`${label}: trickled headers got ${status(slowHeaders)}`);
+
+  // Twice MAX_CONNECTIONS idle sockets: the excess is dropped at once, the rest cut by the timeout.
+  const sockets = await Promise.all(Array.from({ length: MAX_CONNECTIONS * 2 }, () => idle(port)));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const dropped = sockets.filter((socket) => socket.destroyed || socket.readyState !== 'open');
+  const cut = await new Promise<number>((resolve) => {
+    const deadline = setTimeout(
+      () => resolve(sockets.filter((s) => s.destroyed).length),
+      REQUEST_TIMEOUT_MS * 4,
+    );
+    const check = setInterval(() => {
+      if (sockets.every((socket) => socket.destroyed || socket.readyState !== 'open')) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve(sockets.length);
+      }
+    }, 50);
+    deadline.unref();
+  });
+  for (const socket of sockets) socket.destroy();
+  if (dropped.length < MAX_CONNECTIONS)
+    failures.push(
+      `${label}: only ${dropped.length} of ${sockets.length} idle sockets dropped at once`,
+    );
+  if (cut !== sockets.length)
+    failures.push(
+      `${label}: ${sockets.length - cut} idle sockets still open after ${REQUEST_TIMEOUT_MS * 4} ms`,
+    );
+  const servedOk = await served;
+  if (!servedOk) failures.push(`${label}: the request in flight beside the slow clients failed`);
+  return {
+    figures: {
+      [`${label}: body trickled at 20 B/s`]: status(slowBody),
+      [`${label}: headers trickled at 20 B/s`]: status(slowHeaders),
+      [`${label}: ${sockets.length} idle sockets, dropped at once`]: String(dropped.length),
+      [`${label}: idle sockets closed by the server`]: `${cut}/${sockets.length}`,
+      [`${label}: request in flight meanwhile`]: servedOk ? 'ok' : 'failed',
+    },
+    failures,
+  };
+}
+
+/**
+ * Issue 17, item 4: slowloris against llmchat and embed. Bodies and headers
+ * trickled a byte at a time are cut with 408 after REQUEST_TIMEOUT_MS,
+ * connections past MAX_CONNECTIONS are dropped, idle ones are closed, and a
+ * real request running meanwhile completes.
+ */
+export async function slowClientScenario(): Promise<ScenarioResult> {
+  const env = {
+    REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+  };
+  const figures: Record<string, string> = {};
+  const failures: string[] = [];
+  const llmchat = await startLlmchat(env);
+  try {
+    const body = JSON.stringify({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'x'.repeat(200) }],
+    });
+    const result = await slowClients(
+      'llmchat',
+      llmchat,
+      { path: '/v1/chat/completions', body },
+      async () => {
+        const response = await fetch(`${llmchat.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          // Streamed: a stream is not cut by REQUEST_TIMEOUT_MS once its answer has started.
+          body: JSON.stringify({
+            model: MODEL,
+            messages: [{ role: 'user', content: 'hi' }],
+            max_tokens: 1500,
+            ignore_eos: true,
+            stream: true,
+          }),
+        });
+        return (await checkStream(response)).problems.length === 0 && response.status === 200;
+      },
+    );
+    Object.assign(figures, result.figures);
+    failures.push(...result.failures);
+  } finally {
+    await llmchat.stop();
+  }
+  const embed = await startEmbed(env);
+  try {
+    const body = JSON.stringify({ model: MODEL, input: 'x'.repeat(200) });
+    const result = await slowClients('embed', embed, { path: '/v1/embeddings', body }, async () => {
+      const response = await fetch(`${embed.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, input: ['a', 'b', 'c'] }),
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    });
+    Object.assign(figures, result.figures);
+    failures.push(...result.failures);
+  } finally {
+    await embed.stop();
+  }
+  return { name: 'slow clients: trickled bodies and headers, idle connections', figures, failures };
+}
