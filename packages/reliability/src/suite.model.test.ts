@@ -9,5 +9,5 @@ describe('the reliability and security suite (CI size)', () => {
     expect(
       results.flatMap((result) => result.failures.map((failure) => `${result.name}: ${failure}`)),
     ).toEqual([]);
-  }, 600_000);
+  }, 1_200_000);
 });

@@ -31,6 +31,22 @@ export async function runSuite(
     results.push(result);
     options.onResult?.(result);
   };
+  /** A scenario that throws fails alone: the rest still run and report. */
+  const attempt = async (
+    name: string,
+    scenario: () => Promise<ScenarioResult | ScenarioResult[]>,
+  ): Promise<void> => {
+    try {
+      const outcome = await scenario();
+      for (const result of Array.isArray(outcome) ? outcome : [outcome]) record(result);
+    } catch (error) {
+      record({
+        name,
+        figures: {},
+        failures: [`threw: ${error instanceof Error ? error.message : String(error)}`],
+      });
+    }
+  };
   const service = await startLlmchat({
     LLMCHAT_PARALLEL: String(PARALLEL),
     LLMCHAT_QUEUE_SIZE: String(QUEUE_SIZE),
@@ -49,20 +65,20 @@ export async function runSuite(
   } finally {
     await busy.stop();
   }
-  record(await collectorScenario());
-  record(await sigtermScenario());
-  record(await killScenario());
-  record(await badModelScenario());
-  record(await securityScenario());
+  await attempt('faults: OTLP collector', collectorScenario);
+  await attempt('faults: SIGTERM under load', sigtermScenario);
+  await attempt('faults: kill -9', killScenario);
+  await attempt('faults: missing or corrupt model', badModelScenario);
+  await attempt('security', securityScenario);
   // Faults and abuse (issue 17), one scenario per item.
-  record(await cancellationScenario());
-  record(await keepAliveScenario());
-  record(await embeddingFairnessScenario());
-  record(await slowClientScenario());
-  record(await embedSigtermScenario());
-  for (const result of await uniqueRequestsSoak(soak)) record(result);
-  record(await modelCyclesSoak(soak));
-  record(await gpuScenario());
+  await attempt('cancellation', cancellationScenario);
+  await attempt('keep_alive', keepAliveScenario);
+  await attempt('embedding: one large request', embeddingFairnessScenario);
+  await attempt('slow clients', slowClientScenario);
+  await attempt('embed: SIGTERM', embedSigtermScenario);
+  await attempt('soak: unique schemas and prompts', () => uniqueRequestsSoak(soak));
+  await attempt('soak: model loads', () => modelCyclesSoak(soak));
+  await attempt('GPU', gpuScenario);
   return results;
 }
 

@@ -86,7 +86,9 @@ await completion.generateCompletion('Once upon a time', {
 });
 const seconds = (performance.now() - firstAt) / 1000;
 say(
-  `generated ${generated} tokens: first after ${(firstAt - started).toFixed(0)} ms, then ${((generated - 1) / seconds).toFixed(1)} tokens/s`,
+  generated > 0
+    ? `generated ${generated} tokens: first after ${(firstAt - started).toFixed(0)} ms, then ${((generated - 1) / seconds).toFixed(1)} tokens/s`
+    : 'generated no tokens',
 );
 await context.dispose();
 await model.dispose();

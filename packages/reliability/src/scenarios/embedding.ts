@@ -1,3 +1,4 @@
+import type { SpawnedService } from '@hrserve/test-support/spawn';
 import { health, MODEL, median, type ScenarioResult, startEmbed, within } from '../target.js';
 
 const LARGE = Array.from({ length: 2000 }, (_, index) => `${index} the cat ran to the big tree`);
@@ -103,6 +104,17 @@ export async function embeddingFairnessScenario(): Promise<ScenarioResult> {
 export async function embedSigtermScenario(): Promise<ScenarioResult> {
   const failures: string[] = [];
   const service = await startEmbed({ DRAIN_TIMEOUT_MS: '60000' });
+  try {
+    return await sigtermWhileEmbedding(service, failures);
+  } finally {
+    if (service.child.exitCode === null) service.child.kill('SIGKILL');
+  }
+}
+
+async function sigtermWhileEmbedding(
+  service: SpawnedService,
+  failures: string[],
+): Promise<ScenarioResult> {
   const running = embed(service.url, LARGE);
   await within(async () => (await health(service.url)).queue.running === 1, 5000);
   service.child.kill('SIGTERM');

@@ -116,11 +116,16 @@ export async function sigtermScenario(): Promise<ScenarioResult> {
     }),
     () => ({ status: 0, tokens: undefined }),
   );
-  const loaded = service.waitForLog(
-    (line) => line.msg === 'model loaded' && JSON.stringify(line.model).includes(LOADING_MODEL),
+  const loaded = service
+    .waitForLog(
+      (line) => line.msg === 'model loaded' && JSON.stringify(line.model).includes(LOADING_MODEL),
+      30_000,
+    )
+    .catch(() => undefined);
+  await service.waitForLog(
+    (line) => line.msg === 'loading model' && line.model === LOADING_MODEL,
     30_000,
   );
-  await new Promise((resolve) => setTimeout(resolve, 20));
   const signalledAt = Date.now();
   const signalled = performance.now();
   service.child.kill('SIGTERM');
@@ -132,10 +137,8 @@ export async function sigtermScenario(): Promise<ScenarioResult> {
     }))
     .catch(() => ({ status: 0, retryAfter: null }));
   const checked = await Promise.all(reading);
-  const loadedDuring = await loaded.then(
-    (line) => Number(line.time) > signalledAt,
-    () => false,
-  );
+  const loadedLine = await loaded;
+  const loadedDuring = loadedLine !== undefined && Number(loadedLine.time) > signalledAt;
   const midLoad = await loading;
   const exit = await service.exited;
   const exitMs = performance.now() - signalled;

@@ -22,11 +22,12 @@ interface Soak {
   settle: number;
   body: (index: number) => Record<string, unknown>;
   /**
-   * Requests that leave nothing new behind, sent first: a fresh process grows
-   * for its first thousand or so requests whatever they are (V8's young
-   * generation is touched page by page, allocator arenas fill: +17 MB between
-   * the 500th and the 1,000th request with one schema, flat after), and that
-   * is not what the soak looks for.
+   * Requests of the same kind sent first, not counted: a fresh process grows
+   * for its first thousands of requests whatever they are (V8's young
+   * generation is touched page by page, its old generation and the allocator's
+   * arenas settle at their working size: +17 MB between the 500th and the
+   * 1,000th request with one schema, +10 MB over the first 2,000 unique schemas,
+   * flat after). A leak is what keeps growing after that.
    */
   warmUp?: { requests: number; body: (index: number) => Record<string, unknown> };
 }
@@ -66,7 +67,13 @@ async function soak(url: string, spec: Soak, concurrency: number): Promise<Scena
   const started = performance.now();
   await pool(indexes.slice(0, spec.settle), concurrency, ask);
   const settled = await residentBytes(url);
-  await pool(indexes.slice(spec.settle), concurrency, ask);
+  // RSS every 10%, so a failure shows a slope (a leak) or a step (an allocator growing once).
+  const series: string[] = [];
+  const step = Math.max(1, Math.floor(spec.requests / 10));
+  for (let from = spec.settle; from < spec.requests; from += step) {
+    await pool(indexes.slice(from, Math.min(from + step, spec.requests)), concurrency, ask);
+    series.push(((await residentBytes(url)) / MIB).toFixed(0));
+  }
   const seconds = (performance.now() - started) / 1000;
   const after = await health(url);
   const resident = await residentBytes(url);
@@ -89,6 +96,7 @@ async function soak(url: string, spec: Soak, concurrency: number): Promise<Scena
       [`RSS after the first ${spec.settle} (MiB)`]: (settled / MIB).toFixed(1),
       [`RSS after all ${spec.requests} (MiB)`]: (resident / MIB).toFixed(1),
       'RSS growth': `${(growth * 100).toFixed(1)}%`,
+      'RSS every 10% of the rest (MiB)': series.join(' '),
       'requests/s': (spec.requests / seconds).toFixed(1),
     },
     failures,
@@ -128,12 +136,13 @@ export async function uniqueRequestsSoak(scale = 1): Promise<ScenarioResult[]> {
         requests,
         settle: 500,
         warmUp: {
-          requests: 1000,
-          body: () =>
+          requests: 2000,
+          // Unique too, and unlike any of the measured ones.
+          body: (index) =>
             chat('Fill in a record', {
               response_format: {
                 type: 'json_schema',
-                json_schema: { name: 'r', schema: uniqueSchema(-1) },
+                json_schema: { name: 'w', schema: uniqueSchema(-1 - index) },
               },
             }),
         },

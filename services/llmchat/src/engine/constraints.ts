@@ -201,14 +201,12 @@ export class ConstraintCompiler {
   private problemIn(schema: Record<string, unknown>): string | undefined {
     try {
       if (!this.schemas.validateSchema(schema))
-        return this.schemas.errorsText(undefined, {
-          dataVar: 'schema',
-        });
+        return this.schemas.errorsText(undefined, { dataVar: 'schema' });
+      return unresolvedRefOrBadPattern(schema);
     } catch (error) {
-      // An unknown $schema (meta-schema) is thrown, not reported.
+      // An unknown $schema (meta-schema) is thrown, not reported; nothing here may become a 500.
       return reason(error);
     }
-    return unresolvedRefOrBadPattern(schema);
   }
 
   /** Least recently used out first; a failed compilation is not kept. */
@@ -226,38 +224,87 @@ export class ConstraintCompiler {
   }
 }
 
+/** Keywords whose values are data, not schemas: a `pattern` or `$ref` inside them means nothing. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+/** Keywords whose values map names (not keywords) to schemas. */
+const SCHEMA_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'dependencies',
+]);
+
 /**
- * A `$ref` into `$defs`/`definitions` that names no definition, or a `pattern`
- * that is not a regular expression (as JSON Schema reads them: with Unicode).
- * Other `$ref`s are refused by the translation, naming where they are.
+ * The first `$ref` that cannot be followed (only `#/$defs/<name>` and
+ * `#/definitions/<name>` of a definition that exists can) or `pattern` that is
+ * not a regular expression (as JSON Schema reads them: with Unicode), with
+ * where it is; undefined when there is none. Iterative: a 250 KB schema may
+ * hold 100,000 nodes.
  */
 function unresolvedRefOrBadPattern(schema: Record<string, unknown>): string | undefined {
   const defined = (group: string) => {
     const defs = schema[group];
     return typeof defs === 'object' && defs !== null ? Object.keys(defs) : [];
   };
-  const names = { $defs: defined('$defs'), definitions: defined('definitions') };
-  const pending: unknown[] = [schema];
-  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+  const names: Record<string, string[]> = {
+    $defs: defined('$defs'),
+    definitions: defined('definitions'),
+  };
+  const pending: Array<{ value: unknown; at: string }> = [{ value: schema, at: '#' }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const { value, at } = item;
+    if (Array.isArray(value)) {
+      for (const [index, inner] of value.entries())
+        pending.push({ value: inner, at: `${at}/${index}` });
+      continue;
+    }
     if (value === null || typeof value !== 'object') continue;
     const node = value as Record<string, unknown>;
-    if (typeof node.$ref === 'string') {
-      const match = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(node.$ref);
-      const group = match?.[1] as keyof typeof names | undefined;
-      if (group && match && !names[group].includes(decodeURIComponent(match[2] ?? ''))) {
-        return `$ref ${JSON.stringify(node.$ref)} names no definition in ${group}`;
-      }
+    if ('$ref' in node) {
+      const problem = refProblem(node.$ref, names);
+      if (problem) return `$ref ${JSON.stringify(node.$ref)} at ${at} ${problem}`;
     }
     if (typeof node.pattern === 'string') {
       try {
         new RegExp(node.pattern, 'u');
       } catch {
-        return `pattern ${JSON.stringify(node.pattern)} is not a valid regular expression`;
+        return `pattern ${JSON.stringify(node.pattern)} at ${at} is not a valid regular expression`;
       }
     }
-    pending.push(...Object.values(node));
+    for (const [key, inner] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(key) || key === '$ref' || key === 'pattern') continue;
+      if (
+        SCHEMA_MAPS.has(key) &&
+        inner !== null &&
+        typeof inner === 'object' &&
+        !Array.isArray(inner)
+      ) {
+        for (const [name, sub] of Object.entries(inner))
+          pending.push({ value: sub, at: `${at}/${key}/${name}` });
+      } else {
+        pending.push({ value: inner, at: `${at}/${key}` });
+      }
+    }
   }
   return undefined;
+}
+
+/** Why a `$ref` cannot be followed, or undefined when it names a definition that exists. */
+function refProblem(ref: unknown, names: Record<string, string[]>): string | undefined {
+  const match = typeof ref === 'string' ? /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref) : null;
+  if (!match) return 'cannot be followed; point $refs at #/$defs/<name>';
+  let name: string;
+  try {
+    // A JSON pointer in a URI fragment: percent-encoding, then ~1 for / and ~0 for ~.
+    name = decodeURIComponent(match[2] ?? '')
+      .replaceAll('~1', '/')
+      .replaceAll('~0', '~');
+  } catch {
+    return 'is not a valid JSON pointer';
+  }
+  return names[match[1] ?? '']?.includes(name) ? undefined : `names no definition in ${match[1]}`;
 }
 
 /** Checks depth without recursion (a deep schema must not overflow the stack here either), then size. */

@@ -126,7 +126,7 @@ export class Generator {
       // A timer cleared when the generation ends: AbortSignal.timeout would keep one timer
       // (and its signal) alive per request for the whole timeout, finished or not.
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
+      let timer: NodeJS.Timeout | undefined;
       const generationSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
       const events = new EventChannel<GenerationEvent>();
       const sink: GenerationSink = options.stream
@@ -140,6 +140,7 @@ export class Generator {
         : NO_OUTPUT;
       admit({ events });
       try {
+        timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
         const generationStartedAt = Date.now();
         const generated = await engine.run(reservation, prepared, sink, generationSignal);
         if (timeout.signal.aborted)

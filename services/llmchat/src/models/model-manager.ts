@@ -96,6 +96,8 @@ export class ModelManager {
 
   /** Sizes the entry's model from its file (downloading an hf: URI once); loads on demand. */
   private async prepare(entry: ModelEntry): Promise<PreparedModel<LoadedModel>> {
+    // Loads take seconds to minutes: the start is worth a line (and tells a test it has begun).
+    this.log.info({ model: entry.name }, 'loading model');
     const shared = await this.engineShared();
     const inspected = await inspectModel(entry, this.config, shared.llama, this.log);
     return {

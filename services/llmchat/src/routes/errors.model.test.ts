@@ -105,6 +105,14 @@ describe('llmchat errors, in the OpenAI shape', () => {
       { type: 'object', $defs: {}, properties: { a: { $ref: '#/$defs/Missing' } } },
     ],
     ['a pattern that is no regular expression', { type: 'string', pattern: '(' }],
+    [
+      'a $ref that is no JSON pointer',
+      { type: 'object', properties: { a: { $ref: '#/$defs/%' } } },
+    ],
+    [
+      'a $ref that cannot be followed, where the translation does not look',
+      { type: 'array', items: [{ $ref: '#/properties/x' }] },
+    ],
   ])('a tool schema with %s → 400 naming the schema', async (_label, parameters) => {
     const { status, body } = await post(server, '/v1/chat/completions', {
       model,
