@@ -3,6 +3,17 @@ import { health, MODEL, MODELS_DIR, pool, type ScenarioResult, startLlmchat } fr
 const MIB = 2 ** 20;
 
 /**
+ * The soaks' services run with a 192 MB old generation (the live heap is
+ * ≈ 45 MB). Left to itself on a large host, V8 lets garbage grow to several
+ * times the live heap before it collects, so RSS wanders by 20–40 MB over a few
+ * thousand requests and back (15,000 unique schemas: 194 MiB, then 204, then
+ * 210; a full GC brought one run from 388 to 329), which would both hide a leak
+ * and mimic one. With the slack bounded, RSS is flat to 1% (measured), and a leak
+ * shows as growth, or as an out-of-memory exit, both failures here.
+ */
+const LEAK_TEST_HEAP = '--max-old-space-size=192';
+
+/**
  * RSS without the buffers JavaScript has let go of but V8 has not collected
  * yet (a model load reads its GGUF header into 16 MB of them): those are
  * garbage, not growth, and would otherwise decide the result by GC timing.
@@ -26,8 +37,7 @@ interface Soak {
    * for its first thousands of requests whatever they are (V8's young
    * generation is touched page by page, its old generation and the allocator's
    * arenas settle at their working size: +17 MB between the 500th and the
-   * 1,000th request with one schema, +10 MB over the first 2,000 unique schemas,
-   * flat after). A leak is what keeps growing after that.
+   * 1,000th request with one schema). A leak is what keeps growing after that.
    */
   warmUp?: { requests: number; body: (index: number) => Record<string, unknown> };
 }
@@ -68,11 +78,11 @@ async function soak(url: string, spec: Soak, concurrency: number): Promise<Scena
   await pool(indexes.slice(0, spec.settle), concurrency, ask);
   const settled = await residentBytes(url);
   // RSS every 10%, so a failure shows a slope (a leak) or a step (an allocator growing once).
-  const series: string[] = [];
+  const series: number[] = [];
   const step = Math.max(1, Math.floor(spec.requests / 10));
   for (let from = spec.settle; from < spec.requests; from += step) {
     await pool(indexes.slice(from, Math.min(from + step, spec.requests)), concurrency, ask);
-    series.push(((await residentBytes(url)) / MIB).toFixed(0));
+    series.push(await residentBytes(url));
   }
   const seconds = (performance.now() - started) / 1000;
   const after = await health(url);
@@ -83,6 +93,8 @@ async function soak(url: string, spec: Soak, concurrency: number): Promise<Scena
     failures.push(
       `${spec.requests - ok} requests failed: ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
+  const middle = series[Math.floor(series.length / 2)] ?? settled;
+  const lateGrowth = (resident - middle) / middle;
   if (growth > 0.1) failures.push(`RSS grew ${(growth * 100).toFixed(1)}% (limit 10%)`);
   if (after.status !== 'ok') failures.push(`health is ${after.status} afterwards`);
   if (after.queue.running + after.queue.waiting > 0) failures.push('sequences still busy');
@@ -96,7 +108,8 @@ async function soak(url: string, spec: Soak, concurrency: number): Promise<Scena
       [`RSS after the first ${spec.settle} (MiB)`]: (settled / MIB).toFixed(1),
       [`RSS after all ${spec.requests} (MiB)`]: (resident / MIB).toFixed(1),
       'RSS growth': `${(growth * 100).toFixed(1)}%`,
-      'RSS every 10% of the rest (MiB)': series.join(' '),
+      'RSS every 10% of the rest (MiB)': series.map((bytes) => (bytes / MIB).toFixed(0)).join(' '),
+      'RSS growth over the second half': `${(lateGrowth * 100).toFixed(1)}%`,
       'requests/s': (spec.requests / seconds).toFixed(1),
     },
     failures,
@@ -126,7 +139,7 @@ function uniqueSchema(index: number): Record<string, unknown> {
 
 /** Unique schemas, unique prompts: the grammar cache and the prefix cache stay bounded. */
 export async function uniqueRequestsSoak(scale = 1): Promise<ScenarioResult[]> {
-  const service = await startLlmchat({ LLMCHAT_PARALLEL: '4' });
+  const service = await startLlmchat({ LLMCHAT_PARALLEL: '4', NODE_OPTIONS: LEAK_TEST_HEAP });
   try {
     const requests = 5000 * scale;
     const schemas = await soak(
@@ -142,7 +155,7 @@ export async function uniqueRequestsSoak(scale = 1): Promise<ScenarioResult[]> {
             chat('Fill in a record', {
               response_format: {
                 type: 'json_schema',
-                json_schema: { name: 'w', schema: uniqueSchema(-1 - index) },
+                json_schema: { name: 'w', schema: uniqueSchema(1_000_000 + index) },
               },
             }),
         },
@@ -179,6 +192,7 @@ export async function modelCyclesSoak(scale = 1): Promise<ScenarioResult> {
   const service = await startLlmchat({
     LLMCHAT_MODELS_DIR: MODELS_DIR,
     LLMCHAT_MAX_LOADED_MODELS: '1',
+    NODE_OPTIONS: LEAK_TEST_HEAP,
   });
   try {
     const loads = 100 * scale;
