@@ -10,6 +10,7 @@ pnpm := quote(justfile_directory() / "pnpm")
 install_root := env_var("HOME") / ".local/share/hrserve"
 unit_dir := env_var("HOME") / ".config/systemd/user"
 config_dir := env_var("HOME") / ".config/hrserve"
+cache_dir := env_var("HOME") / ".cache/hrserve"
 
 # list the recipes
 default:
@@ -48,12 +49,37 @@ dev service: (_known service)
 
 # link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH
 install-units: _supported_node
-    mkdir -p "{{install_root}}" "{{unit_dir}}" "{{config_dir}}"
+    mkdir -p "{{install_root}}" "{{unit_dir}}"
+    # What the units may write (ReadWritePaths) must exist before they start; settings hold API keys: owner only.
+    install -d -m 0700 "{{config_dir}}" "{{cache_dir}}" "{{cache_dir}}/models"
+    chmod 0700 "{{config_dir}}" "{{cache_dir}}"
+    find "{{config_dir}}" -maxdepth 1 -name '*.env' -exec chmod 0600 {} +
     ln -sfn "{{justfile_directory()}}" "{{install_root}}/checkout"
     ln -sfn "$(command -v node)" "{{install_root}}/node"
     for unit in "{{justfile_directory()}}"/systemd/*.service; do ln -sfn "$unit" "{{unit_dir}}/$(basename "$unit")"; done
     @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
     @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
+
+# remove the units this checkout linked (stopping and disabling them where systemd runs); settings and models stay
+uninstall-units:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for unit in "{{justfile_directory()}}"/systemd/*.service; do
+      link="{{unit_dir}}/$(basename "$unit")"
+      [ "$(readlink "$link" 2>/dev/null)" = "$unit" ] || continue
+      if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user disable --now "$(basename "$unit")" || true; fi
+      rm -f "$link"
+      echo "removed $link"
+    done
+    if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload; fi
+    echo "Settings ({{config_dir}}) and models ({{cache_dir}}) are kept; remove them yourself if you want them gone."
+
+# create a service's settings file, readable by you only, and print its path (then edit it)
+config service: (_known service)
+    install -d -m 0700 "{{config_dir}}"
+    [ -e "{{config_dir}}/{{service}}.env" ] || install -m 0600 /dev/null "{{config_dir}}/{{service}}.env"
+    chmod 0600 "{{config_dir}}/{{service}}.env"
+    @echo "{{config_dir}}/{{service}}.env"
 
 # regenerate systemd units and the port table from the service manifests
 gen:

@@ -64,6 +64,8 @@ export function renderUnit(manifest: ServiceManifest): string {
     `ExecStart=${NODE} ${NODE_FLAGS} --import ./${manifest.preload} ./${manifest.entry}`,
     ...Object.entries(environment).map(([name, value]) => `Environment=${name}=${value}`),
     `EnvironmentFile=-${ENVIRONMENT_FILE(manifest.name)}`,
+    // Journal lines name the service (not `node`); priorities come from the log lines themselves.
+    `SyslogIdentifier=${manifest.name}`,
     `Restart=${manifest.restart}`,
     'RestartSec=2',
     `RestartPreventExitStatus=${CONFIG_ERROR_EXIT_CODE}`,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,8 @@ describe('the justfile', () => {
       'logs service',
       'dev service',
       'install-units',
+      'uninstall-units',
+      'config service',
       'gen',
       'port service',
       'test',
@@ -119,6 +121,32 @@ describe('just install-units', () => {
     expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
       join(REPO, 'systemd/llmchat.service'),
     );
+  });
+
+  it('creates what the units write (model cache) and the settings directory, owner only', async () => {
+    const { home, code } = await installUnits(dirname(process.execPath));
+    expect(code).toBe(0);
+    const mode = async (path: string) => ((await stat(join(home, path))).mode & 0o777).toString(8);
+    // ProtectHome=read-only skips a ReadWritePaths that is missing: the first hf: download failed.
+    expect(await mode('.cache/hrserve')).toBe('700');
+    expect(await mode('.cache/hrserve/models')).toBe('700');
+    expect(await mode('.config/hrserve')).toBe('700');
+  });
+
+  it('just config <service> makes a settings file only its owner reads; uninstall-units removes the links', async () => {
+    const { home } = await installUnits(dirname(process.execPath));
+    const env = { ...process.env, HOME: home, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+    const config = await run(join(REPO, 'node_modules/.bin/just'), ['config', 'llmchat'], {
+      cwd: REPO,
+      env,
+    });
+    const path = join(home, '.config/hrserve/llmchat.env');
+    expect(config.stdout.trim()).toBe(path);
+    expect(((await stat(path)).mode & 0o777).toString(8)).toBe('600');
+    await run(join(REPO, 'node_modules/.bin/just'), ['uninstall-units'], { cwd: REPO, env });
+    await expect(readlink(join(home, '.config/systemd/user/llmchat.service'))).rejects.toThrow();
+    // Settings stay.
+    expect((await stat(path)).isFile()).toBe(true);
   });
 
   it('refuses a node older than supported, saying how to fix it, and links nothing', async () => {

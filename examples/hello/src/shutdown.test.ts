@@ -1,4 +1,7 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SpawnedService } from '@hrserve/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnHello } from './__fixtures__/spawn-hello.js';
@@ -23,6 +26,26 @@ describe('start', () => {
     const serving = await service.waitForLog((line) => line.msg === 'serving');
     expect(serving).toMatchObject({ url: service.url, node: process.version });
     expect(service.logs.filter((line) => line.level === 40)).toEqual([]);
+  });
+});
+
+describe('start under systemd', () => {
+  it("clamps a drain longer than the unit's TimeoutStopSec and says how to raise it", async () => {
+    // A systemctl that answers as a user manager would for a unit with TimeoutStopSec=10.
+    const bin = await mkdtemp(join(tmpdir(), 'fake-systemctl-'));
+    await writeFile(join(bin, 'systemctl'), '#!/bin/sh\necho 10s\n', { mode: 0o755 });
+    const service = await start({
+      INVOCATION_ID: '0123456789abcdef',
+      PATH: `${bin}:${process.env.PATH}`,
+      DRAIN_TIMEOUT_MS: '30000',
+      TELEMETRY_SHUTDOWN_TIMEOUT_MS: '2000',
+    });
+    const warning = await service.waitForLog((line) =>
+      String(line.msg).startsWith('DRAIN_TIMEOUT_MS=30000'),
+    );
+    expect(warning.level).toBe(40);
+    expect(String(warning.msg)).toContain('draining for at most 6000 ms');
+    expect(String(warning.msg)).toContain('TimeoutStopSec=34');
   });
 });
 
@@ -155,5 +178,22 @@ describe('configuration errors', () => {
     expect(message).toContain('LOG_LEVEL="loud"');
     expect(message).toContain('HELLO_UPSTREAM_URL="not a url"');
     expect(message).toContain('TCP port to listen on');
+  });
+
+  it('a port already in use: one line naming it and who to ask, exit 78 (no restart loop)', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const failed = spawnHello({ PORT: String(port) });
+      await expect(failed).rejects.toThrow(/exited \(78\)/);
+      const message = String(await failed.catch((error: Error) => error.message));
+      expect(message).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(message).toContain(`ss -ltnp 'sport = :${port}'`);
+      // One line, not a stack.
+      expect(message).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
   });
 });

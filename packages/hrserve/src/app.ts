@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { handleClientError } from './client-errors.js';
 import type { BaseConfig } from './config.js';
+import { journalStreamIfAny } from './journal.js';
 import authPlugin from './plugins/auth.js';
 import clientJobIdPlugin from './plugins/client-job-id.js';
 import errorsPlugin, {
@@ -40,6 +41,12 @@ export interface BuildAppOptions {
   mapError?: DomainErrorMapper;
 }
 
+/** The stream a test passes, else stdout with journald priorities when it is the journal. */
+function logStreamOf(options: BuildAppOptions): { stream?: { write(line: string): void } } {
+  const stream = options.logStream ?? journalStreamIfAny();
+  return stream ? { stream } : {};
+}
+
 /**
  * Builds a service's fastify instance with every shared concern registered,
  * never listening (tests use `inject()`; `serve()` listens). The service then
@@ -54,7 +61,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: {
       level: config.LOG_LEVEL,
       base: { service, version, pid: process.pid },
-      ...(options.logStream ? { stream: options.logStream } : {}),
+      ...logStreamOf(options),
     },
     genReqId: requestIdFor,
     logController: new LogController({

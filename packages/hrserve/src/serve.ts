@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { BaseConfig } from './config.js';
+import { type BaseConfig, CONFIG_ERROR_EXIT_CODE } from './config.js';
 import { isSupportedNode, SUPPORTED_NODE } from './node-version.js';
+import { settingsFileOf, settingsFileWarning } from './settings-file.js';
+import { effectiveDrain, unitStopTimeoutMs } from './stop-timeout.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 export interface ServeOptions {
@@ -28,7 +30,7 @@ export async function serve(
   options: ServeOptions = {},
 ): Promise<RunningService> {
   const telemetry = options.telemetry ?? getActiveTelemetry();
-  const url = await app.listen({ port: config.PORT, host: config.HOST });
+  const url = await listenOrExit(app, config);
   // The exact Node version goes to the log and /metrics (nodejs_version_info), not to the
   // open /health.
   app.log.info({ url, node: process.version }, 'serving');
@@ -38,12 +40,18 @@ export async function serve(
       `Node.js ${process.version} is not one hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
     );
   }
+  const settingsWarning = settingsFileWarning(settingsFileOf(config.SERVICE_NAME));
+  if (settingsWarning) app.log.warn(settingsWarning);
   // A service that loads something (a model) sets "loading" itself and "ok" when done.
   if (app.health.status === 'starting') app.health.set('ok');
 
+  // Under systemd the drain must end before the unit's TimeoutStopSec (drop-ins included).
+  const drain = effectiveDrain(config, unitStopTimeoutMs(config.SERVICE_NAME));
+  if (drain.warning) app.log.warn(drain.warning);
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= drainAndClose(app, config.DRAIN_TIMEOUT_MS, telemetry);
+    stopping ??= drainAndClose(app, drain.drainMs, telemetry);
     return stopping;
   };
 
@@ -88,4 +96,35 @@ async function drainAndClose(
   await app.close();
   await telemetry.shutdown();
   app.log.info('stopped');
+}
+
+/**
+ * Why the address cannot be had, as one line with the fix. A restart cannot fix
+ * these, so the service exits with EX_CONFIG (78), which the unit does not
+ * restart on, instead of a stack and exit 1 restarted until the start limit.
+ */
+function addressProblem(code: string, config: BaseConfig): string | undefined {
+  const where = `port ${config.PORT} on ${config.HOST}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `${where} is already in use by another process (see which: ss -ltnp 'sport = :${config.PORT}'). Stop it, or give ${config.SERVICE_NAME} another PORT (the port table: systemd/ports.json).`;
+    case 'EACCES':
+      return `${where} may not be opened by this user (ports below 1024 need privileges). Use a PORT from 1024 up.`;
+    case 'EADDRNOTAVAIL':
+      return `HOST=${config.HOST} is not an address of this machine (${where}). Use 127.0.0.1, 0.0.0.0 or one of \`ip -brief address\`.`;
+    default:
+      return undefined;
+  }
+}
+
+async function listenOrExit(app: FastifyInstance, config: BaseConfig): Promise<string> {
+  try {
+    return await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    const problem = addressProblem((error as { code?: string }).code ?? '', config);
+    if (!problem) throw error;
+    app.log.fatal({ err: error }, problem);
+    process.stderr.write(`${config.SERVICE_NAME}: ${problem}\n`);
+    process.exit(CONFIG_ERROR_EXIT_CODE);
+  }
 }
