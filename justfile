@@ -35,8 +35,26 @@ stop service: (_known service) _systemd
 restart service: (_known service) _systemd
     systemctl --user restart {{service}}
 
-# show a service's unit status
-status service: (_known service) _systemd
+# every service at a glance (unit, health, version, uptime, models, queue, RSS, telemetry); with a name, its unit's status
+status service="":
+    @if [ -z "{{service}}" ]; then {{pnpm}} --silent --filter @hrserve/bin status; else {{quote(just_executable())}} --justfile {{quote(justfile())}} _unit-status "{{service}}"; fi
+
+# every service's /health at a glance, without systemd
+health:
+    @{{pnpm}} --silent --filter @hrserve/bin status --no-systemd
+
+# restart every service whose unit is linked from this checkout
+restart-all: _systemd
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for unit in "{{justfile_directory()}}"/systemd/*.service; do
+      name="$(basename "$unit")"
+      [ "$(readlink "{{unit_dir}}/$name" 2>/dev/null)" = "$unit" ] || continue
+      echo "restarting $name"
+      systemctl --user restart "$name"
+    done
+
+_unit-status service: (_known service) _systemd
     systemctl --user --no-pager status {{service}}
 
 # follow a service's logs (journald)
@@ -47,10 +65,10 @@ logs service: (_known service) _systemd
 dev service: (_known service)
     {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
 
-# link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH
+# link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH.
+# It creates what the units may write (ReadWritePaths must exist before they start), owner only like the settings (API keys).
 install-units: _supported_node
     mkdir -p "{{install_root}}" "{{unit_dir}}"
-    # What the units may write (ReadWritePaths) must exist before they start; settings hold API keys: owner only.
     install -d -m 0700 "{{config_dir}}" "{{cache_dir}}" "{{cache_dir}}/models"
     chmod 0700 "{{config_dir}}" "{{cache_dir}}"
     find "{{config_dir}}" -maxdepth 1 -name '*.env' -exec chmod 0600 {} +

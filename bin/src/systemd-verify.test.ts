@@ -58,7 +58,9 @@ describe('the justfile', () => {
       'start service',
       'stop service',
       'restart service',
-      'status service',
+      'status service=""',
+      'health',
+      'restart-all',
       'logs service',
       'dev service',
       'install-units',
@@ -115,8 +117,8 @@ describe('just install-units', () => {
   };
 
   it('links the node on PATH when it is supported, and the units', async () => {
-    const { home, code } = await installUnits(dirname(process.execPath));
-    expect(code).toBe(0);
+    const { home, code, stderr } = await installUnits(dirname(process.execPath));
+    expect(code, stderr).toBe(0);
     expect(await readlink(join(home, '.local/share/hrserve/node'))).toBe(process.execPath);
     expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
       join(REPO, 'systemd/llmchat.service'),

@@ -70,7 +70,6 @@ export async function buildLlmchatApp(
     }),
   );
   app.health.addDetail('queue', () => models.queueTotals());
-  app.health.addDetail('rss_bytes', () => process.memoryUsage.rss());
   app.addHook('onClose', () => models.close());
   return { app, models, generator };
 }

@@ -18,6 +18,8 @@ describe('/health and /live', () => {
     expect(answer.status).toBe(503);
     expect(answer.body).toMatchObject({ status: 'starting', service: 'testsvc', version: '1.2.3' });
     expect(answer.body.uptime_s).toBeGreaterThanOrEqual(0);
+    // Every service reports its resident memory (the fleet table shows it).
+    expect(answer.body.rss_bytes).toBeGreaterThan(0);
     expect(answer.body.telemetry).toEqual({ enabled: false, endpoint: null, last_export: null });
 
     testApp.app.health.addDetail('model', () => ({
@@ -40,7 +42,7 @@ describe('/health and /live', () => {
     expect(answer.body.reason).toBeUndefined();
     expect(await health('/healthz')).toEqual({
       status: 200,
-      body: { ...answer.body, uptime_s: expect.any(Number) },
+      body: { ...answer.body, uptime_s: expect.any(Number), rss_bytes: expect.any(Number) },
     });
   });
 

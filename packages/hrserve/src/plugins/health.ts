@@ -77,6 +77,7 @@ const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, options) => 
       service: options.service,
       version: options.version,
       uptime_s: Math.round((performance.now() - startedAt) / 100) / 10,
+      rss_bytes: process.memoryUsage.rss(),
       ...rest,
       telemetry: options.telemetryStatus(),
     };
