@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { OtlpReceiver, type ReceivedSpan, type SpawnedService } from '@hrserve/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnHello } from './__fixtures__/spawn-hello.js';
@@ -114,4 +115,49 @@ describe('telemetry over OTLP gRPC', () => {
     expect(health.telemetry.endpoint).toBe(receiver.endpoint);
     expect(health.telemetry.last_export?.ok).toBe(true);
   });
+});
+
+describe('a collector that is down, then back', () => {
+  it('is in the log: the first failure at once, then the recovery', async () => {
+    // A port nothing listens on yet: bound, then closed.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const service = await spawnHello({
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+    });
+    let receiver: OtlpReceiver | undefined;
+    try {
+      // Requests until an export has failed and been logged (bounded by waitForLog).
+      const traffic = setInterval(() => void fetch(`${service.url}/v1/hello`).catch(() => {}), 200);
+      try {
+        const failed = await service.waitForLog(
+          (line) =>
+            String(line.msg).startsWith(`telemetry export to http://127.0.0.1:${port} failed`),
+          30_000,
+        );
+        expect(failed.level).toBe(40);
+        receiver = await OtlpReceiver.start(port);
+        const back = await service.waitForLog(
+          (line) => line.msg === `telemetry export to http://127.0.0.1:${port} works again`,
+          60_000,
+        );
+        expect(back.level).toBe(30);
+        expect(Number(back.failed_exports)).toBeGreaterThan(0);
+      } finally {
+        clearInterval(traffic);
+      }
+      // One line per failure would be dozens by now.
+      const warnings = service.logs.filter((line) =>
+        String(line.msg).startsWith('telemetry export to'),
+      );
+      expect(warnings.length).toBeLessThanOrEqual(3);
+    } finally {
+      await service.stop();
+      await receiver?.stop();
+    }
+  }, 120_000);
 });

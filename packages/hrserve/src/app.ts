@@ -115,6 +115,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(requestContextPlugin);
   await app.register(metricsPlugin, { service, version });
   await app.register(healthPlugin, { service, version, telemetryStatus: () => telemetry.status() });
+  // A collector that is down shows in the log too, a few lines rather than one per batch.
+  const stopExportLog = telemetry.onExportLog((entry) =>
+    app.log[entry.level](entry.fields, entry.message),
+  );
+  app.addHook('onClose', async () => stopExportLog());
   await app.register(lifecyclePlugin, { openPaths: DRAIN_OPEN_PATHS, retryAfterSeconds: 5 });
   await app.register(clientJobIdPlugin);
   await app.register(authPlugin, { apiKeys: config.API_KEYS, openPaths: OPEN_PATHS });

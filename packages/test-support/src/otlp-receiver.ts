@@ -64,7 +64,8 @@ export class OtlpReceiver {
     readonly endpoint: string,
   ) {}
 
-  static async start(): Promise<OtlpReceiver> {
+  /** On `port` (default: a free one), e.g. where a collector that was down comes back. */
+  static async start(port = 0): Promise<OtlpReceiver> {
     const definition = protoLoader.loadSync(
       fileURLToPath(new URL('./otlp-trace.proto', import.meta.url)),
       {
@@ -92,14 +93,14 @@ export class OtlpReceiver {
         callback(null, {});
       },
     });
-    const port = await new Promise<number>((resolve, reject) =>
+    const bound = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
-        '127.0.0.1:0',
+        `127.0.0.1:${port}`,
         grpc.ServerCredentials.createInsecure(),
         (error, boundPort) => (error ? reject(error) : resolve(boundPort)),
       ),
     );
-    receiver = new OtlpReceiver(server, `http://127.0.0.1:${port}`);
+    receiver = new OtlpReceiver(server, `http://127.0.0.1:${bound}`);
     return receiver;
   }
 

@@ -1,8 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Seconds; from sub-millisecond tokens to multi-second prompts. */
+/**
+ * Seconds; from sub-millisecond tokens to whole generations, which may run for
+ * LLMCHAT_GENERATION_TIMEOUT_MS (600 s by default): past the last bucket a
+ * duration only shows in +Inf.
+ */
 const LATENCY_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+  1200,
 ];
 
 /**

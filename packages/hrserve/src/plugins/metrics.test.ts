@@ -49,6 +49,8 @@ describe('/metrics', () => {
     // The Node.js a service runs on, for operators (not on the open /health).
     expect(sample(text, 'nodejs_version_info', { version: process.version })).toBe(1);
     expect(sample(text, 'hrserve_build_info', { version: '1.2.3' })).toBe(1);
+    // An info metric is a gauge (a counter would be summed by rate()).
+    expect(text).toContain('# TYPE hrserve_build_info gauge');
   });
 
   it('serves what a service registers on app.metrics', async () => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,9 +17,9 @@ export interface MetricsOptions {
   version: string;
 }
 
-/** Seconds; spans health checks (ms) to long generations (minutes). */
+/** Seconds; spans health checks (ms) to the longest generations (600 s by default, then more). */
 const DURATION_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200,
 ];
 
 /*
@@ -46,12 +46,13 @@ const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, options) =
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
-  new Counter({
+  // An info metric: a gauge at 1, as Prometheus' conventions have them (a counter would be summed by rate()).
+  new Gauge({
     name: 'hrserve_build_info',
     help: 'Always 1; labels carry the service version.',
     labelNames: ['version'] as const,
     registers: [registry],
-  }).inc({ version: options.version });
+  }).set({ version: options.version }, 1);
 
   app.decorate('metrics', registry);
 

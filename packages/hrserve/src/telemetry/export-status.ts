@@ -22,7 +22,11 @@ export interface TelemetryStatus {
 export class StatusRecordingExporter implements SpanExporter {
   private lastExport: TelemetryStatus['last_export'] = null;
 
-  constructor(private readonly inner: SpanExporter) {}
+  constructor(
+    private readonly inner: SpanExporter,
+    /** Told each export's outcome (the log of failures, export-log.ts). */
+    private readonly onOutcome: (ok: boolean, spans: number, error?: string) => void = () => {},
+  ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
@@ -32,6 +36,7 @@ export class StatusRecordingExporter implements SpanExporter {
         spans: spans.length,
         ...(result.error ? { error: result.error.message } : {}),
       };
+      this.onOutcome(this.lastExport.ok, spans.length, result.error?.message);
       resultCallback(result);
     });
   }

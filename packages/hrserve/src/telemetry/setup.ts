@@ -12,6 +12,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { CLIENT_JOB_ID_ATTRIBUTE, validClientJobId } from '../client-job-id.js';
 import { loadConfigOrExit, type TelemetryConfig, telemetryConfigSchema } from '../config.js';
+import { ExportLog, type ExportLogEntry } from './export-log.js';
 import { StatusRecordingExporter, type TelemetryStatus } from './export-status.js';
 
 /** `service.instance.id` (incubating semantic convention; not exported by the stable entry). */
@@ -31,6 +32,11 @@ export interface Telemetry {
   status(): TelemetryStatus;
   /** Flushes and stops telemetry; never takes longer than `TELEMETRY_SHUTDOWN_TIMEOUT_MS`. */
   shutdown(): Promise<void>;
+  /**
+   * Calls `listener` with what the log should say about span exports (the first
+   * failure, summaries while failing, the recovery); returns the unsubscribe.
+   */
+  onExportLog(listener: (entry: ExportLogEntry) => void): () => void;
 }
 
 /*
@@ -54,6 +60,7 @@ function disabledTelemetry(serviceName: string): Telemetry {
     meter: metrics.getMeter(serviceName),
     status: () => ({ enabled: false, endpoint: null, last_export: null }),
     shutdown: async () => {},
+    onExportLog: () => () => {},
   };
 }
 
@@ -107,8 +114,15 @@ export function setupOtel(
   const endpoint = normalizeEndpoint(
     config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT,
   );
+  // The app logs these (buildApp subscribes): the preload runs before any logger exists.
+  const exportLog = new ExportLog(endpoint);
+  const exportLogListeners = new Set<(entry: ExportLogEntry) => void>();
   const exporter = new StatusRecordingExporter(
     new OTLPTraceExporter({ url: endpoint, timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT }),
+    (ok, spans, error) => {
+      const entry = exportLog.record(ok, spans, error);
+      if (entry) for (const listener of exportLogListeners) listener(entry);
+    },
   );
   const metricReaders =
     config.OTEL_METRICS_EXPORTER === 'otlp'
@@ -178,6 +192,10 @@ export function setupOtel(
     meter: metrics.getMeter(resourceServiceName, version),
     status: () => ({ enabled: true, endpoint, last_export: exporter.last }),
     shutdown: () => withTimeout(sdk.shutdown(), config.TELEMETRY_SHUTDOWN_TIMEOUT_MS),
+    onExportLog: (listener) => {
+      exportLogListeners.add(listener);
+      return () => exportLogListeners.delete(listener);
+    },
   };
   (globalThis as TelemetryHolder)[ACTIVE_TELEMETRY] = telemetry;
   return telemetry;
