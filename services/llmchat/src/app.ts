@@ -42,7 +42,11 @@ export async function buildLlmchatApp(
   const models = new ModelManager(new ModelRegistry(config), config, app.log, deps.loader);
   const generator = new Generator(
     models,
-    new LlmchatMetrics(app.metrics, () => models.queueTotals()),
+    new LlmchatMetrics(
+      app.metrics,
+      () => models.queueTotals(),
+      () => models.modelStates(),
+    ),
     getActiveTelemetry().tracer,
     {
       generationTimeoutMs: config.LLMCHAT_GENERATION_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ModelState } from './models/model-manager.js';
 
 /**
  * Seconds; from sub-millisecond tokens to whole generations, which may run for
@@ -27,6 +28,7 @@ export class LlmchatMetrics {
   constructor(
     registry: Registry,
     queues: () => { running: number; waiting: number; rejected: number },
+    models: () => readonly ModelState[] = () => [],
   ) {
     const registers = [registry];
     this.timeToFirstToken = new Histogram({
@@ -81,6 +83,40 @@ export class LlmchatMetrics {
         this.set(queues().waiting);
       },
     });
+    // Per loaded model, as load-aware routers read them (e.g. Kubernetes' inference gateway:
+    // requests waiting and running, KV-cache utilisation), and which models are loaded.
+    const perModel = (
+      name: string,
+      help: string,
+      value: (state: ModelState) => number,
+    ): Gauge<'gen_ai_request_model'> =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['gen_ai_request_model'],
+        registers,
+        collect() {
+          this.reset();
+          for (const state of models())
+            this.set({ gen_ai_request_model: state.model }, value(state));
+        },
+      });
+    perModel('llmchat_model_loaded', 'Models loaded now (1 each).', () => 1);
+    perModel(
+      'llmchat_model_requests_running',
+      'Requests generating now on this model.',
+      (state) => state.running,
+    );
+    perModel(
+      'llmchat_model_requests_waiting',
+      'Requests waiting for a sequence of this model.',
+      (state) => state.waiting,
+    );
+    perModel(
+      'llmchat_kv_cache_usage_ratio',
+      "Share of this model's KV cache (every sequence's context) held by running requests, 0–1.",
+      (state) => state.kvCacheUsage,
+    );
     let counted = 0;
     new Counter({
       name: 'llmchat_queue_rejections_total',

@@ -92,6 +92,34 @@ describe('llmchat as a process', () => {
         /gen_ai_server_token_usage_total\{[^}]*gen_ai_token_type="output"[^}]*\} [1-8]\b/,
       );
       expect(metrics).toContain('llmchat_requests_running');
+      // Per loaded model: loaded, running, waiting, KV cache (idle now: nothing held).
+      expect(metrics).toMatch(
+        /llmchat_model_loaded\{[^}]*gen_ai_request_model="stories260K"[^}]*\} 1/,
+      );
+      expect(metrics).toMatch(/llmchat_model_requests_running\{[^}]*"stories260K"[^}]*\} 0/);
+      expect(metrics).toMatch(/llmchat_kv_cache_usage_ratio\{[^}]*"stories260K"[^}]*\} 0/);
+      // While an answer runs, its sequence holds part of the KV cache.
+      const running = fetch(`${service.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'stories260K',
+          messages: [{ role: 'user', content: 'Once upon a time' }],
+          max_tokens: 1500,
+          ignore_eos: true,
+        }),
+      });
+      let busy = '';
+      for (let attempt = 0; attempt < 200 && !busy; attempt++) {
+        const text = await (await fetch(`${service.url}/metrics`)).text();
+        const ratio = /llmchat_kv_cache_usage_ratio\{[^}]*"stories260K"[^}]*\} (\S+)/.exec(
+          text,
+        )?.[1];
+        if (Number(ratio) > 0) busy = text;
+        else await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(busy).toMatch(/llmchat_model_requests_running\{[^}]*"stories260K"[^}]*\} 1/);
+      await (await running).arrayBuffer();
     } finally {
       await service.stop();
     }

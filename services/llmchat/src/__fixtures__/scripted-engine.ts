@@ -81,6 +81,9 @@ export class ScriptedEngine implements ModelEngine {
     };
   }
 
+  /** A scripted model has no KV cache. */
+  readonly kvCacheUsage = 0;
+
   get queue() {
     return {
       running: this.scheduler.running,

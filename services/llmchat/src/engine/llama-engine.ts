@@ -57,6 +57,7 @@ export class LlamaEngine implements ModelEngine {
     private readonly loaded: LoadedModel,
     private readonly context: LlamaContext,
     private readonly scheduler: SequenceScheduler<Sequence>,
+    private readonly sequences: { all: readonly Sequence[]; pool: SequencePool<Sequence> },
     private readonly loop: DecodeLoop,
     private readonly chatWrapper: ChatWrapper,
     private readonly shared: EngineShared,
@@ -100,8 +101,13 @@ export class LlamaEngine implements ModelEngine {
       chat_template: chatWrapper.wrapperName,
       estimated_ram_bytes: loaded.estimatedRamBytes,
     };
-    const { scheduler, loop } = sequencesOf(context, options, shared.gate, info.size_bytes);
-    return new LlamaEngine(loaded, context, scheduler, loop, chatWrapper, shared, info);
+    const { scheduler, sequences, loop } = sequencesOf(
+      context,
+      options,
+      shared.gate,
+      info.size_bytes,
+    );
+    return new LlamaEngine(loaded, context, scheduler, sequences, loop, chatWrapper, shared, info);
   }
 
   get contextSize(): number {
@@ -180,6 +186,17 @@ export class LlamaEngine implements ModelEngine {
     );
   }
 
+  /**
+   * The share of the KV cache (every sequence's context) that running jobs
+   * hold, 0–1. Prefixes idle sequences keep for reuse are not counted: they
+   * give way to the next job (what a load-aware router wants to know).
+   */
+  get kvCacheUsage(): number {
+    const held = this.sequences.all.reduce((sum, sequence) => sum + sequence.tokens.length, 0);
+    const capacity = this.context.contextSize * this.sequences.all.length;
+    return capacity === 0 ? 0 : (held - this.sequences.pool.cachedTokens) / capacity;
+  }
+
   /** Jobs generating, waiting and refused on this model. */
   get queue(): { running: number; waiting: number; rejected: number } {
     return {
@@ -228,7 +245,11 @@ function sequencesOf(
   options: EngineOptions,
   gate: DecodeGate,
   weightBytes: number,
-): { scheduler: SequenceScheduler<Sequence>; loop: DecodeLoop } {
+): {
+  scheduler: SequenceScheduler<Sequence>;
+  sequences: { all: readonly Sequence[]; pool: SequencePool<Sequence> };
+  loop: DecodeLoop;
+} {
   const native = nativeContext(context);
   const threads = threadChoice(options.threads, weightBytes);
   const loop = new DecodeLoop(native, context.batchSize, threads, gate);
@@ -238,10 +259,7 @@ function sequencesOf(
     (_, id) =>
       new Sequence(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
   );
-  const scheduler = new SequenceScheduler(
-    new SequencePool(sequences),
-    sequences.length,
-    options.queue,
-  );
-  return { scheduler, loop };
+  const pool = new SequencePool(sequences);
+  const scheduler = new SequenceScheduler(pool, sequences.length, options.queue);
+  return { scheduler, sequences: { all: sequences, pool }, loop };
 }

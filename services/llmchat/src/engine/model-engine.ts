@@ -58,6 +58,8 @@ export interface ModelEngine {
   readonly chatTemplate: string;
   /** Jobs generating, waiting and refused on this model. */
   readonly queue: { running: number; waiting: number; rejected: number };
+  /** The share of the KV cache that running jobs hold, 0–1. */
+  readonly kvCacheUsage: number;
 
   renderChat(messages: readonly ChatMessage[], tools: readonly ToolDefinition[]): RenderedPrompt;
   tokenize(text: string, specialTokens?: boolean): Token[];

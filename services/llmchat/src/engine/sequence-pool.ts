@@ -38,6 +38,11 @@ export class SequencePool<S extends CachedSequence> {
     return this.free.length;
   }
 
+  /** Tokens the free sequences keep cached (for prefix reuse), not held by any job. */
+  get cachedTokens(): number {
+    return this.free.reduce((sum, sequence) => sum + sequence.tokens.length, 0);
+  }
+
   /** The scheduler hands out a turn only when a sequence is free, so one always is here. */
   take(prompt: readonly Token[]): PickedSequence<S> {
     let bestIndex = 0;

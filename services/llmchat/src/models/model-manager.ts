@@ -12,6 +12,14 @@ import { inspectModel, overBudgetMessage } from './model-files.js';
 import { type ModelEntry, type ModelRegistry, namesOf } from './registry.js';
 import { type ModelLoader, type PreparedModel, Residency, type ResidentInfo } from './residency.js';
 
+/** What the per-model metrics show of a loaded model. */
+export interface ModelState {
+  model: string;
+  running: number;
+  waiting: number;
+  kvCacheUsage: number;
+}
+
 /** A loaded model: its engine (which owns its sequences and their queue). */
 export interface LoadedModel {
   engine: ModelEngine;
@@ -152,6 +160,16 @@ export class ModelManager {
   /** Whether the model is loaded right now. */
   isLoaded(entry: ModelEntry): boolean {
     return this.residency.isLoaded(entry);
+  }
+
+  /** Each loaded model's queue and KV cache, for the per-model metrics. */
+  modelStates(): ModelState[] {
+    return this.residency.loaded().map(({ entry, model }) => ({
+      model: entry.name,
+      running: model.engine.queue.running,
+      waiting: model.engine.queue.waiting,
+      kvCacheUsage: model.engine.kvCacheUsage,
+    }));
   }
 
   queueTotals(): { running: number; waiting: number; rejected: number } {
