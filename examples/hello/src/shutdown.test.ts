@@ -180,6 +180,17 @@ describe('configuration errors', () => {
     expect(message).toContain('TCP port to listen on');
   });
 
+  it('under its unit, a PORT other than the port table says is refused: clients would not find it', async () => {
+    const table = join(await mkdtemp(join(tmpdir(), 'ports-')), 'ports.json');
+    await writeFile(table, JSON.stringify({ hello: 1 }));
+    const failed = spawnHello({ INVOCATION_ID: '0123', HRSERVE_PORTS_FILE: table, PORT: '2999' });
+    await expect(failed).rejects.toThrow(/exited \(78\)/);
+    const message = String(await failed.catch((error: Error) => error.message));
+    expect(message).toContain(
+      'PORT=2999 differs from the port table (systemd/ports.json: hello is on 1)',
+    );
+  });
+
   it('a port already in use: one line naming it and who to ask, exit 78 (no restart loop)', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type BaseConfig, CONFIG_ERROR_EXIT_CODE } from './config.js';
 import { isSupportedNode, SUPPORTED_NODE } from './node-version.js';
+import { portConflict, tablePort } from './port-table.js';
 import { settingsFileOf, settingsFileWarning } from './settings-file.js';
 import { effectiveDrain, unitStopTimeoutMs } from './stop-timeout.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
@@ -118,6 +119,14 @@ function addressProblem(code: string, config: BaseConfig): string | undefined {
 }
 
 async function listenOrExit(app: FastifyInstance, config: BaseConfig): Promise<string> {
+  // Under its unit a service must be where the port table says, or no client finds it.
+  const conflict = portConflict(config.SERVICE_NAME, config.PORT, tablePort(config.SERVICE_NAME));
+  if (conflict && process.env.INVOCATION_ID) {
+    app.log.fatal(conflict);
+    process.stderr.write(`${config.SERVICE_NAME}: ${conflict}\n`);
+    process.exit(CONFIG_ERROR_EXIT_CODE);
+  }
+  if (conflict) app.log.warn(conflict);
   try {
     return await app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
