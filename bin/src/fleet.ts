@@ -118,7 +118,15 @@ export async function fetchHealth(port: number): Promise<HealthBody | { error: s
   }
 }
 
-/** `systemctl --user is-active` of the service's unit, or '-' where no user manager answers. */
+/** Whether a systemd user manager answers here (asked once for the whole table). */
+async function userManagerAnswers(): Promise<boolean> {
+  return run('systemctl', ['--user', 'show-environment'], { timeout: 2_000 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `systemctl --user is-active` of the service's unit: active, inactive, failed, … */
 export async function unitState(service: string): Promise<string> {
   try {
     const { stdout } = await run('systemctl', ['--user', 'is-active', `${service}.service`], {
@@ -127,14 +135,7 @@ export async function unitState(service: string): Promise<string> {
     return stdout.trim();
   } catch (error) {
     // is-active exits non-zero for inactive and failed units, printing the state.
-    const stdout = (error as { stdout?: string }).stdout?.trim();
-    const reachable = await run('systemctl', ['--user', 'show-environment'], {
-      timeout: 2_000,
-    }).then(
-      () => true,
-      () => false,
-    );
-    return reachable && stdout ? stdout : '-';
+    return (error as { stdout?: string }).stdout?.trim() || '-';
   }
 }
 
@@ -142,11 +143,12 @@ export async function fleet(
   ports: Record<string, number>,
   options: { systemd: boolean },
 ): Promise<FleetRow[]> {
+  const systemd = options.systemd && (await userManagerAnswers());
   return Promise.all(
     Object.entries(ports).map(async ([service, port]) => ({
       service,
       port,
-      unit: options.systemd ? await unitState(service) : '-',
+      unit: systemd ? await unitState(service) : '-',
       health: await fetchHealth(port),
     })),
   );

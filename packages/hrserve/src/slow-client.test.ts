@@ -1,30 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import { idleConnection, trickle } from '@hrserve/test-support/sockets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './__fixtures__/test-app.js';
-
-/** Sends `head`, then the body one byte every `everyMs`; resolves with what the server answered. */
-function trickle(port: number, head: string, body: string, everyMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    let sent = 0;
-    let timer: NodeJS.Timeout | undefined;
-    socket.on('connect', () => {
-      socket.write(head);
-      timer = setInterval(() => {
-        if (sent < body.length && socket.writable) socket.write(body[sent++] ?? '');
-      }, everyMs);
-    });
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-    });
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => {});
-  });
-}
 
 describe('clients too slow to send their request', () => {
   let testApp: TestApp;
@@ -56,15 +33,7 @@ describe('clients too slow to send their request', () => {
   });
 
   it('refuses connections beyond MAX_CONNECTIONS (idle sockets cannot exhaust the service)', async () => {
-    const open = await Promise.all(
-      Array.from(
-        { length: 8 },
-        () =>
-          new Promise<Socket>((resolve) => {
-            const socket = connect(port, '127.0.0.1', () => resolve(socket));
-          }),
-      ),
-    );
+    const open = await Promise.all(Array.from({ length: 8 }, () => idleConnection(port)));
     const extra = connect(port, '127.0.0.1');
     extra.on('error', () => {});
     await new Promise((resolve) => extra.on('close', resolve));
@@ -76,20 +45,12 @@ describe('clients too slow to send their request', () => {
   it('closes connections that send nothing (they would hold MAX_CONNECTIONS for good)', async () => {
     // As many as the service accepts: Node's own deadlines left these open (measured: 16 of 16
     // still open 4× REQUEST_TIMEOUT_MS later), so a client could take every place and keep it.
-    const sockets = await Promise.all(
-      Array.from(
-        { length: 8 },
-        () =>
-          new Promise<Socket>((resolve) => {
-            const socket = connect(port, '127.0.0.1', () => resolve(socket));
-            socket.on('error', () => {});
-          }),
-      ),
-    );
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => idleConnection(port)));
     const closed = await Promise.all(
       sockets.map(
         (socket) =>
           new Promise<boolean>((resolve) => {
+            if (socket.destroyed) resolve(true);
             socket.on('close', () => resolve(true));
             // Bounded: far past REQUEST_TIMEOUT_MS (600 ms) and the check interval.
             setTimeout(() => resolve(false), 10_000).unref();

@@ -26,6 +26,22 @@ export async function startLlmchat(env: Record<string, string> = {}): Promise<Sp
   return service;
 }
 
+/**
+ * The log line llmchat writes when `model` starts loading (`loading model`) or
+ * has loaded (`model loaded`); rejects past `timeoutMs`.
+ */
+export function modelLog(
+  service: SpawnedService,
+  message: 'loading model' | 'model loaded',
+  model: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
+  return service.waitForLog(
+    (line) => line.msg === message && JSON.stringify(line.model).includes(model),
+    timeoutMs,
+  );
+}
+
 /** A real embed process on stories260K, as its unit runs it. */
 export async function startEmbed(env: Record<string, string> = {}): Promise<SpawnedService> {
   const service = await spawnService({ cwd: EMBED_ROOT, env: { EMBED_MODEL: STORIES, ...env } });

@@ -3,6 +3,7 @@ import {
   MODEL,
   MODELS_DIR,
   metric,
+  modelLog,
   type ScenarioResult,
   startLlmchat,
   within,
@@ -45,16 +46,8 @@ export async function cancellationScenario(): Promise<ScenarioResult> {
       { model: OTHER_MODEL, max_tokens: 64, ignore_eos: true, stream: true },
       controller.signal,
     ).catch(() => undefined);
-    const loaded = service
-      .waitForLog(
-        (line) => line.msg === 'model loaded' && JSON.stringify(line.model).includes(OTHER_MODEL),
-        60_000,
-      )
-      .catch(() => undefined);
-    await service.waitForLog(
-      (line) => line.msg === 'loading model' && line.model === OTHER_MODEL,
-      30_000,
-    );
+    const loaded = modelLog(service, 'model loaded', OTHER_MODEL).catch(() => undefined);
+    await modelLog(service, 'loading model', OTHER_MODEL, 30_000);
     controller.abort();
     const hungUpAt = Date.now();
     await abandoned;

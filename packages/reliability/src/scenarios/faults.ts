@@ -9,6 +9,7 @@ import {
   MODEL,
   MODELS_DIR,
   median,
+  modelLog,
   type ScenarioResult,
   startLlmchat,
 } from '../target.js';
@@ -116,16 +117,8 @@ export async function sigtermScenario(): Promise<ScenarioResult> {
     }),
     () => ({ status: 0, tokens: undefined }),
   );
-  const loaded = service
-    .waitForLog(
-      (line) => line.msg === 'model loaded' && JSON.stringify(line.model).includes(LOADING_MODEL),
-      30_000,
-    )
-    .catch(() => undefined);
-  await service.waitForLog(
-    (line) => line.msg === 'loading model' && line.model === LOADING_MODEL,
-    30_000,
-  );
+  const loaded = modelLog(service, 'model loaded', LOADING_MODEL, 30_000).catch(() => undefined);
+  await modelLog(service, 'loading model', LOADING_MODEL, 30_000);
   const signalledAt = Date.now();
   const signalled = performance.now();
   service.child.kill('SIGTERM');

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { idleConnection, trickle } from '@hrserve/test-support/sockets';
 import type { SpawnedService } from '@hrserve/test-support/spawn';
 import { checkStream } from '../sse.js';
 import { MODEL, type ScenarioResult, startEmbed, startLlmchat } from '../target.js';
@@ -7,41 +7,6 @@ const REQUEST_TIMEOUT_MS = 1500;
 const MAX_CONNECTIONS = 16;
 /** How long the silent connections may take to be closed: the timeout, then the busy service's turn. */
 const CLOSE_BOUND_MS = REQUEST_TIMEOUT_MS * 10;
-
-/** Sends `head`, then `body` one byte every `everyMs`; resolves with the answer once the server closes. */
-function trickle(port: number, head: string, body: string, everyMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    let sent = 0;
-    let timer: NodeJS.Timeout | undefined;
-    // Bounded: a server that never cuts the client ends the trickle after the whole body.
-    socket.on('connect', () => {
-      socket.write(head);
-      timer = setInterval(() => {
-        if (sent < body.length && socket.writable) socket.write(body[sent++] ?? '');
-        else if (sent >= body.length) socket.end();
-      }, everyMs);
-    });
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-    });
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve(answer);
-    });
-    socket.on('error', () => {});
-  });
-}
-
-/** Opens a connection and sends nothing; resolves once connected, or once dropped. */
-function idle(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
-    socket.on('error', () => resolve(socket));
-    socket.on('close', () => resolve(socket));
-  });
-}
 
 async function slowClients(
   label: string,
@@ -81,7 +46,9 @@ async function slowClients(
     failures.push(`${label}: trickled headers got ${status(slowHeaders)}`);
 
   // Twice MAX_CONNECTIONS idle sockets: the excess is dropped at once, the rest cut by the timeout.
-  const sockets = await Promise.all(Array.from({ length: MAX_CONNECTIONS * 2 }, () => idle(port)));
+  const sockets = await Promise.all(
+    Array.from({ length: MAX_CONNECTIONS * 2 }, () => idleConnection(port)),
+  );
   await new Promise((resolve) => setTimeout(resolve, 100));
   const dropped = sockets.filter((socket) => socket.destroyed || socket.readyState !== 'open');
   const cut = await new Promise<number>((resolve) => {

@@ -1,4 +1,12 @@
-import { health, MODEL, MODELS_DIR, pool, type ScenarioResult, startLlmchat } from '../target.js';
+import {
+  health,
+  MODEL,
+  MODELS_DIR,
+  metric,
+  pool,
+  type ScenarioResult,
+  startLlmchat,
+} from '../target.js';
 
 const MIB = 2 ** 20;
 
@@ -20,9 +28,7 @@ const LEAK_TEST_HEAP = '--max-old-space-size=192';
  */
 async function residentBytes(url: string): Promise<number> {
   const { rss_bytes } = await health(url);
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  const external = /^nodejs_external_memory_bytes(?:\{[^}]*\})? (\S+)$/m.exec(metrics);
-  return rss_bytes - Number(external?.[1] ?? 0);
+  return rss_bytes - (await metric(url, 'nodejs_external_memory_bytes'));
 }
 
 interface Soak {

@@ -72,12 +72,22 @@ export class ConstraintCompiler {
   /** The translated schema of each compiled one, for closing cut JSON (json-closer.ts). */
   private readonly shapes = new BoundedCache<JsonShape>(GRAMMAR_CACHE_ENTRIES, GRAMMAR_CACHE_BYTES);
 
+  /** Each schema object's cache key, serialized once: the size check, the grammar and the shape all need it. */
+  private readonly keys = new WeakMap<object, string>();
+
+  private keyOf(schema: Record<string, unknown>): string {
+    let key = this.keys.get(schema);
+    if (key === undefined) {
+      key = `schema:${JSON.stringify(schema)}`;
+      this.keys.set(schema, key);
+    }
+    return key;
+  }
+
   /** The shape of a schema `compile` has compiled (translated once, there). */
   private shapeOf(schema: Record<string, unknown>): JsonShape {
     if (Object.keys(schema).length === 0) return { schema: undefined, defs: {} };
-    return (
-      this.shapes.get(`schema:${JSON.stringify(schema)}`) ?? shapeFrom(toGrammarSchema(schema))
-    );
+    return this.shapes.get(this.keyOf(schema)) ?? shapeFrom(toGrammarSchema(schema));
   }
 
   constructor(private readonly llama: Llama) {}
@@ -134,9 +144,11 @@ export class ConstraintCompiler {
     schema: Record<string, unknown>,
     origin: string,
   ): Promise<LlamaGrammar> {
-    refuseOversized(schema, origin);
+    // Depth first: serializing a schema 10,000 levels deep would overflow the stack.
+    refuseTooDeep(schema, origin);
+    const key = this.keyOf(schema);
+    refuseTooLarge(key.length - 'schema:'.length, origin);
     // A schema compiled before was checked then: clients send the same few again and again.
-    const key = `schema:${JSON.stringify(schema)}`;
     const known = this.cache.get(key);
     if (known) return this.enforced(known, origin);
     const problem = this.problemIn(schema);
@@ -307,8 +319,8 @@ function refProblem(ref: unknown, names: Record<string, string[]>): string | und
   return names[match[1] ?? '']?.includes(name) ? undefined : `names no definition in ${match[1]}`;
 }
 
-/** Checks depth without recursion (a deep schema must not overflow the stack here either), then size. */
-function refuseOversized(schema: Record<string, unknown>, origin: string): void {
+/** Checks depth without recursion (a deep schema must not overflow the stack here either). */
+function refuseTooDeep(schema: Record<string, unknown>, origin: string): void {
   const pending: Array<{ value: unknown; depth: number }> = [{ value: schema, depth: 1 }];
   for (let item = pending.pop(); item; item = pending.pop()) {
     if (item.depth > MAX_SCHEMA_DEPTH) {
@@ -325,7 +337,9 @@ function refuseOversized(schema: Record<string, unknown>, origin: string): void 
       }
     }
   }
-  const bytes = JSON.stringify(schema).length;
+}
+
+function refuseTooLarge(bytes: number, origin: string): void {
   if (bytes > MAX_SCHEMA_BYTES) {
     throw new InvalidSchemaError(
       origin,
