@@ -11,6 +11,8 @@ install_root := env_var("HOME") / ".local/share/hrserve"
 unit_dir := env_var("HOME") / ".config/systemd/user"
 config_dir := env_var("HOME") / ".config/hrserve"
 cache_dir := env_var("HOME") / ".cache/hrserve"
+# Device nodes of GPUs (DRM/Vulkan, ROCm, CUDA): their presence gives GPU services /dev (systemd/*.gpu.conf).
+gpu_devices := env_var_or_default("HRSERVE_GPU_DEVICES", "/dev/dri /dev/kfd /dev/nvidiactl")
 
 # list the recipes
 default:
@@ -85,8 +87,10 @@ uninstall-units:
     for unit in "{{justfile_directory()}}"/systemd/*.service; do
       link="{{unit_dir}}/$(basename "$unit")"
       [ "$(readlink "$link" 2>/dev/null)" = "$unit" ] || continue
+    gpu=""; for device in {{gpu_devices}}; do [ -e "$device" ] && gpu="$device"; done; for conf in "{{justfile_directory()}}"/systemd/*.gpu.conf; do name="$(basename "$conf" .gpu.conf)"; if [ -n "$gpu" ]; then mkdir -p "{{unit_dir}}/$name.service.d" && ln -sfn "$conf" "{{unit_dir}}/$name.service.d/gpu.conf" && echo "GPU device nodes found ($gpu): $name may open /dev (drop-in $name.service.d/gpu.conf)"; else rm -f "{{unit_dir}}/$name.service.d/gpu.conf"; fi; done
       if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user disable --now "$(basename "$unit")" || true; fi
-      rm -f "$link"
+      rm -f "$link" "$link.d/gpu.conf"
+      rmdir "$link.d" 2>/dev/null || true
       echo "removed $link"
     done
     if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload; fi

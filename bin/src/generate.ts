@@ -2,7 +2,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifests } from './manifest.js';
 import { renderPortsEnv, renderPortsJson } from './render-ports.js';
-import { renderUnit } from './render-unit.js';
+import { renderGpuDropIn, renderUnit } from './render-unit.js';
 
 /** Every generated file, path relative to the output folder → content. */
 export async function renderAll(
@@ -11,13 +11,16 @@ export async function renderAll(
 ): Promise<Map<string, string>> {
   const manifests = await readManifests(root, servicesDir);
   const files = new Map<string, string>();
-  for (const manifest of manifests) files.set(`${manifest.name}.service`, renderUnit(manifest));
+  for (const manifest of manifests) {
+    files.set(`${manifest.name}.service`, renderUnit(manifest));
+    if (manifest.gpu) files.set(`${manifest.name}.gpu.conf`, renderGpuDropIn(manifest));
+  }
   files.set('ports.json', renderPortsJson(manifests));
   files.set('ports.env', renderPortsEnv(manifests));
   return files;
 }
 
-/** Generated files in `outputDir` now: units, ports.json and ports.env (other files are not ours). */
+/** Generated files in `outputDir` now: units, GPU drop-ins, ports.json and ports.env (other files are not ours). */
 async function existingOutputs(outputDir: string): Promise<Map<string, string>> {
   const existing = new Map<string, string>();
   let names: string[] = [];
@@ -27,7 +30,12 @@ async function existingOutputs(outputDir: string): Promise<Map<string, string>> 
     return existing;
   }
   for (const name of names.sort()) {
-    if (name.endsWith('.service') || name === 'ports.json' || name === 'ports.env') {
+    if (
+      name.endsWith('.service') ||
+      name.endsWith('.gpu.conf') ||
+      name === 'ports.json' ||
+      name === 'ports.env'
+    ) {
       existing.set(name, await readFile(join(outputDir, name), 'utf8'));
     }
   }

@@ -45,6 +45,26 @@ describe('systemd-analyze verify --user', () => {
       expect(`${stdout}${stderr}`).toBe('');
     }
   });
+
+  it('rates every unit 4.0 or better with systemd-analyze security (the README states the score)', async () => {
+    const { home, runtime } = await installLayout();
+    const units = [...(await renderAll(REPO)).keys()].filter((name) => name.endsWith('.service'));
+    for (const unit of units) {
+      const { stdout } = await run(
+        'systemd-analyze',
+        ['security', '--offline=true', '--user', join(REPO, 'systemd', unit)],
+        { env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: runtime } },
+      );
+      const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(stdout)?.[1]);
+      expect(
+        score,
+        `${unit}: ${stdout
+          .split('\n')
+          .filter((line) => line.startsWith('✗'))
+          .join('\n')}`,
+      ).toBeLessThanOrEqual(4.0);
+    }
+  });
 });
 
 describe('the justfile', () => {
@@ -104,11 +124,16 @@ describe('the justfile', () => {
 
 describe('just install-units', () => {
   /** install-units in a private HOME with `nodeDir` first on PATH. */
-  const installUnits = async (nodeDir: string) => {
+  const installUnits = async (nodeDir: string, gpuDevices = '/nonexistent/dri') => {
     const home = await mkdtemp(join(tmpdir(), 'hrserve-install-'));
     const result = await run(join(REPO, 'node_modules/.bin/just'), ['install-units'], {
       cwd: REPO,
-      env: { ...process.env, HOME: home, PATH: `${nodeDir}:/usr/bin:/bin` },
+      env: {
+        ...process.env,
+        HOME: home,
+        PATH: `${nodeDir}:/usr/bin:/bin`,
+        HRSERVE_GPU_DEVICES: gpuDevices,
+      },
     }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => error,
@@ -123,6 +148,22 @@ describe('just install-units', () => {
     expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
       join(REPO, 'systemd/llmchat.service'),
     );
+  });
+
+  it('gives GPU services /dev (a drop-in) only on a host with GPU device nodes', async () => {
+    const withoutGpu = await installUnits(dirname(process.execPath));
+    expect(withoutGpu.code).toBe(0);
+    await expect(
+      readlink(join(withoutGpu.home, '.config/systemd/user/llmchat.service.d/gpu.conf')),
+    ).rejects.toThrow();
+
+    const devices = await mkdtemp(join(tmpdir(), 'fake-dri-'));
+    const withGpu = await installUnits(dirname(process.execPath), `/nonexistent/kfd ${devices}`);
+    expect(withGpu.code, withGpu.stderr).toBe(0);
+    expect(withGpu.stdout).toContain(`GPU device nodes found (${devices}): llmchat may open /dev`);
+    expect(
+      await readlink(join(withGpu.home, '.config/systemd/user/llmchat.service.d/gpu.conf')),
+    ).toBe(join(REPO, 'systemd/llmchat.gpu.conf'));
   });
 
   it('creates what the units write (model cache) and the settings directory, owner only', async () => {

@@ -49,6 +49,7 @@ export {
   routeNotFound,
   sendApiError,
 } from './plugins/errors.js';
+export { type MemoryLimits, readMemoryLimits } from './memory-limit.js';
 export { Health, type HealthStatus } from './plugins/health.js';
 export { Lifecycle } from './plugins/lifecycle.js';
 export type { MetricsOptions } from './plugins/metrics.js';

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { type BaseConfig, CONFIG_ERROR_EXIT_CODE } from './config.js';
 import { isSupportedNode, SUPPORTED_NODE } from './node-version.js';
 import { portConflict, tablePort } from './port-table.js';
+import { reportReadinessToSystemd } from './readiness-notify.js';
 import { settingsFileOf, settingsFileWarning } from './settings-file.js';
 import { effectiveDrain, unitStopTimeoutMs } from './stop-timeout.js';
+import { systemdNotifier } from './systemd-notify.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 export interface ServeOptions {
@@ -43,6 +45,18 @@ export async function serve(
   }
   const settingsWarning = settingsFileWarning(settingsFileOf(config.SERVICE_NAME));
   if (settingsWarning) app.log.warn(settingsWarning);
+  // Type=notify: `systemctl start` returns once /health is ok (READY=1), not at listen.
+  const notifier = systemdNotifier(process.env, {
+    onError: (error) =>
+      app.log.warn(
+        { err: error },
+        'could not notify systemd through systemd-notify: the unit (Type=notify) will time out its start; is systemd-notify on PATH?',
+      ),
+  });
+  reportReadinessToSystemd(app.health, notifier, {
+    url,
+    startupTimeoutMs: config.STARTUP_TIMEOUT_MS,
+  });
   // A service that loads something (a model) sets "loading" itself and "ok" when done.
   if (app.health.status === 'starting') app.health.set('ok');
 

@@ -8,19 +8,32 @@ export type HealthStatus = 'starting' | 'loading' | 'ok' | 'draining' | 'error';
 /** Readiness state plus the details a service adds (llmchat adds its model). */
 export class Health {
   private current: HealthStatus = 'starting';
-  private reason: string | undefined;
+  private currentReason: string | undefined;
   private readonly details = new Map<string, () => unknown>();
+  private readonly listeners = new Set<(status: HealthStatus, reason?: string) => void>();
 
   get status(): HealthStatus {
     return this.current;
+  }
+
+  get reason(): string | undefined {
+    return this.currentReason;
   }
 
   /** `reason` says why a service is not ok (shown in `/health` as `reason`). */
   set(status: HealthStatus, reason?: string): void {
     // Draining is final: nothing brings a stopping service back to ok.
     if (this.current === 'draining' && status !== 'draining') return;
+    if (this.current === status && this.currentReason === reason) return;
     this.current = status;
-    this.reason = reason;
+    this.currentReason = reason;
+    for (const listener of this.listeners) listener(status, reason);
+  }
+
+  /** Calls `listener` on each change of status or reason (systemd's STATUS=); returns the unsubscribe. */
+  onChange(listener: (status: HealthStatus, reason?: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Adds a field to the `/health` body, computed on each call. */
@@ -30,7 +43,7 @@ export class Health {
 
   snapshot(): Record<string, unknown> {
     const body: Record<string, unknown> = { status: this.current };
-    if (this.reason !== undefined) body.reason = this.reason;
+    if (this.currentReason !== undefined) body.reason = this.currentReason;
     for (const [name, provide] of this.details) body[name] = provide();
     return body;
   }

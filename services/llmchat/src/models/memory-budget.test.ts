@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { memoryBudget, PROCESS_HEADROOM_MB } from './memory-budget.js';
+
+const GIB = 2 ** 30;
+
+describe('memoryBudget', () => {
+  it('is the setting where no limit applies (none set: no budget)', () => {
+    expect(memoryBudget(4096, {})).toEqual({ mb: 4096 });
+    expect(memoryBudget(undefined, {})).toEqual({ mb: undefined });
+  });
+
+  it('keeps a budget that fits under MemoryHigh with the headroom', () => {
+    expect(memoryBudget(4096, { highBytes: 6 * GIB, maxBytes: 8 * GIB })).toEqual({ mb: 4096 });
+  });
+
+  it('lowers a budget over the limit, saying how to raise the limit with a drop-in', () => {
+    const budget = memoryBudget(12_000, { highBytes: 6 * GIB, maxBytes: 8 * GIB });
+    expect(budget.mb).toBe(6144 - PROCESS_HEADROOM_MB);
+    expect(budget.warning).toContain(
+      'LLMCHAT_MEMORY_BUDGET_MB=12000 does not fit the memory limit (MemoryHigh=6144M',
+    );
+    expect(budget.warning).toContain('systemctl --user edit llmchat');
+  });
+
+  it('takes MemoryMax when there is no MemoryHigh, and derives a budget when none is set', () => {
+    const budget = memoryBudget(undefined, { maxBytes: 2 * GIB });
+    expect(budget.mb).toBe(2048 - PROCESS_HEADROOM_MB);
+    expect(budget.note).toContain('MemoryMax=2048M');
+    expect(budget.warning).toBeUndefined();
+  });
+});
