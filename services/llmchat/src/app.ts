@@ -1,9 +1,10 @@
-import { buildApp, type FastifyInstance, getActiveTelemetry } from 'hrserve';
+import { buildApp, type FastifyInstance, getActiveTelemetry, readMemoryLimits } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
 import { apiErrorOf, llmchatApiError } from './errors.js';
 import { Generator } from './generation/generator.js';
 import { LlmchatMetrics } from './metrics.js';
+import { memoryBudget } from './models/memory-budget.js';
 import { type LoadedModel, ModelManager } from './models/model-manager.js';
 import { ModelRegistry } from './models/registry.js';
 import type { ModelLoader } from './models/residency.js';
@@ -39,7 +40,12 @@ export async function buildLlmchatApp(
     // Domain errors become catalogued API errors here, once; each protocol plugin renders its shape.
     mapError: llmchatApiError,
   });
-  const models = new ModelManager(new ModelRegistry(config), config, app.log, deps.loader);
+  // The unit's MemoryHigh/MemoryMax (drop-ins included) bound the budget models load against.
+  const budget = memoryBudget(config.LLMCHAT_MEMORY_BUDGET_MB, readMemoryLimits());
+  if (budget.warning) app.log.warn(budget.warning);
+  if (budget.note) app.log.info(budget.note);
+  const modelsConfig = { ...config, LLMCHAT_MEMORY_BUDGET_MB: budget.mb };
+  const models = new ModelManager(new ModelRegistry(config), modelsConfig, app.log, deps.loader);
   const generator = new Generator(
     models,
     new LlmchatMetrics(
