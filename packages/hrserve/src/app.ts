@@ -18,6 +18,7 @@ import requestContextPlugin, {
   requestIdFor,
   requestLoggerFactory,
 } from './plugins/request-context.js';
+import requestSpanPlugin from './plugins/request-span.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 /** Answered without an API key and while draining: supervisors and scrapers must always reach them. */
@@ -107,6 +108,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // adds its own parser (llmchat's Ollama routes read any body as JSON, as Ollama does).
   app.removeContentTypeParser('text/plain');
 
+  // First, so the server span has its route and request id even when a later hook refuses the request.
+  await app.register(requestSpanPlugin);
   await app.register(errorsPlugin, {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     ...(options.errorBody ? { errorBody: options.errorBody } : {}),

@@ -94,6 +94,11 @@ export const telemetryConfigShape = {
     'Spans in one export at most (default 512; at most OTEL_BSP_MAX_QUEUE_SIZE).',
     512,
   ),
+  TELEMETRY_HOOK_SPANS: z
+    .preprocess(unsetIfEmpty, booleanFromEnv.default(false))
+    .describe(
+      "Set to true to debug fastify's request lifecycle in traces: @fastify/otel adds a span per hook (onRequest, preHandler…), the route handler and fastify's request, under each request's server span. Off by default: a request is then one server span, ending with its last byte, plus the service's own spans (fastify's request span ends when the handler returns, before a stream is sent).",
+    ),
   TELEMETRY_SHUTDOWN_TIMEOUT_MS: envPositiveInteger(
     'Upper bound in milliseconds on flushing telemetry at shutdown, so a dead collector never delays a stop (default 2000).',
     2000,

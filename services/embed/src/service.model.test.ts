@@ -48,6 +48,15 @@ describe('embed as a process', () => {
         'embed.inputs': 2,
         client_job_id: 'job-embed-1',
       });
+      // Under the request's one HTTP server span (OTLP kind 2).
+      await receiver.waitFor((all) =>
+        all.some((candidate) => candidate.traceId === traceId && candidate.kind === 2),
+      );
+      const servers = receiver.spans.filter(
+        (candidate) => candidate.traceId === traceId && candidate.kind === 2,
+      );
+      expect(servers.map((server) => server.name)).toEqual(['POST /v1/embeddings']);
+      expect(span?.parentSpanId).toBe(servers[0]?.spanId);
 
       const health = (await (await fetch(`${service.url}/health`)).json()) as {
         status: string;

@@ -14,6 +14,14 @@ function spawnLlmchat(env: Record<string, string>) {
   return spawnService({ cwd: LLMCHAT_ROOT, env: { LLMCHAT_MODEL: STORIES_MODEL, ...env } });
 }
 
+/** The SERVER spans (OTLP kind 2) of a trace, once the first has been received. */
+async function serverSpansOf(receiver: OtlpReceiver, traceId: string | null) {
+  const servers = () =>
+    receiver.spans.filter((span) => span.traceId === traceId && span.kind === 2);
+  await receiver.waitFor(() => servers().length > 0);
+  return servers();
+}
+
 describe('llmchat as a process', () => {
   let receiver: OtlpReceiver;
   beforeAll(async () => {
@@ -80,9 +88,12 @@ describe('llmchat as a process', () => {
         (span) => span.traceId === traceId && span.name === 'llmchat.queue_wait',
       );
       expect(queue?.parentSpanId).toBe(chat?.spanId);
-      // The completion span sits under the HTTP server span of the request.
-      const server = spans.find((span) => span.traceId === traceId && span.kind === 2);
-      expect(server?.attributes.client_job_id).toBe('job-span-1');
+      // The completion span sits under the request's one HTTP server span.
+      const servers = await serverSpansOf(receiver, traceId);
+      expect(servers).toHaveLength(1);
+      expect(servers[0]?.name).toBe('POST /v1/chat/completions');
+      expect(servers[0]?.attributes.client_job_id).toBe('job-span-1');
+      expect(chat?.parentSpanId).toBe(servers[0]?.spanId);
 
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toMatch(
@@ -120,6 +131,26 @@ describe('llmchat as a process', () => {
       }
       expect(busy).toMatch(/llmchat_model_requests_running\{[^}]*"stories260K"[^}]*\} 1/);
       await (await running).arrayBuffer();
+
+      // A streamed answer: still one server span, ended with the stream, the completion under it.
+      const { data: stream, response: streamed } = await openai.chat.completions
+        .create({
+          model: 'stories260K',
+          messages: [{ role: 'user', content: 'A dog' }],
+          max_tokens: 8,
+          stream: true,
+        })
+        .withResponse();
+      for await (const _chunk of stream) {
+        // read to the end
+      }
+      const streamTraceId = streamed.headers.get('x-trace-id');
+      const streamServers = await serverSpansOf(receiver, streamTraceId);
+      expect(streamServers.map((span) => span.name)).toEqual(['POST /v1/chat/completions']);
+      const streamChat = receiver.spans.find(
+        (span) => span.traceId === streamTraceId && span.name === 'chat stories260K',
+      );
+      expect(streamChat?.parentSpanId).toBe(streamServers[0]?.spanId);
     } finally {
       await service.stop();
     }

@@ -10,6 +10,7 @@ import { ZodError } from 'zod';
 import { ApiError, type ErrorSpec, errorCatalogue, isApiError } from '../errors/catalogue.js';
 import { toOpenAIErrorBody } from '../errors/openai-error-body.js';
 import { describeIssues, issuePath } from '../errors/validate.js';
+import { ERROR_CODE_ATTRIBUTE, setServerSpanAttributes } from '../telemetry/server-span.js';
 
 export interface ErrorsOptions {
   /** Shown in the 413 message so the caller knows the bound. */
@@ -134,6 +135,8 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
+  // Every error answered passes here, so its trace says which one it was, not only the status.
+  setServerSpanAttributes({ [ERROR_CODE_ATTRIBUTE]: error.code });
   const render = optionsOf(reply.server)?.errorBody;
   return reply
     .code(error.status)

@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import FastifyOtel from '@fastify/otel';
 import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { CLIENT_JOB_ID_ATTRIBUTE, validClientJobId } from '../client-job-id.js';
 import { loadConfigOrExit, type TelemetryConfig, telemetryConfigSchema } from '../config.js';
 import { ExportLog, type ExportLogEntry } from './export-log.js';
 import { StatusRecordingExporter, type TelemetryStatus } from './export-status.js';
+import { instrumentationsFor } from './instrumentations.js';
 
 /** `service.instance.id` (incubating semantic convention; not exported by the stable entry). */
 const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
-
-/** Paths probed every few seconds by supervisors and scrapers: tracing them is noise. */
-const UNTRACED_PATHS = new Set(['/live', '/health', '/healthz', '/metrics']);
 
 export interface Telemetry {
   /** False when `OTEL_SDK_DISABLED=true`: tracer and meter are then no-ops. */
@@ -162,26 +156,7 @@ export function setupOtel(
       }),
     ],
     metricReaders,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) =>
-          UNTRACED_PATHS.has((request.url ?? '').split('?', 1)[0] ?? ''),
-        // On the server span from its start, so even a request that fails early carries it.
-        startIncomingSpanHook: (request) => {
-          const jobId = validClientJobId(request.url ?? '', request.headers);
-          return jobId === undefined ? {} : { [CLIENT_JOB_ID_ATTRIBUTE]: jobId };
-        },
-      }),
-      new UndiciInstrumentation(),
-      new FastifyOtel.FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        ignorePaths: (route) => UNTRACED_PATHS.has(route.url),
-        requestHook: (span, request) => {
-          const jobId = validClientJobId(request.url, request.headers);
-          if (jobId !== undefined) span.setAttribute(CLIENT_JOB_ID_ATTRIBUTE, jobId);
-        },
-      }),
-    ],
+    instrumentations: instrumentationsFor({ hookSpans: config.TELEMETRY_HOOK_SPANS }),
   });
   sdk.start();
 
