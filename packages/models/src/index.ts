@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolveModelFile } from 'node-llama-cpp';
+import { isNetworkFailure, type NetworkWaitOptions, retryWhileOffline } from './network-wait.js';
 
 export {
   type CreateLlamaOptions,
@@ -9,6 +10,13 @@ export {
   type LlamaLogSink,
   llamaLogBridge,
 } from './llama.js';
+export {
+  isNetworkFailure,
+  NETWORK_WAIT_AT_START_MS,
+  type NetworkRetry,
+  networkRetryLine,
+  type NetworkWaitOptions,
+} from './network-wait.js';
 
 /** A model that cannot be served, with what is wrong and how to fix it. */
 export class ModelLoadError extends Error {
@@ -32,6 +40,14 @@ export interface ResolveOptions {
   setting: string;
   /** Download progress, every 10%. */
   onProgress?(progress: { percent: number; downloadedBytes: number; totalBytes: number }): void;
+  /**
+   * At start, where there is nothing better to do: retry a download that fails
+   * for want of network (boot before the network is up), backing off. Requests'
+   * on-demand loads leave it out and fail at once.
+   */
+  waitForNetwork?: NetworkWaitOptions;
+  /** Another Hugging Face endpoint (a mirror; tests); else HF_ENDPOINT, else huggingface.co. */
+  huggingFaceEndpoint?: string;
 }
 
 /**
@@ -51,20 +67,40 @@ export async function resolveModelSource(source: string, options: ResolveOptions
     return source;
   }
   let lastPercent = -10;
+  const startedAt = Date.now();
   try {
-    return await resolveModelFile(source, {
-      directory: options.directory,
-      cli: false,
-      onProgress: ({ totalSize, downloadedSize }) => {
-        const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
-        if (percent < lastPercent + 10) return;
-        lastPercent = percent;
-        options.onProgress?.({ percent, downloadedBytes: downloadedSize, totalBytes: totalSize });
-      },
-    });
+    return await retryWhileOffline(
+      () =>
+        resolveModelFile(source, {
+          directory: options.directory,
+          cli: false,
+          ...(options.huggingFaceEndpoint
+            ? { endpoints: { huggingFace: options.huggingFaceEndpoint } }
+            : {}),
+          onProgress: ({ totalSize, downloadedSize }) => {
+            const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
+            if (percent < lastPercent + 10) return;
+            lastPercent = percent;
+            options.onProgress?.({
+              percent,
+              downloadedBytes: downloadedSize,
+              totalBytes: totalSize,
+            });
+          },
+        }),
+      options.waitForNetwork ?? { waitMs: 0 },
+    );
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (isNetworkFailure(error)) {
+      const waited = Math.round((Date.now() - startedAt) / 1000);
+      throw new ModelLoadError(
+        `Could not download ${source}: the network is unreachable (${reason})${waited > 0 ? `, still after ${waited} s of retries` : ''}. It downloads once into ${options.directory}; check the network (or HF_ENDPOINT), or download it elsewhere and point ${options.setting} at the file's path.`,
+        { cause: error },
+      );
+    }
     throw new ModelLoadError(
-      `Could not resolve ${source} (${error instanceof Error ? error.message : String(error)}). Models download once into ${options.directory}; offline, download it elsewhere and point ${options.setting} at the file's path.`,
+      `Could not resolve ${source} (${reason}). Models download once into ${options.directory}; offline, download it elsewhere and point ${options.setting} at the file's path.`,
       { cause: error },
     );
   }

@@ -36,7 +36,9 @@ export async function loadDefaultModel({ app, models }: LlmchatApp): Promise<voi
   if (preload) {
     app.health.set('loading', `loading ${preload.name}`);
     try {
-      (await models.acquireEntry(preload)).release();
+      // Not a request's bound (LLMCHAT_LOAD_TIMEOUT_MS): a first download may take long; under
+      // systemd the start is bounded by STARTUP_TIMEOUT_MS instead.
+      (await models.acquireEntry(preload, { timeoutMs: Number.POSITIVE_INFINITY })).release();
     } catch (error) {
       // The default model is the service's reason to run: without it, stop.
       const reason = error instanceof Error && error.cause instanceof Error ? error.cause : error;

@@ -1,5 +1,11 @@
 import { basename } from 'node:path';
-import { createLlama, ModelLoadError, resolveModelSource } from '@hrserve/models';
+import {
+  createLlama,
+  ModelLoadError,
+  NETWORK_WAIT_AT_START_MS,
+  networkRetryLine,
+  resolveModelSource,
+} from '@hrserve/models';
 import type { FastifyBaseLogger } from 'hrserve';
 import type { Llama, LlamaModel } from 'node-llama-cpp';
 import type { EmbedConfig } from '../config.js';
@@ -9,6 +15,11 @@ export { ModelLoadError };
 /** EMBED_MODEL as a file: a local path as is, an hf: URI downloaded once into EMBED_MODELS_DIR. */
 function resolveSource(config: EmbedConfig, log: FastifyBaseLogger): Promise<string> {
   return resolveModelSource(config.EMBED_MODEL, {
+    // Loaded at start, maybe at boot before the network is up: wait for it, saying so.
+    waitForNetwork: {
+      waitMs: NETWORK_WAIT_AT_START_MS,
+      onRetry: (retry) => log.warn(networkRetryLine(config.EMBED_MODEL, retry)),
+    },
     directory: config.EMBED_MODELS_DIR,
     subject: `EMBED_MODEL is "${config.EMBED_MODEL}"`,
     setting: 'EMBED_MODEL',

@@ -1,5 +1,11 @@
 import { basename } from 'node:path';
-import { ModelLoadError, resolveModelSource } from '@hrserve/models';
+import {
+  ModelLoadError,
+  NETWORK_WAIT_AT_START_MS,
+  type NetworkRetry,
+  networkRetryLine,
+  resolveModelSource,
+} from '@hrserve/models';
 import type { FastifyBaseLogger } from 'hrserve';
 import { GgufInsights, type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { LlmchatConfig } from '../config.js';
@@ -9,6 +15,15 @@ import type { ModelEntry } from './registry.js';
 /** The entry's file: a local path as is, an hf: URI downloaded once into the models directory. */
 function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBaseLogger) {
   return resolveModelSource(entry.source, {
+    // The default model loads at start, maybe at boot before the network is up: wait for it.
+    ...(entry.origin === 'LLMCHAT_MODEL'
+      ? {
+          waitForNetwork: {
+            waitMs: NETWORK_WAIT_AT_START_MS,
+            onRetry: (retry: NetworkRetry) => log.warn(networkRetryLine(entry.source, retry)),
+          },
+        }
+      : {}),
     directory: config.LLMCHAT_MODELS_DIR,
     subject: `${entry.origin} names "${entry.source}" for model ${entry.name}`,
     setting: entry.origin,

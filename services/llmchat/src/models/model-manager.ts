@@ -10,7 +10,13 @@ import { FOREVER, parseKeepAlive } from './keep-alive.js';
 import { ModelNotFoundError } from './model-errors.js';
 import { inspectModel, overBudgetMessage } from './model-files.js';
 import { type ModelEntry, type ModelRegistry, namesOf } from './registry.js';
-import { type ModelLoader, type PreparedModel, Residency, type ResidentInfo } from './residency.js';
+import {
+  type AcquireOptions,
+  type ModelLoader,
+  type PreparedModel,
+  Residency,
+  type ResidentInfo,
+} from './residency.js';
 
 /** What the per-model metrics show of a loaded model. */
 export interface ModelState {
@@ -137,10 +143,7 @@ export class ModelManager {
     return this.acquireEntry(entry);
   }
 
-  async acquireEntry(
-    entry: ModelEntry,
-    options: { keepAliveMs?: number; signal?: AbortSignal } = {},
-  ): Promise<ModelLease> {
+  async acquireEntry(entry: ModelEntry, options: AcquireOptions = {}): Promise<ModelLease> {
     const lease = await this.residency.acquire(entry, options);
     return { entry, engine: lease.model.engine, release: lease.release };
   }

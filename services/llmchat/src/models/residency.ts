@@ -84,6 +84,13 @@ interface PendingLoad<M> extends LoadState<M> {
  * unloaded first to make room. A lease for a model that is loading waits for it
  * (bounded by `loadTimeoutMs`); loads never block leases of loaded models.
  */
+export interface AcquireOptions {
+  keepAliveMs?: number;
+  signal?: AbortSignal;
+  /** How long to wait for the load; default `loadTimeoutMs` (a request's bound; the start waits longer). */
+  timeoutMs?: number;
+}
+
 export class Residency<M extends Disposable> {
   private readonly residents = new Map<string, Resident<M>>();
   private readonly loads = new Map<string, PendingLoad<M>>();
@@ -98,10 +105,7 @@ export class Residency<M extends Disposable> {
    * aborted `signal` stops the wait for a load (or for room) with its reason; the load
    * itself goes on for whoever else needs the model.
    */
-  async acquire(
-    entry: ModelEntry,
-    options: { keepAliveMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Lease<M>> {
+  async acquire(entry: ModelEntry, options: AcquireOptions = {}): Promise<Lease<M>> {
     if (this.closing) throw new ModelsClosedError();
     options.signal?.throwIfAborted();
     let resident = this.residents.get(entry.name);
@@ -113,7 +117,7 @@ export class Residency<M extends Disposable> {
       try {
         resident = await withDeadline(
           pending.promise,
-          this.options.loadTimeoutMs,
+          options.timeoutMs ?? this.options.loadTimeoutMs,
           () =>
             pending.waitingForRoom
               ? new NoRoomError(entry.name, this.options.maxLoaded)
@@ -339,7 +343,8 @@ async function withDeadline<T>(
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeout()), ms);
+    // No deadline at all for Infinity (setTimeout would fire at once).
+    if (Number.isFinite(ms)) timer = setTimeout(() => reject(timeout()), ms);
     onAbort = () => reject(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
