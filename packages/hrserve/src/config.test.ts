@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       API_KEYS: [],
       OTEL_SDK_DISABLED: false,
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       DRAIN_TIMEOUT_MS: 30000,
     });
   });

@@ -58,6 +58,25 @@ export function envList<T>(item: z.ZodType<T, string>) {
 
 const commaSeparatedList = envList(z.string());
 
+/**
+ * OTLP transports, named as OTEL_EXPORTER_OTLP_PROTOCOL takes them
+ * (https://opentelemetry.io/docs/specs/otel/protocol/exporter/).
+ */
+export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/**
+ * A collector address. Operators often write `host:port`, as collectors document it;
+ * the exporters want a URL, so a missing scheme means plain `http://`.
+ */
+const otlpEndpoint = z
+  .string()
+  .trim()
+  .transform((value) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`))
+  .refine((value) => URL.canParse(value), {
+    error: 'expected a URL such as http://collector:4317',
+  });
+
 /** OpenTelemetry settings: the standard `OTEL_*` variables the platform honours. */
 export const telemetryConfigShape = {
   OTEL_SDK_DISABLED: z
@@ -66,12 +85,36 @@ export const telemetryConfigShape = {
   OTEL_SERVICE_NAME: z
     .preprocess(unsetIfEmpty, z.string().min(1).optional())
     .describe('Overrides the trace service name (default: "<service>-api", e.g. llmchat-api).'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .preprocess(unsetIfEmpty, z.enum(OTLP_PROTOCOLS).default('grpc'))
+    .describe(
+      'OTLP transport for traces and metrics: grpc (default, collector port 4317), http/protobuf or http/json (port 4318).',
+    ),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
+    .preprocess(unsetIfEmpty, z.enum(OTLP_PROTOCOLS).optional())
+    .describe(
+      'OTLP transport for traces only (grpc, http/protobuf or http/json); overrides OTEL_EXPORTER_OTLP_PROTOCOL.',
+    ),
+  OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: z
+    .preprocess(unsetIfEmpty, z.enum(OTLP_PROTOCOLS).optional())
+    .describe(
+      'OTLP transport for metrics only (grpc, http/protobuf or http/json); overrides OTEL_EXPORTER_OTLP_PROTOCOL.',
+    ),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
-    .preprocess(unsetIfEmpty, z.string().default('http://localhost:4317'))
-    .describe('OTLP gRPC collector address, e.g. http://localhost:4317.'),
+    .preprocess(unsetIfEmpty, otlpEndpoint.optional())
+    .describe(
+      'OTLP collector base URL for every signal (default http://localhost:4317 over grpc, http://localhost:4318 over http/*); over HTTP /v1/traces and /v1/metrics are appended to it.',
+    ),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
-    .preprocess(unsetIfEmpty, z.string().optional())
-    .describe('OTLP gRPC address for traces only; overrides OTEL_EXPORTER_OTLP_ENDPOINT.'),
+    .preprocess(unsetIfEmpty, otlpEndpoint.optional())
+    .describe(
+      'OTLP address for traces only, used as is (over HTTP the whole URL, e.g. http://collector:4318/v1/traces); overrides OTEL_EXPORTER_OTLP_ENDPOINT.',
+    ),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: z
+    .preprocess(unsetIfEmpty, otlpEndpoint.optional())
+    .describe(
+      'OTLP address for metrics only, used as is (over HTTP the whole URL, e.g. http://collector:4318/v1/metrics); overrides OTEL_EXPORTER_OTLP_ENDPOINT.',
+    ),
   OTEL_EXPORTER_OTLP_TIMEOUT: envPositiveInteger(
     'Milliseconds one export may take before it is abandoned (default 5000).',
     5000,

@@ -20,7 +20,12 @@ describe('/health and /live', () => {
     expect(answer.body.uptime_s).toBeGreaterThanOrEqual(0);
     // Every service reports its resident memory (the fleet table shows it).
     expect(answer.body.rss_bytes).toBeGreaterThan(0);
-    expect(answer.body.telemetry).toEqual({ enabled: false, endpoint: null, last_export: null });
+    expect(answer.body.telemetry).toEqual({
+      enabled: false,
+      protocol: null,
+      endpoint: null,
+      last_export: null,
+    });
 
     testApp.app.health.addDetail('model', () => ({
       id: 'stories260K',

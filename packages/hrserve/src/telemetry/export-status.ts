@@ -1,9 +1,13 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { OtlpProtocol } from '../config.js';
 
 /** What `/health` shows of telemetry: where spans go and how the last export went. */
 export interface TelemetryStatus {
   enabled: boolean;
+  /** How spans are sent: grpc, http/protobuf or http/json. */
+  protocol: OtlpProtocol | null;
+  /** Where: the collector (gRPC) or the URL spans are posted to (HTTP). */
   endpoint: string | null;
   last_export: {
     ok: boolean;

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { type Meter, metrics, type Tracer, trace } from '@opentelemetry/api';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -11,6 +9,8 @@ import { loadConfigOrExit, type TelemetryConfig, telemetryConfigSchema } from '.
 import { ExportLog, type ExportLogEntry } from './export-log.js';
 import { StatusRecordingExporter, type TelemetryStatus } from './export-status.js';
 import { instrumentationsFor } from './instrumentations.js';
+import { metricExporterFor, traceExporterFor } from './otlp-exporters.js';
+import { otlpTarget } from './otlp-target.js';
 
 /** `service.instance.id` (incubating semantic convention; not exported by the stable entry). */
 const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
@@ -52,15 +52,10 @@ function disabledTelemetry(serviceName: string): Telemetry {
     serviceName,
     tracer: trace.getTracer(serviceName),
     meter: metrics.getMeter(serviceName),
-    status: () => ({ enabled: false, endpoint: null, last_export: null }),
+    status: () => ({ enabled: false, protocol: null, endpoint: null, last_export: null }),
     shutdown: async () => {},
     onExportLog: () => () => {},
   };
-}
-
-/** gRPC wants `http://host:port`; operators often write `host:port`, as collectors document it. */
-function normalizeEndpoint(endpoint: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
 
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -83,9 +78,10 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
 /**
  * Starts OpenTelemetry for a service. Call it from the service's preload module
  * (`node --import ./dist/telemetry.js dist/main.js`), before fastify or http are
- * loaded, so HTTP server spans exist. Spans go over OTLP gRPC to
- * `OTEL_EXPORTER_OTLP_ENDPOINT`; W3C `traceparent` is read from incoming requests
- * and written into outgoing fetch/undici calls.
+ * loaded, so HTTP server spans exist. Spans go over OTLP to the collector, by
+ * gRPC or HTTP as `OTEL_EXPORTER_OTLP_PROTOCOL` says (otlp-target.ts); W3C
+ * `traceparent` is read from incoming requests and written into outgoing
+ * fetch/undici calls.
  *
  * A collector that is down, absent or slow never blocks a request: spans are
  * batched and exported in the background, each export is bounded by
@@ -105,14 +101,12 @@ export function setupOtel(
     return telemetry;
   }
 
-  const endpoint = normalizeEndpoint(
-    config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  );
+  const traces = otlpTarget('traces', config);
   // The app logs these (buildApp subscribes): the preload runs before any logger exists.
-  const exportLog = new ExportLog(endpoint);
+  const exportLog = new ExportLog(traces.url);
   const exportLogListeners = new Set<(entry: ExportLogEntry) => void>();
   const exporter = new StatusRecordingExporter(
-    new OTLPTraceExporter({ url: endpoint, timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT }),
+    traceExporterFor(traces, config.OTEL_EXPORTER_OTLP_TIMEOUT),
     (ok, spans, error) => {
       const entry = exportLog.record(ok, spans, error);
       if (entry) for (const listener of exportLogListeners) listener(entry);
@@ -122,10 +116,10 @@ export function setupOtel(
     config.OTEL_METRICS_EXPORTER === 'otlp'
       ? [
           new PeriodicExportingMetricReader({
-            exporter: new OTLPMetricExporter({
-              url: normalizeEndpoint(config.OTEL_EXPORTER_OTLP_ENDPOINT),
-              timeoutMillis: config.OTEL_EXPORTER_OTLP_TIMEOUT,
-            }),
+            exporter: metricExporterFor(
+              otlpTarget('metrics', config),
+              config.OTEL_EXPORTER_OTLP_TIMEOUT,
+            ),
             exportIntervalMillis: config.OTEL_METRIC_EXPORT_INTERVAL,
             exportTimeoutMillis: Math.min(
               config.OTEL_EXPORTER_OTLP_TIMEOUT,
@@ -156,6 +150,8 @@ export function setupOtel(
       }),
     ],
     metricReaders,
+    // Without this NodeSDK adds an OTLP log exporter of its own, which nothing here feeds.
+    logRecordProcessors: [],
     instrumentations: instrumentationsFor({ hookSpans: config.TELEMETRY_HOOK_SPANS }),
   });
   sdk.start();
@@ -165,7 +161,12 @@ export function setupOtel(
     serviceName: resourceServiceName,
     tracer: trace.getTracer(resourceServiceName, version),
     meter: metrics.getMeter(resourceServiceName, version),
-    status: () => ({ enabled: true, endpoint, last_export: exporter.last }),
+    status: () => ({
+      enabled: true,
+      protocol: traces.protocol,
+      endpoint: traces.url,
+      last_export: exporter.last,
+    }),
     shutdown: () => withTimeout(sdk.shutdown(), config.TELEMETRY_SHUTDOWN_TIMEOUT_MS),
     onExportLog: (listener) => {
       exportLogListeners.add(listener);
