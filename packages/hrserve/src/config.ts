@@ -216,6 +216,10 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
       'Open connections the service accepts at once (default 1024); more are refused, so idle sockets cannot exhaust file descriptors.',
       1024,
     ),
+    STARTUP_TIMEOUT_MS: envPositiveInteger(
+      'Under systemd, how long a start (a model download and load) may take before the unit gives up on it; until then each 30 s of progress extends its start timeout (default 1800000, 30 minutes).',
+      1_800_000,
+    ),
     DRAIN_TIMEOUT_MS: envPositiveInteger(
       'Milliseconds in-flight requests (streams included) get to finish after SIGTERM before they are cut (default 30000).',
       30000,
@@ -230,10 +234,6 @@ export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
 export class ConfigError extends Error {
   readonly problems: readonly string[];
 
-    STARTUP_TIMEOUT_MS: envPositiveInteger(
-      'Under systemd, how long a start (a model download and load) may take before the unit gives up on it; until then each 30 s of progress extends its start timeout (default 1800000, 30 minutes).',
-      1_800_000,
-    ),
   constructor(problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
