@@ -77,6 +77,7 @@ install-units: _supported_node
     ln -sfn "{{justfile_directory()}}" "{{install_root}}/checkout"
     ln -sfn "$(command -v node)" "{{install_root}}/node"
     for unit in "{{justfile_directory()}}"/systemd/*.service; do ln -sfn "$unit" "{{unit_dir}}/$(basename "$unit")"; done
+    gpu=""; for device in {{gpu_devices}}; do [ -e "$device" ] && gpu="$device"; done; for conf in "{{justfile_directory()}}"/systemd/*.gpu.conf; do name="$(basename "$conf" .gpu.conf)"; if [ -n "$gpu" ]; then mkdir -p "{{unit_dir}}/$name.service.d" && ln -sfn "$conf" "{{unit_dir}}/$name.service.d/gpu.conf" && echo "GPU device nodes found ($gpu): $name may open /dev (drop-in $name.service.d/gpu.conf)"; else rm -f "{{unit_dir}}/$name.service.d/gpu.conf"; fi; done
     @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
     @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
 
@@ -87,7 +88,6 @@ uninstall-units:
     for unit in "{{justfile_directory()}}"/systemd/*.service; do
       link="{{unit_dir}}/$(basename "$unit")"
       [ "$(readlink "$link" 2>/dev/null)" = "$unit" ] || continue
-    gpu=""; for device in {{gpu_devices}}; do [ -e "$device" ] && gpu="$device"; done; for conf in "{{justfile_directory()}}"/systemd/*.gpu.conf; do name="$(basename "$conf" .gpu.conf)"; if [ -n "$gpu" ]; then mkdir -p "{{unit_dir}}/$name.service.d" && ln -sfn "$conf" "{{unit_dir}}/$name.service.d/gpu.conf" && echo "GPU device nodes found ($gpu): $name may open /dev (drop-in $name.service.d/gpu.conf)"; else rm -f "{{unit_dir}}/$name.service.d/gpu.conf"; fi; done
       if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user disable --now "$(basename "$unit")" || true; fi
       rm -f "$link" "$link.d/gpu.conf"
       rmdir "$link.d" 2>/dev/null || true
