@@ -64,14 +64,28 @@ describe('telemetry over OTLP gRPC', () => {
     expect(String(server.resource['service.instance.id'])).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('exports one server span for a streamed response too', async () => {
-    const response = await fetch(`${front.url}/v1/count?to=3&interval_ms=20`);
-    expect(await response.text()).toBe('1\n2\n3\n');
+  it('exports one server span for a streamed response too, ending with the stream', async () => {
+    // Each chunk 50 ms after the one before: the last goes out well after the client has the second.
+    const response = await fetch(`${front.url}/v1/count?to=3&interval_ms=50`);
     const traceId = response.headers.get('x-trace-id') as string;
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let secondChunkAt: number | undefined;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      text += decoder.decode(chunk.value);
+      if (secondChunkAt === undefined && text.includes('2\n')) secondChunkAt = Date.now();
+    }
+    expect(text).toBe('1\n2\n3\n');
 
     await receiver.waitFor(() => helloSpans(traceId).some((span) => span.kind === SERVER));
     const spans = helloSpans(traceId);
     expect(spans.map((span) => [span.name, span.kind])).toEqual([['GET /v1/count', SERVER]]);
+    // Ended after the stream went on past the handler (fastify's request span ended before it).
+    expect(secondChunkAt).toBeDefined();
+    expect(BigInt(spans[0]?.endTimeUnixNano ?? 0)).toBeGreaterThan(
+      BigInt(secondChunkAt as number) * 1_000_000n,
+    );
   });
 
   it('names the error answered on the server span', async () => {
