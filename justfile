@@ -11,8 +11,8 @@ install_root := env_var("HOME") / ".local/share/hrserve"
 unit_dir := env_var("HOME") / ".config/systemd/user"
 config_dir := env_var("HOME") / ".config/hrserve"
 cache_dir := env_var("HOME") / ".cache/hrserve"
-# Device nodes of GPUs (DRM/Vulkan, ROCm, CUDA): their presence gives GPU services /dev (systemd/*.gpu.conf).
-gpu_devices := env_var_or_default("HRSERVE_GPU_DEVICES", "/dev/dri /dev/kfd /dev/nvidiactl")
+# Versioned installs and unit links (bin/src/release-cli.ts), run by tsx: no pnpm needed.
+release := quote(justfile_directory() / "bin/node_modules/.bin/tsx") + " " + quote(justfile_directory() / "bin/src/release-cli.ts")
 
 # list the recipes
 default:
@@ -45,15 +45,14 @@ status service="":
 health:
     @{{pnpm}} --silent --filter @hrserve/bin status --no-systemd
 
-# restart every service whose unit is linked from this checkout
+# restart every service whose unit install-units linked
 restart-all: _systemd
     #!/usr/bin/env bash
     set -euo pipefail
-    for unit in "{{justfile_directory()}}"/systemd/*.service; do
-      name="$(basename "$unit")"
-      [ "$(readlink "{{unit_dir}}/$name" 2>/dev/null)" = "$unit" ] || continue
-      echo "restarting $name"
-      systemctl --user restart "$name"
+    for link in "{{unit_dir}}"/*.service; do
+      case "$(readlink "$link" 2>/dev/null)" in "{{install_root}}/current/systemd/"*) ;; *) continue ;; esac
+      echo "restarting $(basename "$link")"
+      systemctl --user restart "$(basename "$link")"
     done
 
 _unit-status service: (_known service) _systemd
@@ -67,34 +66,46 @@ logs service: (_known service) _systemd
 dev service: (_known service)
     {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
 
-# link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH.
+# link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH,
+# this checkout as it is (or the release `just upgrade` made, once there is one).
 # It creates what the units may write (ReadWritePaths must exist before they start), owner only like the settings (API keys).
 install-units: _supported_node
     mkdir -p "{{install_root}}" "{{unit_dir}}"
     install -d -m 0700 "{{config_dir}}" "{{cache_dir}}" "{{cache_dir}}/models"
     chmod 0700 "{{config_dir}}" "{{cache_dir}}"
     find "{{config_dir}}" -maxdepth 1 -name '*.env' -exec chmod 0600 {} +
-    ln -sfn "{{justfile_directory()}}" "{{install_root}}/checkout"
     ln -sfn "$(command -v node)" "{{install_root}}/node"
-    for unit in "{{justfile_directory()}}"/systemd/*.service; do ln -sfn "$unit" "{{unit_dir}}/$(basename "$unit")"; done
-    gpu=""; for device in {{gpu_devices}}; do [ -e "$device" ] && gpu="$device"; done; for conf in "{{justfile_directory()}}"/systemd/*.gpu.conf; do name="$(basename "$conf" .gpu.conf)"; if [ -n "$gpu" ]; then mkdir -p "{{unit_dir}}/$name.service.d" && ln -sfn "$conf" "{{unit_dir}}/$name.service.d/gpu.conf" && echo "GPU device nodes found ($gpu): $name may open /dev (drop-in $name.service.d/gpu.conf)"; else rm -f "{{unit_dir}}/$name.service.d/gpu.conf"; fi; done
+    rm -f "{{install_root}}/checkout"
+    current="$(readlink "{{install_root}}/current" 2>/dev/null || true)"; case "$current" in "{{install_root}}/releases/"*) echo "Units run release $(basename "$current"): just upgrade and just rollback change that.";; *) ln -sfn "{{justfile_directory()}}" "{{install_root}}/current";; esac
+    {{release}} link-units
     @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
     @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
 
-# remove the units this checkout linked (stopping and disabling them where systemd runs); settings and models stay
+# remove the units install-units linked (stopping and disabling them where systemd runs); settings, models and releases stay
 uninstall-units:
     #!/usr/bin/env bash
     set -euo pipefail
-    for unit in "{{justfile_directory()}}"/systemd/*.service; do
-      link="{{unit_dir}}/$(basename "$unit")"
-      [ "$(readlink "$link" 2>/dev/null)" = "$unit" ] || continue
-      if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user disable --now "$(basename "$unit")" || true; fi
-      rm -f "$link" "$link.d/gpu.conf"
-      rmdir "$link.d" 2>/dev/null || true
-      echo "removed $link"
-    done
+    if systemctl --user show-environment >/dev/null 2>&1; then
+      for link in "{{unit_dir}}"/*.service; do
+        case "$(readlink "$link" 2>/dev/null)" in "{{install_root}}/current/systemd/"*) systemctl --user disable --now "$(basename "$link")" || true ;; esac
+      done
+    fi
+    {{release}} unlink-units
     if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload; fi
-    echo "Settings ({{config_dir}}) and models ({{cache_dir}}) are kept; remove them yourself if you want them gone."
+    echo "Settings ({{config_dir}}), models ({{cache_dir}}) and releases ({{install_root}}/releases) are kept; remove them yourself if you want them gone."
+
+# build this checkout's last commit into a new release beside the running one, switch the units to it
+# and restart those running (keeps three; `just rollback` goes back)
+upgrade: _supported_node
+    @{{release}} upgrade --repo "{{justfile_directory()}}"
+
+# switch the units back to the release before the current one and restart those running
+rollback:
+    @{{release}} rollback
+
+# the releases `just upgrade` built, which one the units run and which `just rollback` returns to
+releases:
+    @{{release}} list
 
 # create a service's settings file, readable by you only, and print its path (then edit it)
 config service: (_known service)

@@ -119,7 +119,7 @@ export async function fetchHealth(port: number): Promise<HealthBody | { error: s
 }
 
 /** Whether a systemd user manager answers here (asked once for the whole table). */
-async function userManagerAnswers(): Promise<boolean> {
+export async function userManagerAnswers(): Promise<boolean> {
   return run('systemctl', ['--user', 'show-environment'], { timeout: 2_000 }).then(
     () => true,
     () => false,

@@ -1,13 +1,13 @@
 /**
- * Where units find the checkout and node, independent of where either lives:
- * `just install-units` makes these two symlinks, so the committed units are the
- * same on every machine.
+ * Where units find the tree they run and node, independent of where either
+ * lives: `just install-units` makes these symlinks, so the committed units are
+ * the same on every machine.
  *
- *   ~/.local/share/hrserve/checkout -> the repository
- *   ~/.local/share/hrserve/node     -> the node binary that built it
+ *   ~/.local/share/hrserve/current -> this checkout, or a release (`just upgrade`, releases.ts)
+ *   ~/.local/share/hrserve/node    -> the node binary that built it
  */
 export const INSTALL_ROOT = '%h/.local/share/hrserve';
-export const CHECKOUT = `${INSTALL_ROOT}/checkout`;
+export const CURRENT = `${INSTALL_ROOT}/current`;
 export const NODE = `${INSTALL_ROOT}/node`;
 /** Per-service local settings (model path, API keys), never committed. */
 export const ENVIRONMENT_FILE = (service: string) => `%h/.config/hrserve/${service}.env`;

@@ -1,5 +1,5 @@
 import { baseConfigSchema, loadConfig } from 'hrserve';
-import { CACHE_DIR, CHECKOUT, ENVIRONMENT_FILE, NODE, OTLP_ENDPOINT } from './install-layout.js';
+import { CACHE_DIR, CURRENT, ENVIRONMENT_FILE, NODE, OTLP_ENDPOINT } from './install-layout.js';
 import type { ServiceManifest } from './manifest.js';
 
 /** Seconds systemd waits after SIGTERM beyond the service's own drain and telemetry bounds. */
@@ -65,7 +65,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     'NotifyAccess=all',
     // A long start (download, load) extends this itself while it makes progress (STARTUP_TIMEOUT_MS).
     'TimeoutStartSec=90',
-    `WorkingDirectory=${CHECKOUT}/${manifest.directory}`,
+    `WorkingDirectory=${CURRENT}/${manifest.directory}`,
     `ExecStart=${NODE} ${NODE_FLAGS} --import ./${manifest.preload} ./${manifest.entry}`,
     ...Object.entries(environment).map(([name, value]) => `Environment=${name}=${value}`),
     `EnvironmentFile=-${ENVIRONMENT_FILE(manifest.name)}`,

@@ -21,7 +21,7 @@ async function installLayout(): Promise<{ home: string; runtime: string }> {
   const runtime = join(base, 'runtime');
   await mkdir(join(home, '.local/share/hrserve'), { recursive: true });
   await mkdir(runtime, { mode: 0o700 });
-  await symlink(REPO, join(home, '.local/share/hrserve/checkout'));
+  await symlink(REPO, join(home, '.local/share/hrserve/current'));
   await symlink(process.execPath, join(home, '.local/share/hrserve/node'));
   return { home, runtime };
 }
@@ -85,6 +85,9 @@ describe('the justfile', () => {
       'dev service',
       'install-units',
       'uninstall-units',
+      'upgrade',
+      'rollback',
+      'releases',
       'config service',
       'gen',
       'port service',
@@ -145,8 +148,10 @@ describe('just install-units', () => {
     const { home, code, stderr } = await installUnits(dirname(process.execPath));
     expect(code, stderr).toBe(0);
     expect(await readlink(join(home, '.local/share/hrserve/node'))).toBe(process.execPath);
+    // Through `current`: an upgrade or rollback switches the units' definitions with the tree.
+    expect(await readlink(join(home, '.local/share/hrserve/current'))).toBe(REPO.replace(/\/$/, ''));
     expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
-      join(REPO, 'systemd/llmchat.service'),
+      join(home, '.local/share/hrserve/current/systemd/llmchat.service'),
     );
   });
 
@@ -160,10 +165,10 @@ describe('just install-units', () => {
     const devices = await mkdtemp(join(tmpdir(), 'fake-dri-'));
     const withGpu = await installUnits(dirname(process.execPath), `/nonexistent/kfd ${devices}`);
     expect(withGpu.code, withGpu.stderr).toBe(0);
-    expect(withGpu.stdout).toContain(`GPU device nodes found (${devices}): llmchat may open /dev`);
+    expect(withGpu.stdout).toContain(`GPU device nodes found (${devices})`);
     expect(
       await readlink(join(withGpu.home, '.config/systemd/user/llmchat.service.d/gpu.conf')),
-    ).toBe(join(REPO, 'systemd/llmchat.gpu.conf'));
+    ).toBe(join(withGpu.home, '.local/share/hrserve/current/systemd/llmchat.gpu.conf'));
   });
 
   it('creates what the units write (model cache) and the settings directory, owner only', async () => {
