@@ -94,8 +94,7 @@ uninstall-units:
     if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload; fi
     echo "Settings ({{config_dir}}), models ({{cache_dir}}) and releases ({{install_root}}/releases) are kept; remove them yourself if you want them gone."
 
-# build this checkout's last commit into a new release beside the running one, switch the units to it
-# and restart those running (keeps three; `just rollback` goes back)
+# build this checkout's last commit into a release, switch the units to it, restart those running (just rollback undoes)
 upgrade: _supported_node
     @{{release}} upgrade --repo "{{justfile_directory()}}"
 
