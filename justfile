@@ -58,13 +58,23 @@ restart-all: _systemd
 _unit-status service: (_known service) _systemd
     systemctl --user --no-pager status {{service}}
 
-# follow a service's logs (journald)
+# journald keeps each line as the service wrote it, JSON (`-o cat`: the message alone); the
+# same formatter the service uses on a terminal makes it readable (bin/src/pretty-logs.ts).
+# follow a service's logs (journald), one readable line per entry
 logs service: (_known service) _systemd
-    journalctl --user -u {{service}} -n 100 -f
+    journalctl --user -u {{service}} -o cat -n 100 -f | {{pnpm}} --silent --filter @hrserve/bin pretty-logs
 
-# run a service in the foreground with readable logs (set its model etc. in the environment)
-dev service: (_known service)
-    {{pnpm}} --filter {{service}} start | {{pnpm}} exec pino-pretty --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
+# The service reads its unit's settings file, ~/.config/hrserve/<service>.env, when there is one
+# (parsed as systemd does, by hrserve/dev-settings); a variable given on the command line wins over
+# the file: `LOG_LEVEL=debug just dev llmchat`. It writes readable lines to a terminal itself
+# (LOG_FORMAT), no pipe, so Ctrl-C drains it and its stop lines are printed.
+# The run line is `-` because just, which Ctrl-C interrupts too, exits 0 after an interrupted line
+# only when the line may fail; the last line hands on the service's own exit status instead.
+# run a service in the foreground, with its settings file and readable logs; Ctrl-C stops it gracefully
+dev service: (_runnable service)
+    {{pnpm}} exec turbo run build --filter={{service}}... --output-logs=errors-only
+    -@cd "{{justfile_directory()}}/{{ if path_exists(justfile_directory() / "services" / service) == "true" { "services" } else { "examples" } }}/{{service}}" && node_bin="$({{pnpm}} exec node -p process.execPath)" && status=0 && HRSERVE_SETTINGS_FILE="{{config_dir}}/{{service}}.env" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" "$node_bin" --enable-source-maps --max-semi-space-size=16 --import hrserve/dev-settings --import ./dist/telemetry.js ./dist/main.js || status=$?; echo "$status" > "${TMPDIR:-/tmp}/hrserve-dev.$PPID"
+    @status="$(cat "${TMPDIR:-/tmp}/hrserve-dev.$PPID" 2>/dev/null || echo 1)"; rm -f "${TMPDIR:-/tmp}/hrserve-dev.$PPID"; exit "$status"
 
 # link every unit into ~/.config/systemd/user and reload systemd; the units run on the `node` on PATH,
 # this checkout as it is (or the release `just upgrade` made, once there is one).
@@ -147,6 +157,11 @@ _supported_node:
     echo "Run it through the project's wrapper, which brings Node.js 24 from the npm registry: ./pnpm exec just install-units" >&2
     echo "(or put Node.js 24 LTS first on PATH, from your distribution, nvm or nodejs.org, and run it again)." >&2
     exit 1
+
+# fails clearly when there is no such service to run: a package under services/ or examples/
+[no-exit-message]
+_runnable service:
+    @[ -f "services/{{service}}/package.json" ] || [ -f "examples/{{service}}/package.json" ] || { echo "Unknown service \"{{service}}\". Services: $(cd services && ls -d */ | tr -d / | paste -sd' '); examples: $(cd examples && ls -d */ | tr -d / | paste -sd' ')." >&2; exit 1; }
 
 # fails clearly when the service is not in the port table
 [no-exit-message]

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { handleClientError } from './client-errors.js';
 import type { BaseConfig } from './config.js';
-import { journalStreamIfAny } from './journal.js';
+import { logDestination } from './log-destination.js';
 import authPlugin from './plugins/auth.js';
 import clientJobIdPlugin from './plugins/client-job-id.js';
 import errorsPlugin, {
@@ -42,9 +42,9 @@ export interface BuildAppOptions {
   mapError?: DomainErrorMapper;
 }
 
-/** The stream a test passes, else stdout with journald priorities when it is the journal. */
+/** The stream a test passes, else the one LOG_FORMAT and stdout call for (log-destination.ts). */
 function logStreamOf(options: BuildAppOptions): { stream?: { write(line: string): void } } {
-  const stream = options.logStream ?? journalStreamIfAny();
+  const stream = options.logStream ?? logDestination(options.config.LOG_FORMAT);
   return stream ? { stream } : {};
 }
 

@@ -63,6 +63,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes LOG_FORMAT auto (the default), pretty or json, and says which when it is neither', () => {
+    expect(loadConfig(schema, {}).LOG_FORMAT).toBe('auto');
+    expect(loadConfig(schema, { LOG_FORMAT: '' }).LOG_FORMAT).toBe('auto');
+    expect(loadConfig(schema, { LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    expect(loadConfig(schema, { LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+    expect(() => loadConfig(schema, { LOG_FORMAT: 'text' })).toThrow(
+      /LOG_FORMAT="text": .*auto \(default: readable lines on a terminal, JSON lines otherwise\), pretty or json/,
+    );
+  });
+
   it('is extended by services with their own described fields', () => {
     const extended = schema.extend({
       LLMCHAT_MODEL: z.string().min(1).describe('Path or hf: URI of the GGUF model to serve.'),

@@ -151,6 +151,10 @@ export const telemetryConfigShape = {
 export const telemetryConfigSchema = z.object(telemetryConfigShape);
 export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
 
+/** How log lines are written; `auto` picks by what stdout is (log-destination.ts). */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface ServiceDefaults {
   /** The service's name, e.g. `llmchat`; traces use `<name>-api`. */
   name: string;
@@ -195,6 +199,11 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
         z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       )
       .describe('Log level: fatal, error, warn, info, debug, trace or silent (default info).'),
+    LOG_FORMAT: z
+      .preprocess(unsetIfEmpty, z.enum(LOG_FORMATS).default('auto'))
+      .describe(
+        'Log line format: auto (default: readable lines on a terminal, JSON lines otherwise), pretty or json. Under systemd the journal always gets JSON.',
+      ),
     API_KEYS: z
       .preprocess(unsetIfEmpty, commaSeparatedList.default([]))
       .describe(

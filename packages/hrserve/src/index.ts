@@ -38,6 +38,7 @@ export {
   toOpenAIErrorBody,
 } from './errors/openai-error-body.js';
 export { describeIssues, parseRequest } from './errors/validate.js';
+export { type MemoryLimits, readMemoryLimits } from './memory-limit.js';
 export { readAnyBodyAsJson } from './plugins/any-body-as-json.js';
 // Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
 export type { AuthOptions } from './plugins/auth.js';
@@ -49,11 +50,11 @@ export {
   routeNotFound,
   sendApiError,
 } from './plugins/errors.js';
-export { type MemoryLimits, readMemoryLimits } from './memory-limit.js';
 export { Health, type HealthStatus } from './plugins/health.js';
 export { Lifecycle } from './plugins/lifecycle.js';
 export type { MetricsOptions } from './plugins/metrics.js';
 export { REQUEST_ID_HEADER, TRACE_ID_HEADER } from './plugins/request-context.js';
+export { type PrettyLogOptions, prettyLogLine } from './pretty-log.js';
 export {
   AdmissionQueue,
   type AdmissionQueueOptions,
