@@ -14,8 +14,8 @@ export {
   isNetworkFailure,
   NETWORK_WAIT_AT_START_MS,
   type NetworkRetry,
-  networkRetryLine,
   type NetworkWaitOptions,
+  networkRetryLine,
 } from './network-wait.js';
 
 /** A model that cannot be served, with what is wrong and how to fix it. */
