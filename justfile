@@ -131,6 +131,39 @@ gen:
 port service: (_known service)
     @node -e 'const ports = require("./systemd/ports.json"); console.log(ports[process.argv[1]])' "{{service}}"
 
+# print each trace the services send as a tree (OTLP on 127.0.0.1:4317 and :4318, where a collector would listen); --help for options
+[no-exit-message]
+traces *args:
+    @{{pnpm}} --silent --dir {{quote(justfile_directory() / "bin")}} exec tsx src/traces.ts {{args}}
+
+# link the OpenTelemetry Collector's user unit (otelcol/: OTLP in on 4317 and 4318, traces out to Jaeger or Tempo); needs otelcol-contrib
+install-otelcol:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    binary="${HRSERVE_OTELCOL_CONTRIB:-$(command -v otelcol-contrib || true)}"
+    if [ -z "$binary" ] || [ ! -x "$binary" ]; then
+      echo "otelcol-contrib is not installed (not on PATH). Get it from https://github.com/open-telemetry/opentelemetry-collector-releases/releases (the .deb or .rpm puts it in /usr/bin and starts a system service on the same ports: sudo systemctl disable --now otelcol-contrib), then run this again. Meanwhile 'just traces' prints traces in a terminal." >&2
+      exit 1
+    fi
+    if [ ! -e "{{install_root}}/current/otelcol/hrserve-otelcol.service" ]; then
+      echo "{{install_root}}/current/otelcol/hrserve-otelcol.service is missing: run 'just install-units' first (it makes {{install_root}}/current), or 'just upgrade' to a release that has otelcol/." >&2
+      exit 1
+    fi
+    ln -sfn "$binary" "{{install_root}}/otelcol-contrib"
+    mkdir -p "{{unit_dir}}"
+    ln -sfn "{{install_root}}/current/otelcol/hrserve-otelcol.service" "{{unit_dir}}/hrserve-otelcol.service"
+    echo "hrserve-otelcol linked, running $binary. Traces go to HRSERVE_TRACES_BACKEND (default 127.0.0.1:14317), set in {{config_dir}}/otelcol.env."
+    if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "Start it with: systemctl --user enable --now hrserve-otelcol"; else echo "No systemd user manager here: the unit is linked, run 'systemctl --user daemon-reload' where one runs."; fi
+
+# stop, disable and unlink the collector's unit (install-otelcol undone); its settings file stays
+uninstall-otelcol:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user disable --now hrserve-otelcol.service 2>/dev/null || true; fi
+    rm -f "{{unit_dir}}/hrserve-otelcol.service" "{{install_root}}/otelcol-contrib"
+    if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload; fi
+    echo "hrserve-otelcol unlinked; {{config_dir}}/otelcol.env is kept."
+
 # lint, typecheck, build and run every test (what CI runs)
 test:
     {{pnpm}} install --frozen-lockfile

@@ -1,8 +1,23 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifests } from './manifest.js';
+import { renderOtelcolConfig } from './render-otelcol-config.js';
+import { OTELCOL_UNIT, renderOtelcolUnit } from './render-otelcol-unit.js';
 import { renderPortsEnv, renderPortsJson } from './render-ports.js';
 import { renderGpuDropIn, renderUnit } from './render-unit.js';
+
+/** Which files of an output folder the generator owns (others there are left alone). */
+export type IsGenerated = (name: string) => boolean;
+
+/** In systemd/: units, GPU drop-ins, ports.json and ports.env. */
+export const isServiceOutput: IsGenerated = (name) =>
+  name.endsWith('.service') ||
+  name.endsWith('.gpu.conf') ||
+  name === 'ports.json' ||
+  name === 'ports.env';
+
+/** In otelcol/: every file. */
+export const isOtelcolOutput: IsGenerated = () => true;
 
 /** Every generated file, path relative to the output folder → content. */
 export async function renderAll(
@@ -20,8 +35,19 @@ export async function renderAll(
   return files;
 }
 
-/** Generated files in `outputDir` now: units, GPU drop-ins, ports.json and ports.env (other files are not ours). */
-async function existingOutputs(outputDir: string): Promise<Map<string, string>> {
+/** The OpenTelemetry Collector's config and unit, for otelcol/ (render-otelcol-unit.ts says why not systemd/). */
+export function renderOtelcolFiles(): Map<string, string> {
+  return new Map([
+    [`${OTELCOL_UNIT}.service`, renderOtelcolUnit()],
+    [`${OTELCOL_UNIT}.yaml`, renderOtelcolConfig()],
+  ]);
+}
+
+/** Generated files in `outputDir` now (other files are not ours). */
+async function existingOutputs(
+  outputDir: string,
+  isGenerated: IsGenerated,
+): Promise<Map<string, string>> {
   const existing = new Map<string, string>();
   let names: string[] = [];
   try {
@@ -30,14 +56,7 @@ async function existingOutputs(outputDir: string): Promise<Map<string, string>> 
     return existing;
   }
   for (const name of names.sort()) {
-    if (
-      name.endsWith('.service') ||
-      name.endsWith('.gpu.conf') ||
-      name === 'ports.json' ||
-      name === 'ports.env'
-    ) {
-      existing.set(name, await readFile(join(outputDir, name), 'utf8'));
-    }
+    if (isGenerated(name)) existing.set(name, await readFile(join(outputDir, name), 'utf8'));
   }
   return existing;
 }
@@ -46,8 +65,9 @@ async function existingOutputs(outputDir: string): Promise<Map<string, string>> 
 export async function staleOutputs(
   rendered: Map<string, string>,
   outputDir: string,
+  isGenerated: IsGenerated = isServiceOutput,
 ): Promise<string[]> {
-  const existing = await existingOutputs(outputDir);
+  const existing = await existingOutputs(outputDir, isGenerated);
   const problems: string[] = [];
   for (const [name, content] of rendered) {
     const current = existing.get(name);
@@ -64,13 +84,15 @@ export async function staleOutputs(
 export async function writeOutputs(
   rendered: Map<string, string>,
   outputDir: string,
+  isGenerated: IsGenerated = isServiceOutput,
 ): Promise<string[]> {
+  await mkdir(outputDir, { recursive: true });
   const written: string[] = [];
   for (const [name, content] of rendered) {
     await writeFile(join(outputDir, name), content);
     written.push(name);
   }
-  for (const name of (await existingOutputs(outputDir)).keys()) {
+  for (const name of (await existingOutputs(outputDir, isGenerated)).keys()) {
     if (!rendered.has(name)) await rm(join(outputDir, name));
   }
   return written;
