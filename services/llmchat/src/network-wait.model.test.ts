@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SpawnedService, spawnService } from '@hrserve/test-support';
 import { FakeHuggingFace, unusedPort } from '@hrserve/test-support/fake-hugging-face';
+import { FakeNotifySocket } from '@hrserve/test-support/notify-socket';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STORIES_MODEL } from './__fixtures__/llmchat-server.js';
 
@@ -15,14 +16,17 @@ afterEach(async () => {
 });
 
 describe('llmchat started before the network is up (an hf: model not downloaded yet)', () => {
-  it('says it is waiting, retries, and serves once the model can be downloaded', async () => {
+  it('says it is waiting (log, /health, systemd), retries, and serves once the model can be downloaded', async () => {
     const port = await unusedPort();
+    const notify = await FakeNotifySocket.start();
+    cleanup.push(() => notify.stop());
     const service: SpawnedService = await spawnService({
       cwd: LLMCHAT_ROOT,
       env: {
         LLMCHAT_MODEL: 'hf:someone/stories:Q8_0',
         LLMCHAT_MODELS_DIR: await mkdtemp(join(tmpdir(), 'llmchat-models-')),
         HF_ENDPOINT: `http://127.0.0.1:${port}/`,
+        NOTIFY_SOCKET: notify.path,
       },
     });
     cleanup.push(() => service.stop());
@@ -36,7 +40,15 @@ describe('llmchat started before the network is up (an hf: model not downloaded 
     );
     const loading = await fetch(`${service.url}/health`);
     expect(loading.status).toBe(503);
-    expect(await loading.json()).toMatchObject({ status: 'loading' });
+    expect(await loading.json()).toMatchObject({
+      status: 'loading',
+      reason: 'waiting for the network to download hf:someone/stories:Q8_0 (attempt 1)',
+    });
+    await notify.waitFor(
+      (message) =>
+        message.STATUS ===
+        'loading: waiting for the network to download hf:someone/stories:Q8_0 (attempt 1)',
+    );
 
     // The network comes up: the retry after 2 s downloads the model and the service is ready.
     const huggingFace = await FakeHuggingFace.start(
@@ -47,6 +59,17 @@ describe('llmchat started before the network is up (an hf: model not downloaded 
     await service.waitForLog((line) => line.msg === 'model loaded', 60_000);
     const ready = await fetch(`${service.url}/health`);
     expect(ready.status).toBe(200);
+    // systemd heard the download, the load, then READY=1 (so `systemctl start` returned only now).
+    await notify.waitFor((message) => message.READY === '1');
+    const statuses = notify.messages.map((message) => message.STATUS ?? '');
+    expect(
+      statuses.some((status) =>
+        status.startsWith('loading: downloading hf:someone/stories:Q8_0: '),
+      ),
+    ).toBe(true);
+    expect(
+      statuses.some((status) => /^loading: loading stories:Q8_0 \(\d+ MiB\)$/.test(status)),
+    ).toBe(true);
     expect(service.child.exitCode).toBeNull();
   });
 });

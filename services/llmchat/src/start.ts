@@ -35,6 +35,10 @@ export async function loadDefaultModel({ app, models }: LlmchatApp): Promise<voi
   const preload = models.registry.defaultModel;
   if (preload) {
     app.health.set('loading', `loading ${preload.name}`);
+    // Downloading 40%, waiting for the network, loading weights: on /health and systemd's STATUS=.
+    const unsubscribe = models.onLoadStatus((entry, status) => {
+      if (entry.name === preload.name) app.health.set('loading', status);
+    });
     try {
       // Not a request's bound (LLMCHAT_LOAD_TIMEOUT_MS): a first download may take long; under
       // systemd the start is bounded by STARTUP_TIMEOUT_MS instead.

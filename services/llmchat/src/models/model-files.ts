@@ -12,22 +12,37 @@ import type { LlmchatConfig } from '../config.js';
 import type { ModelFile } from '../engine/options.js';
 import type { ModelEntry } from './registry.js';
 
+/** Says what a load is doing now, for `/health`'s reason and systemd's STATUS= line. */
+export type LoadStatus = (status: string) => void;
+
+const MB = 1024 * 1024;
+
 /** The entry's file: a local path as is, an hf: URI downloaded once into the models directory. */
-function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBaseLogger) {
+function resolveSource(
+  entry: ModelEntry,
+  config: LlmchatConfig,
+  log: FastifyBaseLogger,
+  status: LoadStatus,
+) {
   return resolveModelSource(entry.source, {
     // The default model loads at start, maybe at boot before the network is up: wait for it.
     ...(entry.origin === 'LLMCHAT_MODEL'
       ? {
           waitForNetwork: {
             waitMs: NETWORK_WAIT_AT_START_MS,
-            onRetry: (retry: NetworkRetry) => log.warn(networkRetryLine(entry.source, retry)),
+            onRetry: (retry: NetworkRetry) => {
+              log.warn(networkRetryLine(entry.source, retry));
+              status(
+                `waiting for the network to download ${entry.source} (attempt ${retry.attempt})`,
+              );
+            },
           },
         }
       : {}),
     directory: config.LLMCHAT_MODELS_DIR,
     subject: `${entry.origin} names "${entry.source}" for model ${entry.name}`,
     setting: entry.origin,
-    onProgress: ({ percent, downloadedBytes, totalBytes }) =>
+    onProgress: ({ percent, downloadedBytes, totalBytes }) => {
       log.info(
         {
           model: entry.source,
@@ -36,7 +51,9 @@ function resolveSource(entry: ModelEntry, config: LlmchatConfig, log: FastifyBas
           total_bytes: totalBytes,
         },
         'downloading model',
-      ),
+      );
+      status(`downloading ${entry.source}: ${percent}% of ${Math.ceil(totalBytes / MB)} MB`);
+    },
   });
 }
 
@@ -55,8 +72,9 @@ export async function inspectModel(
   config: LlmchatConfig,
   llama: Llama,
   log: FastifyBaseLogger,
+  status: LoadStatus = () => {},
 ): Promise<InspectedModel> {
-  const path = await resolveSource(entry, config, log);
+  const path = await resolveSource(entry, config, log, status);
   let insights: GgufInsights;
   try {
     insights = await GgufInsights.from(await readGgufFileInfo(path), llama);

@@ -60,6 +60,7 @@ export class ModelManager {
   /** What every model shares: the llama.cpp instance, one decode at a time, compiled grammars. */
   private shared: Promise<EngineShared> | undefined;
   private readonly options: EngineOptions;
+  private readonly loadStatusListeners = new Set<(entry: ModelEntry, status: string) => void>();
 
   constructor(
     readonly registry: ModelRegistry,
@@ -108,16 +109,31 @@ export class ModelManager {
     return this.shared;
   }
 
+  /**
+   * Calls `listener` with what each load is doing (downloading 40%, waiting for
+   * the network, loading weights): the start shows it on /health and to systemd.
+   */
+  onLoadStatus(listener: (entry: ModelEntry, status: string) => void): () => void {
+    this.loadStatusListeners.add(listener);
+    return () => this.loadStatusListeners.delete(listener);
+  }
+
   /** Sizes the entry's model from its file (downloading an hf: URI once); loads on demand. */
   private async prepare(entry: ModelEntry): Promise<PreparedModel<LoadedModel>> {
     // Loads take seconds to minutes: the start is worth a line (and tells a test it has begun).
     this.log.info({ model: entry.name }, 'loading model');
+    const status = (text: string) => {
+      for (const listener of this.loadStatusListeners) listener(entry, text);
+    };
     const shared = await this.engineShared();
-    const inspected = await inspectModel(entry, this.config, shared.llama, this.log);
+    const inspected = await inspectModel(entry, this.config, shared.llama, this.log, status);
     return {
       estimatedRamBytes: inspected.estimatedRamBytes,
       overBudgetMessage: () => overBudgetMessage(inspected, this.config),
       load: async () => {
+        status(
+          `loading ${entry.name} (${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB)`,
+        );
         const engine = await LlamaEngine.create(inspected, this.options, shared);
         return { engine, dispose: () => engine.dispose() };
       },
