@@ -1,5 +1,5 @@
 import { baseConfigSchema, loadConfig } from 'hrserve';
-import { CACHE_DIR, CURRENT, ENVIRONMENT_FILE, NODE, OTLP_ENDPOINT } from './install-layout.js';
+import { CACHE_DIR, CURRENT, ENVIRONMENT_FILE, NODE } from './install-layout.js';
 import type { ServiceManifest } from './manifest.js';
 
 /** Seconds systemd waits after SIGTERM beyond the service's own drain and telemetry bounds. */
@@ -43,7 +43,8 @@ export function renderUnit(manifest: ServiceManifest): string {
     SERVICE_NAME: manifest.name,
     PORT: String(manifest.port),
     OTEL_SERVICE_NAME: `${manifest.name}-api`,
-    OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT,
+    // No OTEL_EXPORTER_OTLP_ENDPOINT: the service's default follows OTEL_EXPORTER_OTLP_PROTOCOL
+    // (localhost:4317 for grpc, :4318 for http/*), which a settings file may change alone.
     ...MALLOC_ENVIRONMENT,
     ...manifest.environment,
   };

@@ -51,6 +51,8 @@ export async function loadDefaultModel({ app, models }: LlmchatApp): Promise<voi
       throw new StartupError(reason instanceof Error ? reason.message : String(reason), exitCode, {
         cause: error,
       });
+    } finally {
+      unsubscribe();
     }
   }
   app.health.set('ok');
