@@ -6,9 +6,8 @@
  * traces on to Jaeger or Tempo over OTLP/gRPC. Reference:
  * https://opentelemetry.io/docs/collector/configuration/
  */
-import { OTLP_ENDPOINT } from './install-layout.js';
 
-/** Where the collector receives: the units' OTEL_EXPORTER_OTLP_ENDPOINT (install-layout.ts). */
+/** Where the collector receives: where the services export by default (hrserve's telemetry/otlp-target.ts). */
 export const OTELCOL_GRPC_ENDPOINT = '127.0.0.1:4317';
 export const OTELCOL_HTTP_ENDPOINT = '127.0.0.1:4318';
 /** The variable naming the trace backend's OTLP/gRPC address, and its default. */
@@ -34,8 +33,8 @@ export function renderOtelcolConfig(): string {
 # Needs otelcol-contrib 0.144 or newer (the otlp_grpc exporter; before, it was named otlp).
 
 receivers:
-  # Every hrserve unit exports here (OTEL_EXPORTER_OTLP_ENDPOINT=${OTLP_ENDPOINT}),
-  # over gRPC, or http/protobuf and http/json on 4318 (OTEL_EXPORTER_OTLP_PROTOCOL).
+  # Every hrserve service exports here unless told otherwise: localhost:4317 over gRPC,
+  # localhost:4318 over http/protobuf and http/json (OTEL_EXPORTER_OTLP_PROTOCOL).
   otlp:
     protocols:
       grpc:
