@@ -30,6 +30,8 @@ function envWithHome(home: string): NodeJS.ProcessEnv {
     HOME: home,
     npm_config_userconfig: process.env.npm_config_userconfig ?? join(homedir(), '.npmrc'),
     npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
+    // Where ./pnpm keeps the Node it fetched (HRSERVE_NODE_VERSION): not again per HOME.
+    XDG_DATA_HOME: process.env.XDG_DATA_HOME ?? join(homedir(), '.local/share'),
   };
 }
 
@@ -50,7 +52,8 @@ describe('just dev <service>', () => {
           'OTEL_SDK_DISABLED=true',
         ].join('\n'),
       );
-      pty = spawnInPty(`LOG_LEVEL=info exec '${JUST}' dev hello`, {
+      // As the README says it (./pnpm runs pnpm itself, not under npx, which exits 130 on Ctrl-C).
+      pty = spawnInPty(`LOG_LEVEL=info exec ./pnpm exec just dev hello`, {
         cwd: REPO,
         env: envWithHome(home),
       });

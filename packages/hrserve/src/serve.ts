@@ -34,32 +34,7 @@ export async function serve(
 ): Promise<RunningService> {
   const telemetry = options.telemetry ?? getActiveTelemetry();
   const url = await listenOrExit(app, config);
-  // The exact Node version goes to the log and /metrics (nodejs_version_info), not to the
-  // open /health.
-  app.log.info({ url, node: process.version }, 'serving');
-  if (!isSupportedNode(process.version)) {
-    app.log.warn(
-      { node: process.version, supported: SUPPORTED_NODE },
-      `Node.js ${process.version} is not one hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
-    );
-  }
-  const settingsWarning = settingsFileWarning(settingsFileOf(config.SERVICE_NAME));
-  if (settingsWarning) app.log.warn(settingsWarning);
-  // Type=notify: `systemctl start` returns once /health is ok (READY=1), not at listen.
-  const notifier = systemdNotifier(process.env, {
-    onError: (error) =>
-      app.log.warn(
-        { err: error },
-        'could not notify systemd through systemd-notify: the unit (Type=notify) will time out its start; is systemd-notify on PATH?',
-      ),
-  });
-  reportReadinessToSystemd(app.health, notifier, {
-    url,
-    startupTimeoutMs: config.STARTUP_TIMEOUT_MS,
-  });
-  // A service that loads something (a model) sets "loading" itself and "ok" when done.
-  if (app.health.status === 'starting') app.health.set('ok');
-
+  // Handlers first: a signal from here on drains, even one sent the instant "serving" is logged.
   // Under systemd the drain must end before the unit's TimeoutStopSec (drop-ins included).
   const drain = effectiveDrain(config, unitStopTimeoutMs(config.SERVICE_NAME));
   if (drain.warning) app.log.warn(drain.warning);
@@ -89,6 +64,32 @@ export async function serve(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  // The exact Node version goes to the log and /metrics (nodejs_version_info), not to the
+  // open /health.
+  app.log.info({ url, node: process.version }, 'serving');
+  if (!isSupportedNode(process.version)) {
+    app.log.warn(
+      { node: process.version, supported: SUPPORTED_NODE },
+      `Node.js ${process.version} is not one hrserve supports (24.11+ or 26+): start it through ./pnpm, or link a Node 24 with install-units`,
+    );
+  }
+  const settingsWarning = settingsFileWarning(settingsFileOf(config.SERVICE_NAME));
+  if (settingsWarning) app.log.warn(settingsWarning);
+  // Type=notify: `systemctl start` returns once /health is ok (READY=1), not at listen.
+  const notifier = systemdNotifier(process.env, {
+    onError: (error) =>
+      app.log.warn(
+        { err: error },
+        'could not notify systemd through systemd-notify: the unit (Type=notify) will time out its start; is systemd-notify on PATH?',
+      ),
+  });
+  reportReadinessToSystemd(app.health, notifier, {
+    url,
+    startupTimeoutMs: config.STARTUP_TIMEOUT_MS,
+  });
+  // A service that loads something (a model) sets "loading" itself and "ok" when done.
+  if (app.health.status === 'starting') app.health.set('ok');
 
   return { url, stop };
 }
