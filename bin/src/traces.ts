@@ -20,6 +20,8 @@ import {
 
 /** How often waiting traces are checked for completeness. */
 const TICK_MS = 200;
+/** Longest wait at stop for exports in flight to be answered. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
@@ -80,7 +82,10 @@ async function stop(): Promise<void> {
   stopping = true;
   clearInterval(timer);
   assembler.flushAll();
-  await listener.close();
+  await Promise.race([
+    listener.close(),
+    new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref()),
+  ]);
   const { traceExports, metricExports } = listener.counts;
   const spans = Object.entries(spansBy).map(([protocol, count]) => `${count} over ${protocol}`);
   process.stderr.write(
