@@ -10,6 +10,7 @@
  */
 import { CURRENT, ENVIRONMENT_FILE, INSTALL_ROOT } from './install-layout.js';
 import { BACKEND_VARIABLE, DEFAULT_BACKEND, OTELCOL_MEMORY_MIB } from './render-otelcol-config.js';
+import { SANDBOX } from './render-unit.js';
 
 export const OTELCOL_UNIT = 'hrserve-otelcol';
 /** The otelcol-contrib binary `just install-otelcol` found, linked like node (install-layout.ts). */
@@ -42,37 +43,11 @@ export function renderOtelcolUnit(): string {
     'TimeoutStopSec=15',
     `MemoryHigh=${OTELCOL_MEMORY_MIB.high}M`,
     `MemoryMax=${OTELCOL_MEMORY_MIB.max}M`,
-    // As render-unit.ts (see there why CapabilityBoundingSet and AmbientCapabilities are not set);
-    // more here: Go needs no writable-executable memory, and the collector reads no /proc of others.
-    'NoNewPrivileges=yes',
-    'PrivateTmp=yes',
-    'PrivateUsers=yes',
-    'PrivateMounts=yes',
-    'ProtectSystem=strict',
-    'ProtectHome=read-only',
-    'PrivateDevices=yes',
-    'ProtectClock=yes',
-    'ProtectHostname=yes',
-    'ProtectKernelLogs=yes',
-    'ProtectKernelModules=yes',
-    'ProtectKernelTunables=yes',
-    'ProtectControlGroups=yes',
-    'ProtectProc=invisible',
+    // The services' sandbox (render-unit.ts), and more: Go needs no writable-executable
+    // memory, and the collector reads no /proc beyond its own.
+    ...SANDBOX,
     'ProcSubset=pid',
-    'KeyringMode=private',
-    'RemoveIPC=yes',
-    'LockPersonality=yes',
     'MemoryDenyWriteExecute=yes',
-    'RestrictRealtime=yes',
-    'RestrictSUIDSGID=yes',
-    'RestrictNamespaces=yes',
-    // AF_NETLINK: Go's resolver asks the kernel which interfaces and addresses there are.
-    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
-    'SystemCallArchitectures=native',
-    'SystemCallFilter=@system-service',
-    'SystemCallFilter=~@privileged @resources',
-    'SystemCallErrorNumber=EPERM',
-    'UMask=0077',
     '',
     '[Install]',
     'WantedBy=default.target',

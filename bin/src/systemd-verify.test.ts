@@ -149,7 +149,9 @@ describe('just install-units', () => {
     expect(code, stderr).toBe(0);
     expect(await readlink(join(home, '.local/share/hrserve/node'))).toBe(process.execPath);
     // Through `current`: an upgrade or rollback switches the units' definitions with the tree.
-    expect(await readlink(join(home, '.local/share/hrserve/current'))).toBe(REPO.replace(/\/$/, ''));
+    expect(await readlink(join(home, '.local/share/hrserve/current'))).toBe(
+      REPO.replace(/\/$/, ''),
+    );
     expect(await readlink(join(home, '.config/systemd/user/llmchat.service'))).toBe(
       join(home, '.local/share/hrserve/current/systemd/llmchat.service'),
     );
