@@ -45,15 +45,18 @@ status service="":
 health:
     @{{pnpm}} --silent --filter @hrserve/bin status --no-systemd
 
-# restart every service whose unit install-units linked
+# restart every running service whose unit install-units linked (stopped ones stay stopped)
 restart-all: _systemd
     #!/usr/bin/env bash
-    set -euo pipefail
+    set -uo pipefail
+    failed=()
+    root="$(cd "{{install_root}}" 2>/dev/null && pwd -L)" || exit 0
     for link in "{{unit_dir}}"/*.service; do
-      case "$(readlink "$link" 2>/dev/null)" in "{{install_root}}/current/systemd/"*) ;; *) continue ;; esac
-      echo "restarting $(basename "$link")"
-      systemctl --user restart "$(basename "$link")"
+      case "$(readlink "$link" 2>/dev/null)" in "$root/current/systemd/"*) ;; *) continue ;; esac
+      echo "restarting $(basename "$link") (if running)"
+      systemctl --user try-restart "$(basename "$link")" || failed+=("$(basename "$link")")
     done
+    if ((${#failed[@]})); then echo "did not restart: ${failed[*]} (journalctl --user -u <unit> says why)" >&2; exit 1; fi
 
 _unit-status service: (_known service) _systemd
     systemctl --user --no-pager status {{service}}
@@ -86,7 +89,7 @@ install-units: _supported_node
     find "{{config_dir}}" -maxdepth 1 -name '*.env' -exec chmod 0600 {} +
     ln -sfn "$(command -v node)" "{{install_root}}/node"
     rm -f "{{install_root}}/checkout"
-    current="$(readlink "{{install_root}}/current" 2>/dev/null || true)"; case "$current" in "{{install_root}}/releases/"*) echo "Units run release $(basename "$current"): just upgrade and just rollback change that.";; *) ln -sfn "{{justfile_directory()}}" "{{install_root}}/current";; esac
+    current="$(readlink "{{install_root}}/current" 2>/dev/null || true)"; case "$current" in */hrserve/releases/*) echo "Units run release $(basename "$current"): just upgrade and just rollback change that.";; *) ln -sfn "{{justfile_directory()}}" "{{install_root}}/current";; esac
     {{release}} link-units
     @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
     @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
@@ -95,9 +98,10 @@ install-units: _supported_node
 uninstall-units:
     #!/usr/bin/env bash
     set -euo pipefail
+    root="$(cd "{{install_root}}" 2>/dev/null && pwd -L)" || root="{{install_root}}"
     if systemctl --user show-environment >/dev/null 2>&1; then
       for link in "{{unit_dir}}"/*.service; do
-        case "$(readlink "$link" 2>/dev/null)" in "{{install_root}}/current/systemd/"*) systemctl --user disable --now "$(basename "$link")" || true ;; esac
+        case "$(readlink "$link" 2>/dev/null)" in "$root/current/systemd/"*) systemctl --user disable --now "$(basename "$link")" || true ;; esac
       done
     fi
     {{release}} unlink-units

@@ -11,7 +11,10 @@ export const CURRENT = `${INSTALL_ROOT}/current`;
 export const NODE = `${INSTALL_ROOT}/node`;
 /** Per-service local settings (model path, API keys), never committed. */
 export const ENVIRONMENT_FILE = (service: string) => `%h/.config/hrserve/${service}.env`;
-/** Model downloads and other caches services may write. */
-export const CACHE_DIR = '%h/.cache/hrserve';
-/** The collector every unit sends traces to. */
-export const OTLP_ENDPOINT = 'http://localhost:4317';
+/**
+ * Model downloads: the one place a unit may write (ReadWritePaths). Only this
+ * folder, not all of ~/.cache/hrserve: tools the operator runs keep things there
+ * (a llama-server build for `just bench`), which a compromised service must not
+ * be able to replace.
+ */
+export const MODELS_DIR = '%h/.cache/hrserve/models';

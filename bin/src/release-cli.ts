@@ -9,6 +9,7 @@
  * Layout and rules: releases.ts and unit-links.ts.
  */
 import { execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -21,6 +22,7 @@ import {
   ReleaseError,
   rollback,
   switchTo,
+  withReleaseLock,
 } from './releases.js';
 import { linkUnits, unlinkUnits } from './unit-links.js';
 
@@ -28,9 +30,25 @@ const run = promisify(execFile);
 const home = process.env.HOME ?? homedir();
 const root = join(home, '.local/share/hrserve');
 const unitDir = join(home, '.config/systemd/user');
-const gpuDevices = (process.env.HRSERVE_GPU_DEVICES ?? '/dev/dri /dev/kfd /dev/nvidiactl')
-  .split(/\s+/)
-  .filter(Boolean);
+/**
+ * A GPU a service could use: a DRM render node (not just /dev/dri, which any display
+ * adapter has, VMs' included), ROCm's /dev/kfd, NVIDIA's control device.
+ */
+function gpuDeviceNodes(): string[] {
+  if (process.env.HRSERVE_GPU_DEVICES !== undefined) {
+    return process.env.HRSERVE_GPU_DEVICES.split(/\s+/).filter(Boolean);
+  }
+  let renderNodes: string[] = [];
+  try {
+    renderNodes = readdirSync('/dev/dri')
+      .filter((name) => name.startsWith('renderD'))
+      .map((name) => `/dev/dri/${name}`);
+  } catch {
+    // No DRM devices at all.
+  }
+  return [...renderNodes, '/dev/kfd', '/dev/nvidiactl'];
+}
+const gpuDevices = gpuDeviceNodes();
 /** Releases kept besides the current and previous ones. */
 const KEEP_RELEASES = 3;
 
@@ -67,45 +85,66 @@ async function link(): Promise<void> {
   for (const name of report.removed) console.log(`removed ${name} (not in this release)`);
 }
 
-/** After a switch: systemd rereads the units, and each running one restarts on the new tree. */
-async function restartRunning(): Promise<void> {
+/**
+ * After a switch: systemd rereads the units, and each one running (or starting)
+ * restarts on the new tree. One that fails does not stop the others; the
+ * failures are listed, and the command fails saying how to go back.
+ */
+async function restartRunning(goBack: string): Promise<void> {
   if (!(await userManagerAnswers())) {
     console.log('No systemd user manager here: restart the services yourself.');
     return;
   }
   await run('systemctl', ['--user', 'daemon-reload']);
   const report = await linkUnits({ root, unitDir, gpuDevices });
+  const failed: string[] = [];
   for (const name of report.linked) {
     const service = name.slice(0, -'.service'.length);
-    if ((await unitState(service)) !== 'active') continue;
+    if (!['active', 'activating', 'reloading'].includes(await unitState(service))) continue;
     console.log(`restarting ${service}`);
-    await run('systemctl', ['--user', 'restart', name]);
+    try {
+      await run('systemctl', ['--user', 'restart', name]);
+    } catch {
+      failed.push(service);
+    }
+  }
+  if (failed.length > 0) {
+    throw new ReleaseError(
+      `${failed.join(', ')} did not start on the new tree (journalctl --user -u ${failed[0]} says why); ${goBack}`,
+    );
   }
 }
 
 async function main(): Promise<void> {
   switch (positionals[0]) {
     case 'upgrade': {
-      if (!values.repo) throw new ReleaseError('release upgrade needs --repo <checkout>');
-      const created = await createRelease({ root }, values.repo, build);
-      if (created.uncommitted) {
-        console.log('note: the checkout has uncommitted changes; the release is its last commit');
-      }
-      const { from } = await switchTo({ root }, created.id);
-      await link();
-      console.log(`current: ${created.id}${from ? ` (was ${from}; just rollback goes back)` : ''}`);
-      await restartRunning();
-      const pruned = await pruneReleases({ root }, KEEP_RELEASES);
-      if (pruned.length > 0) console.log(`removed old releases: ${pruned.join(', ')}`);
+      const repo = values.repo;
+      if (!repo) throw new ReleaseError('release upgrade needs --repo <checkout>');
+      await withReleaseLock({ root }, async () => {
+        const created = await createRelease({ root }, repo, build);
+        if (created.uncommitted) {
+          console.log('note: the checkout has uncommitted changes; the release is its last commit');
+        }
+        const { from } = await switchTo({ root }, created.id);
+        await link();
+        console.log(
+          `current: ${created.id}${from ? ` (was ${from}; just rollback goes back)` : ''}`,
+        );
+        const pruned = await pruneReleases({ root }, KEEP_RELEASES);
+        if (pruned.length > 0) console.log(`removed old releases: ${pruned.join(', ')}`);
+        await restartRunning('the units now run the new release: just rollback goes back');
+      });
       return;
     }
     case 'rollback': {
-      const { from } = await rollback({ root });
-      await link();
-      console.log(
-        `current: ${await currentName({ root })} (was ${from}; just rollback again to return)`,
-      );
-      await restartRunning();
+      await withReleaseLock({ root }, async () => {
+        const { from } = await rollback({ root });
+        await link();
+        console.log(
+          `current: ${await currentName({ root })} (was ${from}; just rollback again to return)`,
+        );
+        await restartRunning('just rollback again returns to the release it left');
+      });
       return;
     }
     case 'list': {
@@ -141,7 +180,9 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  if (!(error instanceof ReleaseError)) throw error;
-  process.stderr.write(`${error.message}\n`);
+  // One line for the operator; a stack only for what is not ours to explain.
+  process.stderr.write(
+    `${error instanceof ReleaseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,9 @@ import {
   releaseId,
   rollback,
   switchTo,
+  withReleaseLock,
 } from './releases.js';
-import { linkUnits } from './unit-links.js';
+import { linkUnits, unlinkUnits } from './unit-links.js';
 
 /** A git repository with one service unit, and a commit per `version`. */
 async function repoWithCommits(): Promise<{ repo: string; commit: (version: string) => void }> {
@@ -97,6 +98,30 @@ describe('releases', () => {
     expect(await readlink(join(root, 'current'))).toBe(first.path);
   });
 
+  it('run one upgrade or rollback at a time, taking over a lock whose owner is gone', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hrserve-root-'));
+    await mkdir(join(root, 'releases/.lock'), { recursive: true });
+    await writeFile(join(root, 'releases/.lock/pid'), `${process.pid}\n`);
+    await expect(withReleaseLock({ root }, async () => 'ran')).rejects.toThrow(
+      `another upgrade or rollback is running (pid ${process.pid}); wait for it`,
+    );
+    // A pid no process has (above the kernel's maximum): the lock was left by a crash.
+    await writeFile(join(root, 'releases/.lock/pid'), '99999999\n');
+    expect(await withReleaseLock({ root }, async () => 'ran')).toBe('ran');
+    expect(existsSync(join(root, 'releases/.lock'))).toBe(false);
+  });
+
+  it('remove what an interrupted build left before the next one', async () => {
+    const { repo, commit } = await repoWithCommits();
+    const root = await mkdtemp(join(tmpdir(), 'hrserve-root-'));
+    await mkdir(join(root, 'releases/.20261130-170000-abcdef0.partial/node_modules'), {
+      recursive: true,
+    });
+    commit('v1');
+    await createRelease({ root }, repo, fakeBuild, at(1));
+    expect(existsSync(join(root, 'releases/.20261130-170000-abcdef0.partial'))).toBe(false);
+  });
+
   it('say there is nothing to roll back to before a second release', async () => {
     const root = await mkdtemp(join(tmpdir(), 'hrserve-root-'));
     await expect(rollback({ root })).rejects.toThrow(
@@ -151,5 +176,25 @@ describe('unit links', () => {
     const report = await linkUnits({ root, unitDir, gpuDevices: [] });
     expect(report.removed).toEqual(['old.service']);
     expect(existsSync(join(unitDir, 'old.service'))).toBe(false);
+  });
+
+  it('unlink the GPU drop-in even when systemctl disable took the unit link first', async () => {
+    const { repo, commit } = await repoWithCommits();
+    const root = await mkdtemp(join(tmpdir(), 'hrserve-root-'));
+    const unitDir = join(root, 'units');
+    commit('v1');
+    await writeFile(join(repo, 'systemd/demo.gpu.conf'), '[Service]\nPrivateDevices=no\n');
+    execFileSync('sh', ['-c', 'git add . && git -c user.name=t -c user.email=t@t commit -qm gpu'], {
+      cwd: repo,
+    });
+    await switchTo({ root }, (await createRelease({ root }, repo, fakeBuild, at(1))).id);
+    const report = await linkUnits({ root, unitDir, gpuDevices: [repo] });
+    expect(report.gpu).toBe(repo);
+    expect(await readlink(join(unitDir, 'demo.service.d/gpu.conf'))).toBe(
+      join(root, 'current/systemd/demo.gpu.conf'),
+    );
+    await rm(join(unitDir, 'demo.service'));
+    await unlinkUnits({ root, unitDir });
+    expect(existsSync(join(unitDir, 'demo.service.d'))).toBe(false);
   });
 });

@@ -101,9 +101,65 @@ function run(command: string, args: string[], options: { cwd: string }): Promise
 /** The tree of `commit`, exactly as committed (no untracked or ignored files). */
 async function exportCommit(repo: string, commit: string, into: string): Promise<void> {
   await mkdir(into, { recursive: true });
-  await run('sh', ['-c', 'git archive --format=tar "$0" | tar -x -C "$1"', commit, into], {
+  // Two processes, each exit status checked: a failing `git archive` is not hidden by tar.
+  const archive = spawn('git', ['archive', '--format=tar', commit], {
     cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const extract = spawn('tar', ['-x', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
+  archive.stdout.pipe(extract.stdin);
+  const finished = (child: ReturnType<typeof spawn>, name: string) =>
+    new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new ReleaseError(`${name} failed: ${err.trim()}`)),
+      );
+    });
+  await Promise.all([finished(archive, `git archive ${commit}`), finished(extract, 'tar -x')]);
+}
+
+/**
+ * One upgrade or rollback at a time: a directory made atomically, holding the
+ * owner's pid; one left by a process that is gone is taken over.
+ */
+export async function withReleaseLock<T>(layout: ReleaseRoot, work: () => Promise<T>): Promise<T> {
+  const lock = join(releasesDir(layout), '.lock');
+  await mkdir(releasesDir(layout), { recursive: true });
+  try {
+    await mkdir(lock);
+  } catch {
+    const owner = Number((await readFile(join(lock, 'pid'), 'utf8').catch(() => '')).trim());
+    if (owner > 0 && processAlive(owner)) {
+      throw new ReleaseError(`another upgrade or rollback is running (pid ${owner}); wait for it`);
+    }
+  }
+  await writeFile(join(lock, 'pid'), `${process.pid}\n`);
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** Builds an interrupted upgrade left behind (Ctrl-C skips the cleanup), removed before the next. */
+async function removeAbandonedBuilds(layout: ReleaseRoot): Promise<void> {
+  const names = await readdir(releasesDir(layout)).catch(() => [] as string[]);
+  for (const name of names.filter((entry) => /^\..+\.partial$/.test(entry))) {
+    await rm(join(releasesDir(layout), name), { recursive: true, force: true });
+  }
 }
 
 export interface CreatedRelease {
@@ -130,7 +186,7 @@ export async function createRelease(
   const path = join(releasesDir(layout), id);
   if (existsSync(path)) throw new ReleaseError(`release ${id} exists already`);
   const partial = join(releasesDir(layout), `.${id}.partial`);
-  await rm(partial, { recursive: true, force: true });
+  await removeAbandonedBuilds(layout);
   try {
     await exportCommit(repo, commit, partial);
     const info: ReleaseInfo = { commit, builtAt: now.toISOString() };

@@ -1,5 +1,5 @@
 import { baseConfigSchema, loadConfig } from 'hrserve';
-import { CACHE_DIR, CURRENT, ENVIRONMENT_FILE, NODE } from './install-layout.js';
+import { CURRENT, ENVIRONMENT_FILE, MODELS_DIR, NODE } from './install-layout.js';
 import type { ServiceManifest } from './manifest.js';
 
 /** Seconds systemd waits after SIGTERM beyond the service's own drain and telemetry bounds. */
@@ -45,7 +45,6 @@ export const SANDBOX: readonly string[] = [
   'ProtectControlGroups=yes',
   'ProtectProc=invisible',
   'KeyringMode=private',
-  'RemoveIPC=yes',
   'LockPersonality=yes',
   'RestrictRealtime=yes',
   'RestrictSUIDSGID=yes',
@@ -125,7 +124,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     `MemoryHigh=${manifest.memory.high}`,
     `MemoryMax=${manifest.memory.max}`,
     ...SANDBOX,
-    `ReadWritePaths=-${CACHE_DIR}`,
+    `ReadWritePaths=-${MODELS_DIR}`,
     '',
     '[Install]',
     'WantedBy=default.target',

@@ -4,7 +4,7 @@
  * the units export to localhost:4317 already) and prints each trace, once it is
  * complete, as an indented tree grouped by service (render-trace.ts). Spans go
  * nowhere else: for storage and a UI, run the OpenTelemetry Collector and Jaeger
- * or Tempo instead (systemd/extras/, README "Seeing your traces").
+ * or Tempo instead (otelcol/, README "Seeing your traces").
  *
  *   just traces [--grpc-port 4317] [--http-port 4318] [--host 127.0.0.1] [--quiet-ms 2000]
  */

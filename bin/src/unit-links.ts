@@ -87,13 +87,18 @@ export async function unlinkUnits(options: Omit<UnitLinkOptions, 'gpuDevices'>):
   }
   for (const name of names) {
     const link = join(options.unitDir, name);
-    if (!(await linkTarget(link))?.startsWith(`${generated}/`)) continue;
-    await rm(link, { force: true });
-    await rm(join(`${link}.d`, 'gpu.conf'), { force: true });
-    if ((await stat(`${link}.d`).catch(() => undefined))?.isDirectory()) {
-      await rmdir(`${link}.d`).catch(() => {});
+    if ((await linkTarget(link))?.startsWith(`${generated}/`)) {
+      await rm(link, { force: true });
+      removed.push(name);
     }
-    removed.push(name);
+    // The GPU drop-in on its own too: `systemctl disable` may have removed the unit's link first.
+    const dropIn = join(link, 'gpu.conf');
+    if (name.endsWith('.service.d') && (await linkTarget(dropIn))?.startsWith(`${generated}/`)) {
+      await rm(dropIn, { force: true });
+      if ((await stat(link).catch(() => undefined))?.isDirectory()) {
+        await rmdir(link).catch(() => {});
+      }
+    }
   }
   return removed;
 }

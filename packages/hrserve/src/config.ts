@@ -226,7 +226,7 @@ export function baseConfigSchema(defaults: ServiceDefaults) {
       1024,
     ),
     STARTUP_TIMEOUT_MS: envPositiveInteger(
-      'Under systemd, how long a start (a model download and load) may take before the unit gives up on it; until then each 30 s of progress extends its start timeout (default 1800000, 30 minutes).',
+      "Under systemd, how long a start (a model download and load) may take: until then its start timeout is extended every 30 s while its status keeps changing (a status unchanged for 5 minutes is a hang, left to the unit's timeout) (default 1800000, 30 minutes).",
       1_800_000,
     ),
     DRAIN_TIMEOUT_MS: envPositiveInteger(

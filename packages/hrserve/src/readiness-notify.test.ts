@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Health } from './plugins/health.js';
-import { EXTEND_BY_MS, EXTEND_EVERY_MS, reportReadinessToSystemd } from './readiness-notify.js';
+import {
+  EXTEND_BY_MS,
+  EXTEND_EVERY_MS,
+  reportReadinessToSystemd,
+  STALLED_AFTER_MS,
+} from './readiness-notify.js';
 import { systemdNotifier } from './systemd-notify.js';
 
 function recordingNotifier() {
@@ -52,6 +57,29 @@ describe('reportReadinessToSystemd', () => {
     ]);
   });
 
+  it('extends only while the status changes: a start stalled for minutes gets no more time', async () => {
+    vi.useFakeTimers();
+    const health = new Health();
+    const { sent, notifier } = recordingNotifier();
+    health.set('loading', 'downloading 1%');
+    reportReadinessToSystemd(health, notifier, {
+      url: 'http://x',
+      startupTimeoutMs: 3_600_000,
+      now: () => Date.now(),
+    });
+    const extensions = () =>
+      sent.filter(([first]) => first?.startsWith('EXTEND_TIMEOUT_USEC=')).length;
+    // Stalled: extensions until STALLED_AFTER_MS has passed without a change, then none.
+    await vi.advanceTimersByTimeAsync(STALLED_AFTER_MS + EXTEND_EVERY_MS * 3);
+    const whileStalled = extensions();
+    expect(whileStalled).toBe(Math.ceil(STALLED_AFTER_MS / EXTEND_EVERY_MS) - 1);
+    // Progress again: extensions again.
+    health.set('loading', 'downloading 2%');
+    await vi.advanceTimersByTimeAsync(EXTEND_EVERY_MS);
+    await notifier.flush();
+    expect(extensions()).toBe(whileStalled + 1);
+  });
+
   it('stops extending once ready', async () => {
     vi.useFakeTimers();
     const health = new Health();
@@ -78,6 +106,20 @@ describe('reportReadinessToSystemd', () => {
 });
 
 describe('systemdNotifier', () => {
+  it('reads NOTIFY_SOCKET once and keeps it from other children, handing it to systemd-notify only', async () => {
+    const env: Record<string, string | undefined> = {
+      NOTIFY_SOCKET: '/run/user/1000/systemd/notify',
+    };
+    const sockets: string[] = [];
+    const notifier = systemdNotifier(env, {
+      send: async (_assignments, socket) => void sockets.push(socket),
+    });
+    expect(env.NOTIFY_SOCKET).toBeUndefined();
+    notifier.status('loading');
+    await notifier.flush();
+    expect(sockets).toEqual(['/run/user/1000/systemd/notify']);
+  });
+
   it('keeps STATUS on one line and reports a failing sender once', async () => {
     const errors: Error[] = [];
     const sent: string[][] = [];

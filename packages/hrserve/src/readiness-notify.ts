@@ -4,16 +4,25 @@ import type { SystemdNotifier } from './systemd-notify.js';
 /** How often a start that is still loading asks systemd for more time, and how much. */
 export const EXTEND_EVERY_MS = 30_000;
 export const EXTEND_BY_MS = 60_000;
+/**
+ * A start whose status has not changed for this long is stuck, not slow: it gets no more
+ * time, and systemd's start timeout ends it. Download progress changes the status every
+ * percent; loading weights is one status, and a large model can take minutes to read.
+ */
+export const STALLED_AFTER_MS = 5 * 60_000;
 
 export interface ReadinessReportOptions {
   /** Where the service listens, for the STATUS= line once ready. */
   url: string;
   /**
    * How long a start (a model download and load) may go on: until then the
-   * unit's TimeoutStartSec is extended every 30 s; after it, systemd's own
-   * timeout applies and a start that hangs is killed and restarted.
+   * unit's TimeoutStartSec is extended every 30 s while the status keeps changing;
+   * after it, or once stalled, systemd's own timeout applies and the start is
+   * killed and restarted.
    */
   startupTimeoutMs: number;
+  /** Milliseconds since some origin (tests); `performance.now` by default. */
+  now?: () => number;
 }
 
 /**
@@ -28,17 +37,21 @@ export function reportReadinessToSystemd(
 ): () => void {
   if (!notifier.enabled) return () => {};
   let ready = false;
-  const startedAt = performance.now();
+  const now = options.now ?? (() => performance.now());
+  const startedAt = now();
+  let changedAt = startedAt;
   const extender = setInterval(() => {
-    if (ready || performance.now() - startedAt >= options.startupTimeoutMs) {
+    if (ready || now() - startedAt >= options.startupTimeoutMs) {
       clearInterval(extender);
       return;
     }
-    notifier.extendTimeout(EXTEND_BY_MS);
+    // Progress only: a status unchanged for minutes is a hang systemd should end.
+    if (now() - changedAt < STALLED_AFTER_MS) notifier.extendTimeout(EXTEND_BY_MS);
   }, EXTEND_EVERY_MS);
   extender.unref();
 
   const report = (status: HealthStatus, reason?: string) => {
+    changedAt = now();
     switch (status) {
       case 'ok':
         if (!ready) notifier.ready(`serving on ${options.url}`);

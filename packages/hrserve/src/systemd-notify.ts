@@ -24,16 +24,22 @@ export interface SystemdNotifier {
   flush(): Promise<void>;
 }
 
-/** Sends one message (`NAME=value` assignments); rejects when it could not be delivered. */
-export type NotifySender = (assignments: string[]) => Promise<void>;
+/** Sends one message (`NAME=value` assignments) to `socket`; rejects when it could not be delivered. */
+export type NotifySender = (assignments: string[], socket: string) => Promise<void>;
 
 /** Generous: the barrier waits for a manager that may be busy starting other units. */
 const SEND_TIMEOUT_MS = 10_000;
 
-export const systemdNotifySender: NotifySender = (assignments) =>
+export const systemdNotifySender: NotifySender = (assignments, socket) =>
   new Promise((resolve, reject) => {
-    execFile('systemd-notify', assignments, { timeout: SEND_TIMEOUT_MS }, (error, _out, stderr) =>
-      error ? reject(new Error(`${error.message.split('\n', 1)[0]} ${stderr}`.trim())) : resolve(),
+    execFile(
+      'systemd-notify',
+      assignments,
+      { timeout: SEND_TIMEOUT_MS, env: { ...process.env, NOTIFY_SOCKET: socket } },
+      (error, _out, stderr) =>
+        error
+          ? reject(new Error(`${error.message.split('\n', 1)[0]} ${stderr}`.trim()))
+          : resolve(),
     );
   });
 
@@ -46,7 +52,11 @@ export function systemdNotifier(
   env: Record<string, string | undefined> = process.env,
   options: { send?: NotifySender; onError?: (error: Error) => void } = {},
 ): SystemdNotifier {
-  const enabled = Boolean(env.NOTIFY_SOCKET);
+  const socket = env.NOTIFY_SOCKET ?? '';
+  const enabled = socket !== '';
+  // Read once and kept from every other child (NotifyAccess=all lets any process in the
+  // unit speak for it): only systemd-notify gets it back.
+  delete env.NOTIFY_SOCKET;
   const send = options.send ?? systemdNotifySender;
   let reportedError = false;
   // Sent one after another, so the manager sees them in order (READY before STOPPING).
@@ -54,7 +64,7 @@ export function systemdNotifier(
   const post = (assignments: string[]) => {
     if (!enabled) return;
     queue = queue.then(() =>
-      send(assignments).catch((error: Error) => {
+      send(assignments, socket).catch((error: Error) => {
         // One report is enough: the next messages would fail the same way.
         if (!reportedError) options.onError?.(error);
         reportedError = true;

@@ -93,6 +93,12 @@ describe('isNetworkFailure and retryDelayMs', () => {
     );
     expect(isNetworkFailure(new Error('x', { cause: { code: 'ECONNREFUSED' } }))).toBe(true);
     expect(isNetworkFailure(new Error('Cannot get quantization "Q2_K"'))).toBe(false);
+    // A certificate the host does not trust is not fixed by waiting.
+    expect(
+      isNetworkFailure(
+        new TypeError('fetch failed', { cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } }),
+      ),
+    ).toBe(false);
   });
 
   it('doubles from 2 s up to a minute', () => {

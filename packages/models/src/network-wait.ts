@@ -14,13 +14,19 @@ const MAX_DELAY_MS = 60_000;
 const NETWORK_FAILURE =
   /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET/;
 
+/** TLS failures (a proxy's certificate, an expired one) say "fetch failed" too, but waiting never fixes them. */
+const TLS_FAILURE = /CERT|SSL|TLS|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED|ERR_TLS/;
+
 export function isNetworkFailure(error: unknown): boolean {
+  let network = false;
   for (let cause = error, depth = 0; cause && depth < 5; depth += 1) {
     const { message, code } = cause as { message?: unknown; code?: unknown };
-    if (NETWORK_FAILURE.test(`${String(message ?? cause)} ${String(code ?? '')}`)) return true;
+    const text = `${String(message ?? cause)} ${String(code ?? '')}`;
+    if (TLS_FAILURE.test(text)) return false;
+    if (NETWORK_FAILURE.test(text)) network = true;
     cause = (cause as { cause?: unknown }).cause;
   }
-  return false;
+  return network;
 }
 
 /** Delay before retry number `attempt` (1-based): 2 s, 4 s, 8 s … up to a minute. */

@@ -22,6 +22,12 @@ describe('memoryBudget', () => {
     expect(budget.warning).toContain('systemctl --user edit llmchat');
   });
 
+  it('takes MemoryMax when it is the lower (a drop-in lowered it, or a slice caps it)', () => {
+    const budget = memoryBudget(undefined, { highBytes: 6 * GIB, maxBytes: 4 * GIB });
+    expect(budget.mb).toBe(4096 - PROCESS_HEADROOM_MB);
+    expect(budget.note).toContain('MemoryMax=4096M');
+  });
+
   it('takes MemoryMax when there is no MemoryHigh, and derives a budget when none is set', () => {
     const budget = memoryBudget(undefined, { maxBytes: 2 * GIB });
     expect(budget.mb).toBe(2048 - PROCESS_HEADROOM_MB);

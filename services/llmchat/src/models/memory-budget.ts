@@ -24,9 +24,13 @@ const MIB = 1024 * 1024;
  * fixes; with no budget set, the limit gives one.
  */
 export function memoryBudget(configuredMb: number | undefined, limits: MemoryLimits): MemoryBudget {
-  const limitBytes = limits.highBytes ?? limits.maxBytes;
-  if (limitBytes === undefined) return { mb: configuredMb };
-  const limitName = limits.highBytes !== undefined ? 'MemoryHigh' : 'MemoryMax';
+  // The lower of the two binds: a drop-in may lower MemoryMax below the unit's MemoryHigh,
+  // or a slice or container cap it; past MemoryHigh the kernel throttles, past MemoryMax it kills.
+  const high = limits.highBytes ?? Number.POSITIVE_INFINITY;
+  const max = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+  const limitBytes = Math.min(high, max);
+  if (!Number.isFinite(limitBytes)) return { mb: configuredMb };
+  const limitName = high <= max ? 'MemoryHigh' : 'MemoryMax';
   const limitMb = Math.floor(limitBytes / MIB);
   const usableMb = Math.max(limitMb - PROCESS_HEADROOM_MB, 1);
   const limit = `${limitName}=${limitMb}M`;
