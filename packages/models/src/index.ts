@@ -31,6 +31,14 @@ export function isRemoteSource(source: string): boolean {
   return /^(hf:|huggingface:|https?:\/\/)/i.test(source);
 }
 
+export interface DownloadProgress {
+  percent: number;
+  downloadedBytes: number;
+  totalBytes: number;
+  /** The first report past a multiple of 10%: worth a log line. */
+  tenth: boolean;
+}
+
 export interface ResolveOptions {
   /** Where remote models are downloaded once. */
   directory: string;
@@ -38,8 +46,11 @@ export interface ResolveOptions {
   subject: string;
   /** The setting to point elsewhere, named in the fix. */
   setting: string;
-  /** Download progress, every 10%. */
-  onProgress?(progress: { percent: number; downloadedBytes: number; totalBytes: number }): void;
+  /**
+   * Download progress, at each whole percent (a start's STATUS line, which must keep
+   * changing for systemd to give it more time); `tenth` marks each 10% step (a log line).
+   */
+  onProgress?(progress: DownloadProgress): void;
   /**
    * At start, where there is nothing better to do: retry a download that fails
    * for want of network (boot before the network is up), backing off. Requests'
@@ -66,7 +77,8 @@ export async function resolveModelSource(source: string, options: ResolveOptions
     }
     return source;
   }
-  let lastPercent = -10;
+  let lastPercent = -1;
+  let lastTenth = -1;
   const startedAt = Date.now();
   try {
     return await retryWhileOffline(
@@ -79,12 +91,15 @@ export async function resolveModelSource(source: string, options: ResolveOptions
             : {}),
           onProgress: ({ totalSize, downloadedSize }) => {
             const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
-            if (percent < lastPercent + 10) return;
+            if (percent <= lastPercent) return;
             lastPercent = percent;
+            const tenth = Math.floor(percent / 10) > lastTenth;
+            if (tenth) lastTenth = Math.floor(percent / 10);
             options.onProgress?.({
               percent,
               downloadedBytes: downloadedSize,
               totalBytes: totalSize,
+              tenth,
             });
           },
         }),

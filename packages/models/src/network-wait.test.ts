@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeHuggingFace, unusedPort } from '@hrserve/test-support/fake-hugging-face';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelLoadError, resolveModelSource } from './index.js';
+import { type DownloadProgress, ModelLoadError, resolveModelSource } from './index.js';
 import { isNetworkFailure, type NetworkRetry, retryDelayMs } from './network-wait.js';
 
 /** The bytes of the "model" the fake Hugging Face serves (resolving does not parse it). */
@@ -31,8 +31,10 @@ describe('an hf: download at start with no network yet', () => {
   it('retries, backing off, and downloads once the network is there', async () => {
     const port = await unusedPort();
     const retries: NetworkRetry[] = [];
+    const progress: DownloadProgress[] = [];
     const path = await resolveModelSource('hf:someone/tiny:Q8_0', {
       ...(await options(port)),
+      onProgress: (report) => progress.push(report),
       waitForNetwork: {
         waitMs: 30_000,
         firstDelayMs: 50,
@@ -46,6 +48,15 @@ describe('an hf: download at start with no network yet', () => {
     expect(await readFile(path)).toEqual(MODEL);
     expect(retries.map((retry) => retry.attempt)).toEqual([1, 2]);
     expect(retries.map((retry) => retry.delayMs)).toEqual([50, 100]);
+    // Each report a new whole percent, up to 100; `tenth` once per 10% step reached.
+    const percents = progress.map((report) => report.percent);
+    expect(percents.at(-1)).toBe(100);
+    expect(percents).toEqual([...new Set(percents)].sort((a, b) => a - b));
+    const tenths = progress
+      .filter((report) => report.tenth)
+      .map((report) => Math.floor(report.percent / 10));
+    expect(tenths).toEqual([...new Set(tenths)].sort((a, b) => a - b));
+    expect(tenths.at(-1)).toBe(10);
   });
 
   it('fails at once without a wait (a request loading on demand), saying the network is unreachable', async () => {

@@ -14,7 +14,10 @@ await serve(app, config);
 
 try {
   const started = performance.now();
-  const embedder = await Embedder.create(await loadModel(config, app.log), config);
+  const embedder = await Embedder.create(
+    await loadModel(config, app.log, (status) => app.health.set('loading', status)),
+    config,
+  );
   setEmbedder(embedder);
   app.health.set('ok');
   app.log.info(

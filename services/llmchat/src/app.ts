@@ -45,7 +45,13 @@ export async function buildLlmchatApp(
   if (budget.warning) app.log.warn(budget.warning);
   if (budget.note) app.log.info(budget.note);
   const modelsConfig = { ...config, LLMCHAT_MEMORY_BUDGET_MB: budget.mb };
-  const models = new ModelManager(new ModelRegistry(config), modelsConfig, app.log, deps.loader);
+  const models = new ModelManager(
+    new ModelRegistry(config),
+    modelsConfig,
+    app.log,
+    deps.loader,
+    budget.raise,
+  );
   const generator = new Generator(
     models,
     new LlmchatMetrics(

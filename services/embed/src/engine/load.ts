@@ -13,26 +13,41 @@ import type { EmbedConfig } from '../config.js';
 export { ModelLoadError };
 
 /** EMBED_MODEL as a file: a local path as is, an hf: URI downloaded once into EMBED_MODELS_DIR. */
-function resolveSource(config: EmbedConfig, log: FastifyBaseLogger): Promise<string> {
+function resolveSource(
+  config: EmbedConfig,
+  log: FastifyBaseLogger,
+  status: (status: string) => void,
+): Promise<string> {
   return resolveModelSource(config.EMBED_MODEL, {
     // Loaded at start, maybe at boot before the network is up: wait for it, saying so.
     waitForNetwork: {
       waitMs: NETWORK_WAIT_AT_START_MS,
-      onRetry: (retry) => log.warn(networkRetryLine(config.EMBED_MODEL, retry)),
+      onRetry: (retry) => {
+        log.warn(networkRetryLine(config.EMBED_MODEL, retry));
+        status(
+          `waiting for the network to download ${config.EMBED_MODEL} (attempt ${retry.attempt})`,
+        );
+      },
     },
     directory: config.EMBED_MODELS_DIR,
     subject: `EMBED_MODEL is "${config.EMBED_MODEL}"`,
     setting: 'EMBED_MODEL',
-    onProgress: ({ percent, downloadedBytes, totalBytes }) =>
-      log.info(
-        {
-          model: config.EMBED_MODEL,
-          percent,
-          downloaded_bytes: downloadedBytes,
-          total_bytes: totalBytes,
-        },
-        'downloading model',
-      ),
+    onProgress: ({ percent, downloadedBytes, totalBytes, tenth }) => {
+      if (tenth) {
+        log.info(
+          {
+            model: config.EMBED_MODEL,
+            percent,
+            downloaded_bytes: downloadedBytes,
+            total_bytes: totalBytes,
+          },
+          'downloading model',
+        );
+      }
+      status(
+        `downloading ${config.EMBED_MODEL}: ${percent}% of ${Math.ceil(totalBytes / 2 ** 20)} MB`,
+      );
+    },
   });
 }
 
@@ -44,8 +59,14 @@ export interface LoadedModel {
   ids: string[];
 }
 
-export async function loadModel(config: EmbedConfig, log: FastifyBaseLogger): Promise<LoadedModel> {
-  const path = await resolveSource(config, log);
+/** `status` hears what the load is doing (waiting for the network, downloading N%): /health and systemd. */
+export async function loadModel(
+  config: EmbedConfig,
+  log: FastifyBaseLogger,
+  status: (status: string) => void = () => {},
+): Promise<LoadedModel> {
+  const path = await resolveSource(config, log, status);
+  status(`loading ${basename(path)}`);
   const llama = await createLlama({
     gpu: config.EMBED_GPU,
     gpuSetting: 'EMBED_GPU',

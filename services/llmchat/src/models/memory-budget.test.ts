@@ -5,12 +5,16 @@ const GIB = 2 ** 30;
 
 describe('memoryBudget', () => {
   it('is the setting where no limit applies (none set: no budget)', () => {
-    expect(memoryBudget(4096, {})).toEqual({ mb: 4096 });
-    expect(memoryBudget(undefined, {})).toEqual({ mb: undefined });
+    expect(memoryBudget(4096, {})).toMatchObject({ mb: 4096 });
+    expect(memoryBudget(4096, {}).raise).toBe('LLMCHAT_MEMORY_BUDGET_MB=4096: raise the budget');
+    expect(memoryBudget(undefined, {}).mb).toBeUndefined();
   });
 
   it('keeps a budget that fits under MemoryHigh with the headroom', () => {
-    expect(memoryBudget(4096, { highBytes: 6 * GIB, maxBytes: 8 * GIB })).toEqual({ mb: 4096 });
+    expect(memoryBudget(4096, { highBytes: 6 * GIB, maxBytes: 8 * GIB })).toEqual({
+      mb: 4096,
+      raise: 'LLMCHAT_MEMORY_BUDGET_MB=4096: raise the budget',
+    });
   });
 
   it('lowers a budget over the limit, saying how to raise the limit with a drop-in', () => {
@@ -32,6 +36,10 @@ describe('memoryBudget', () => {
     const budget = memoryBudget(undefined, { maxBytes: 2 * GIB });
     expect(budget.mb).toBe(2048 - PROCESS_HEADROOM_MB);
     expect(budget.note).toContain('MemoryMax=2048M');
+    // A model refused over it is told of the limit, not of a setting nobody set.
+    expect(budget.raise).toBe(
+      "the memory limit's budget (MemoryMax=2048M less 512 MiB): raise MemoryHigh and MemoryMax with systemctl --user edit llmchat",
+    );
     expect(budget.warning).toBeUndefined();
   });
 });

@@ -42,16 +42,17 @@ function resolveSource(
     directory: config.LLMCHAT_MODELS_DIR,
     subject: `${entry.origin} names "${entry.source}" for model ${entry.name}`,
     setting: entry.origin,
-    onProgress: ({ percent, downloadedBytes, totalBytes }) => {
-      log.info(
-        {
-          model: entry.source,
-          percent,
-          downloaded_bytes: downloadedBytes,
-          total_bytes: totalBytes,
-        },
-        'downloading model',
-      );
+    onProgress: ({ percent, downloadedBytes, totalBytes, tenth }) => {
+      if (tenth)
+        log.info(
+          {
+            model: entry.source,
+            percent,
+            downloaded_bytes: downloadedBytes,
+            total_bytes: totalBytes,
+          },
+          'downloading model',
+        );
       status(`downloading ${entry.source}: ${percent}% of ${Math.ceil(totalBytes / MB)} MB`);
     },
   });
@@ -111,6 +112,10 @@ export async function inspectModel(
 }
 
 /** Why a model over the memory budget cannot be loaded, and what to change. */
-export function overBudgetMessage(inspected: InspectedModel, config: LlmchatConfig): string {
-  return `${basename(inspected.path)} needs about ${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB of RAM (weights and a ${inspected.contextSize}-token context for ${config.LLMCHAT_PARALLEL} sequences), over LLMCHAT_MEMORY_BUDGET_MB=${config.LLMCHAT_MEMORY_BUDGET_MB}. Raise the budget, lower LLMCHAT_CONTEXT_SIZE or LLMCHAT_PARALLEL, or use a smaller quantization.`;
+export function overBudgetMessage(
+  inspected: InspectedModel,
+  config: LlmchatConfig,
+  raise = `LLMCHAT_MEMORY_BUDGET_MB=${config.LLMCHAT_MEMORY_BUDGET_MB}: raise the budget`,
+): string {
+  return `${basename(inspected.path)} needs about ${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB of RAM (weights and a ${inspected.contextSize}-token context for ${config.LLMCHAT_PARALLEL} sequences), over ${raise}, lower LLMCHAT_CONTEXT_SIZE or LLMCHAT_PARALLEL, or use a smaller quantization.`;
 }

@@ -68,6 +68,8 @@ export class ModelManager {
     private readonly log: FastifyBaseLogger,
     /** Sizes and loads a model; by default with node-llama-cpp (tests give a scripted engine). */
     loader?: ModelLoader<LoadedModel>,
+    /** Where the memory budget comes from and how to raise it (memory-budget.ts), for refusals. */
+    private readonly raiseBudget?: string,
   ) {
     this.options = engineOptionsOf(config);
     const defaultKeepAliveMs = parseKeepAlive(config.LLMCHAT_KEEP_ALIVE) ?? 5 * 60_000;
@@ -129,7 +131,7 @@ export class ModelManager {
     const inspected = await inspectModel(entry, this.config, shared.llama, this.log, status);
     return {
       estimatedRamBytes: inspected.estimatedRamBytes,
-      overBudgetMessage: () => overBudgetMessage(inspected, this.config),
+      overBudgetMessage: () => overBudgetMessage(inspected, this.config, this.raiseBudget),
       load: async () => {
         status(
           `loading ${entry.name} (${Math.ceil(inspected.estimatedRamBytes / 1024 / 1024)} MiB)`,
