@@ -1,0 +1,397 @@
+import { randomBytes } from 'node:crypto';
+import type { ApiError } from 'hrserve';
+import type { GenerationEvent, GenerationResult } from '../../engine/types.js';
+import type { FinishedGeneration } from '../../generation/native-request.js';
+import { onlyResult, type WireEncoder } from '../wire-encoder.js';
+import type { ResponseCreateRequest } from './request.js';
+
+/*
+ * The Response object and its stream events, shaped as the API reference and
+ * the `openai` client's types (Response, ResponseStreamEvent) describe them.
+ * Pure: ids and the clock are given, so golden fixtures test every byte.
+ */
+
+/** `resp_…`, `msg_…`, `fc_…`: a prefix and 24 random hex characters, as OpenAI's look. */
+export function responsesId(prefix: 'resp' | 'msg' | 'fc'): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+export interface ResponseIdentity {
+  id: string;
+  /** Seconds since the epoch. */
+  createdAt: number;
+  /** What the client sent; its settings are echoed in the Response object. */
+  request: ResponseCreateRequest;
+  /** Whether the response is kept (GET /v1/responses/{id} finds it). */
+  store: boolean;
+  previousResponseId?: string | null;
+  /** Ids of output items; `responsesId` unless a test fixes them. */
+  itemId?: (prefix: 'msg' | 'fc') => string;
+  /** Seconds since the epoch, for `completed_at`. */
+  now?: () => number;
+}
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+export interface OutputText {
+  type: 'output_text';
+  text: string;
+  annotations: never[];
+  logprobs: never[];
+}
+
+export interface MessageOutput {
+  id: string;
+  type: 'message';
+  status: 'in_progress' | 'completed' | 'incomplete';
+  role: 'assistant';
+  content: OutputText[];
+}
+
+export interface FunctionCallOutput {
+  id: string;
+  type: 'function_call';
+  status: 'in_progress' | 'completed' | 'incomplete';
+  call_id: string;
+  name: string;
+  arguments: string;
+}
+
+export type OutputItem = MessageOutput | FunctionCallOutput;
+
+function usageOf(result: GenerationResult) {
+  return {
+    input_tokens: result.promptTokens,
+    // Reused from the sequence's KV cache, and evaluated now (kept there for the next turn).
+    input_tokens_details: {
+      cached_tokens: result.timings.promptCached,
+      cache_write_tokens: result.timings.promptEvaluated,
+    },
+    output_tokens: result.completionTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: result.promptTokens + result.completionTokens,
+  };
+}
+
+/**
+ * A failed response's `error.code`, in the Response object's own vocabulary: a
+ * refused request (queue full) is `rate_limit_exceeded`, a prompt the model cannot
+ * take `invalid_prompt`, anything else `server_error`. The catalogue code stays in
+ * the message and in the stream's `error` event.
+ */
+function responseErrorCode(
+  error: ApiError,
+): 'rate_limit_exceeded' | 'invalid_prompt' | 'server_error' {
+  if (error.status === 429) return 'rate_limit_exceeded';
+  if (error.status >= 400 && error.status < 500) return 'invalid_prompt';
+  return 'server_error';
+}
+
+/** tool_choice as accepted (the converter refused every other kind). */
+function echoedToolChoice(
+  choice: ResponseCreateRequest['tool_choice'],
+): 'none' | 'auto' | 'required' | { type: 'function'; name: string } {
+  if (choice === undefined) return 'auto';
+  if (typeof choice === 'string') return choice;
+  return { type: 'function', name: String((choice as { name?: unknown }).name) };
+}
+
+/** The tools echoed back as the API shows them (function tools, `strict` made explicit). */
+function echoedTools(request: ResponseCreateRequest) {
+  return (request.tools ?? []).map((tool) => {
+    const fn = tool as {
+      name: string;
+      description?: string | null;
+      parameters?: Record<string, unknown> | null;
+      strict?: boolean | null;
+    };
+    return {
+      type: 'function' as const,
+      name: fn.name,
+      description: fn.description ?? null,
+      parameters: fn.parameters ?? null,
+      strict: fn.strict ?? true,
+    };
+  });
+}
+
+/** The Response object at a given moment of its life. */
+export function toResponseObject(
+  identity: ResponseIdentity,
+  state: {
+    status: ResponseStatus;
+    output: OutputItem[];
+    result?: GenerationResult;
+    error?: ApiError;
+    completedAt?: number;
+  },
+) {
+  const { request } = identity;
+  const text = state.output
+    .filter((item): item is MessageOutput => item.type === 'message')
+    .flatMap((item) => item.content.map((part) => part.text))
+    .join('');
+  return {
+    id: identity.id,
+    object: 'response' as const,
+    created_at: identity.createdAt,
+    status: state.status,
+    background: request.background ?? false,
+    completed_at: state.completedAt ?? null,
+    error: state.error
+      ? {
+          code: responseErrorCode(state.error),
+          message: `${state.error.code}: ${state.error.message}`,
+        }
+      : null,
+    incomplete_details:
+      state.status === 'incomplete' ? { reason: 'max_output_tokens' as const } : null,
+    instructions: request.instructions ?? null,
+    max_output_tokens: request.max_output_tokens ?? null,
+    max_tool_calls: request.max_tool_calls ?? null,
+    metadata: request.metadata ?? {},
+    model: request.model,
+    output: state.output,
+    output_text: text,
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+    previous_response_id: identity.previousResponseId ?? null,
+    reasoning: { effort: null, summary: null },
+    store: identity.store,
+    temperature: request.temperature ?? 1,
+    text: { format: request.text?.format ?? { type: 'text' as const } },
+    tool_choice: echoedToolChoice(request.tool_choice),
+    tools: echoedTools(request),
+    top_p: request.top_p ?? 1,
+    truncation: request.truncation ?? 'disabled',
+    // Absent, not null, until there is something to say (the client's types have them optional).
+    ...(state.result ? { usage: usageOf(state.result) } : {}),
+    ...(request.user !== undefined ? { user: request.user } : {}),
+  };
+}
+
+export type ResponseObject = ReturnType<typeof toResponseObject>;
+
+/** The output items of a finished generation: its text as a message, then each call. */
+export function outputItems(
+  result: GenerationResult,
+  ids: { message: string; calls: string[] },
+): OutputItem[] {
+  const status = result.finishReason === 'length' ? 'incomplete' : 'completed';
+  const items: OutputItem[] = [];
+  if (result.text.length > 0 || result.toolCalls.length === 0) {
+    items.push({
+      id: ids.message,
+      type: 'message',
+      status,
+      role: 'assistant',
+      content: [{ type: 'output_text', text: result.text, annotations: [], logprobs: [] }],
+    });
+  }
+  result.toolCalls.forEach((call, index) => {
+    items.push({
+      id: ids.calls[index] ?? `fc_${index}`,
+      type: 'function_call',
+      status: 'completed',
+      call_id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+    });
+  });
+  return items;
+}
+
+/**
+ * The Responses API's answer: one Response object, or the stream of events
+ * (`response.created`, `response.in_progress`, items and parts added, text and
+ * argument deltas, their `.done`s, then `response.completed` or
+ * `response.incomplete`), numbered by `sequence_number` from 0.
+ */
+export function responsesEncoder(identity: ResponseIdentity): WireEncoder<ResponseObject> {
+  const itemId = identity.itemId ?? responsesId;
+  const now = identity.now ?? (() => Math.floor(Date.now() / 1000));
+  let sequence = 0;
+  const emit = (event: Record<string, unknown>) =>
+    JSON.stringify({ type: event.type, sequence_number: sequence++, ...event });
+  const output: OutputItem[] = [];
+  /** The message being streamed, if text is flowing. */
+  let message: MessageOutput | undefined;
+  /** The calls being streamed, by the engine's call index. */
+  const calls = new Map<number, FunctionCallOutput>();
+  const messageId = itemId('msg');
+
+  const closeMessage = (status: MessageOutput['status']): string[] => {
+    if (!message) return [];
+    const done = message;
+    message = undefined;
+    done.status = status;
+    const index = output.indexOf(done);
+    const part = done.content[0] as OutputText;
+    return [
+      emit({
+        type: 'response.output_text.done',
+        item_id: done.id,
+        output_index: index,
+        content_index: 0,
+        text: part.text,
+        logprobs: [],
+      }),
+      emit({
+        type: 'response.content_part.done',
+        item_id: done.id,
+        output_index: index,
+        content_index: 0,
+        part,
+      }),
+      emit({ type: 'response.output_item.done', output_index: index, item: done }),
+    ];
+  };
+
+  const closeCalls = (): string[] =>
+    [...calls.values()].flatMap((call) => {
+      if (call.status !== 'in_progress') return [];
+      call.status = 'completed';
+      const index = output.indexOf(call);
+      return [
+        emit({
+          type: 'response.function_call_arguments.done',
+          item_id: call.id,
+          output_index: index,
+          arguments: call.arguments,
+        }),
+        emit({ type: 'response.output_item.done', output_index: index, item: call }),
+      ];
+    });
+
+  return {
+    open: () => {
+      const response = toResponseObject(identity, { status: 'in_progress', output: [] });
+      return [
+        emit({ type: 'response.created', response }),
+        emit({ type: 'response.in_progress', response }),
+      ];
+    },
+    event: (event: GenerationEvent) => {
+      switch (event.type) {
+        case 'text': {
+          const chunks: string[] = [];
+          if (!message) {
+            message = {
+              id: messageId,
+              type: 'message',
+              status: 'in_progress',
+              role: 'assistant',
+              content: [],
+            };
+            output.push(message);
+            const index = output.length - 1;
+            chunks.push(
+              emit({
+                type: 'response.output_item.added',
+                output_index: index,
+                item: { ...message, content: [] },
+              }),
+            );
+            const part: OutputText = {
+              type: 'output_text',
+              text: '',
+              annotations: [],
+              logprobs: [],
+            };
+            message.content.push(part);
+            chunks.push(
+              emit({
+                type: 'response.content_part.added',
+                item_id: message.id,
+                output_index: index,
+                content_index: 0,
+                part: { ...part },
+              }),
+            );
+          }
+          (message.content[0] as OutputText).text += event.delta;
+          chunks.push(
+            emit({
+              type: 'response.output_text.delta',
+              item_id: message.id,
+              output_index: output.indexOf(message),
+              content_index: 0,
+              delta: event.delta,
+              logprobs: [],
+            }),
+          );
+          return chunks;
+        }
+        case 'tool_call_start': {
+          const chunks = closeMessage('completed');
+          const call: FunctionCallOutput = {
+            id: itemId('fc'),
+            type: 'function_call',
+            status: 'in_progress',
+            call_id: event.id,
+            name: event.name,
+            arguments: '',
+          };
+          calls.set(event.index, call);
+          output.push(call);
+          chunks.push(
+            emit({
+              type: 'response.output_item.added',
+              output_index: output.length - 1,
+              item: { ...call },
+            }),
+          );
+          return chunks;
+        }
+        case 'tool_call_arguments': {
+          const call = calls.get(event.index);
+          if (!call) return [];
+          call.arguments += event.fragment;
+          return [
+            emit({
+              type: 'response.function_call_arguments.delta',
+              item_id: call.id,
+              output_index: output.indexOf(call),
+              delta: event.fragment,
+            }),
+          ];
+        }
+        default:
+          return [];
+      }
+    },
+    close: (results) => {
+      const result = onlyResult(results);
+      const incomplete = result.finishReason === 'length';
+      const chunks = [...closeMessage(incomplete ? 'incomplete' : 'completed'), ...closeCalls()];
+      const response = toResponseObject(identity, {
+        status: incomplete ? 'incomplete' : 'completed',
+        output,
+        result,
+        completedAt: now(),
+      });
+      chunks.push(
+        emit({ type: incomplete ? 'response.incomplete' : 'response.completed', response }),
+      );
+      return chunks;
+    },
+    body: (results: FinishedGeneration[]) => {
+      const result = onlyResult(results);
+      return toResponseObject(identity, {
+        status: result.finishReason === 'length' ? 'incomplete' : 'completed',
+        output: outputItems(result, {
+          message: messageId,
+          calls: result.toolCalls.map(() => itemId('fc')),
+        }),
+        result,
+        completedAt: now(),
+      });
+    },
+    error: (error: ApiError) =>
+      emit({
+        type: 'error',
+        code: error.code,
+        message: error.message,
+        param: error.param ?? null,
+      }),
+  };
+}
