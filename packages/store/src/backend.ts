@@ -1,0 +1,2 @@
+/** Which database holds the store. */
+export type Backend = 'sqlite' | 'postgres';

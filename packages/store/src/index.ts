@@ -1,0 +1,29 @@
+export type { Backend } from './backend.js';
+export {
+  ConversationsRepository,
+  type Metadata,
+  type NewConversation,
+  type StoredConversation,
+} from './conversations.js';
+export { serviceDataDir } from './data-dir.js';
+export { MigrationError, StoreConflictError, UnknownCursorError } from './errors.js';
+export { classifyFault, type StoreFault, StoreUnavailableError } from './faults.js';
+export type { ItemInput, JsonObject, StoredItem } from './items.js';
+export type {
+  PostgresOptions,
+  RetentionOptions,
+  SqliteOptions,
+  StoreLogger,
+  StoreOptions,
+} from './options.js';
+export { MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
+export {
+  type NewResponse,
+  type ResponseOutcome,
+  type ResponseStatus,
+  ResponsesRepository,
+  type StoredResponse,
+} from './responses.js';
+export type { PruneResult } from './retention.js';
+export { SQLITE_FILE } from './sqlite/open-sqlite.js';
+export { openStore, type Store } from './store.js';

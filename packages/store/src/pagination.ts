@@ -1,0 +1,43 @@
+/**
+ * Cursor pagination as the OpenAI list endpoints do it (`after` an item's id, `limit`,
+ * `order`). Defaults belong to the route: the store takes every field explicitly.
+ */
+export interface PageRequest {
+  /** The id of the item the page starts after, in `order`; absent for the first page. */
+  after?: string | undefined;
+  /** Items per page, 1 to MAX_PAGE_SIZE. */
+  limit: number;
+  /** `asc`: oldest first; `desc`: newest first. */
+  order: 'asc' | 'desc';
+}
+
+export interface Page<T> {
+  data: T[];
+  /** The first and last item's id, or null on an empty page (the API's first_id, last_id). */
+  firstId: string | null;
+  lastId: string | null;
+  hasMore: boolean;
+}
+
+/** A bound on what one call may read into memory; the API's own limit is 100. */
+export const MAX_PAGE_SIZE = 1_000;
+
+export function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new RangeError(`page limit must be an integer from 1 to ${MAX_PAGE_SIZE}, not ${limit}`);
+  }
+  return limit;
+}
+
+/** Makes a page from rows fetched with `limit + 1`, the extra row telling whether more follow. */
+export function toPage<T>(rows: T[], limit: number, idOf: (item: T) => string): Page<T> {
+  const data = rows.slice(0, limit);
+  const first = data[0];
+  const last = data.at(-1);
+  return {
+    data,
+    firstId: first === undefined ? null : idOf(first),
+    lastId: last === undefined ? null : idOf(last),
+    hasMore: rows.length > limit,
+  };
+}
