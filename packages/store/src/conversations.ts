@@ -1,9 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { appendConversationItems } from './append-items.js';
-import { UnknownCursorError } from './errors.js';
 import { guard } from './guard.js';
 import { fromJson, type ItemInput, type StoredItem, toJson } from './items.js';
-import { checkLimit, type Page, type PageRequest, toPage } from './pagination.js';
+import { checkLimit, type Page, type PageRequest, pageBySeq } from './pagination.js';
 import type { ConversationsTable, StoreSchema } from './schema.js';
 
 /** The Conversations API's metadata: up to 16 string pairs (the route checks the limits). */
@@ -96,25 +95,29 @@ export class ConversationsRepository {
 
   /** Every conversation, by creation order. */
   list(page: PageRequest): Promise<Page<StoredConversation>> {
-    return guard(async () => {
-      const limit = checkLimit(page.limit);
-      let query = this.#db
-        .selectFrom('conversations')
-        .selectAll()
-        .orderBy('seq', page.order)
-        .limit(limit + 1);
-      if (page.after !== undefined) {
-        const cursor = await this.#db
-          .selectFrom('conversations')
-          .select('seq')
-          .where('id', '=', page.after)
-          .executeTakeFirst();
-        if (!cursor) throw new UnknownCursorError(page.after);
-        query = query.where('seq', page.order === 'asc' ? '>' : '<', cursor.seq);
-      }
-      const rows = await query.execute();
-      return toPage(rows.map(toStoredConversation), limit, (conversation) => conversation.id);
-    });
+    return guard(() =>
+      pageBySeq(
+        page,
+        (limit, cursor) => {
+          const query = this.#db
+            .selectFrom('conversations')
+            .selectAll()
+            .orderBy('seq', page.order)
+            .limit(limit);
+          return (cursor ? query.where('seq', cursor.op, cursor.seq) : query).execute();
+        },
+        async (id) =>
+          (
+            await this.#db
+              .selectFrom('conversations')
+              .select('seq')
+              .where('id', '=', id)
+              .executeTakeFirst()
+          )?.seq,
+        toStoredConversation,
+        (conversation) => conversation.id,
+      ),
+    );
   }
 
   /**
@@ -132,33 +135,34 @@ export class ConversationsRepository {
   /** A conversation's items; undefined when the conversation is not stored. */
   listItems(conversationId: string, page: PageRequest): Promise<Page<StoredItem> | undefined> {
     return guard(async () => {
-      const limit = checkLimit(page.limit);
+      checkLimit(page.limit);
       const conversation = await this.#db
         .selectFrom('conversations')
         .select('id')
         .where('id', '=', conversationId)
         .executeTakeFirst();
       if (!conversation) return undefined;
-      let query = this.#db
-        .selectFrom('conversation_items')
-        .select('body')
-        .where('conversation_id', '=', conversationId)
-        .orderBy('seq', page.order)
-        .limit(limit + 1);
-      if (page.after !== undefined) {
-        const cursor = await this.#db
-          .selectFrom('conversation_items')
-          .select('seq')
-          .where('conversation_id', '=', conversationId)
-          .where('item_id', '=', page.after)
-          .executeTakeFirst();
-        if (!cursor) throw new UnknownCursorError(page.after);
-        query = query.where('seq', page.order === 'asc' ? '>' : '<', cursor.seq);
-      }
-      const rows = await query.execute();
-      return toPage(
-        rows.map((row) => fromJson<StoredItem>(row.body)),
-        limit,
+      return pageBySeq(
+        page,
+        (limit, cursor) => {
+          const query = this.#db
+            .selectFrom('conversation_items')
+            .select('body')
+            .where('conversation_id', '=', conversationId)
+            .orderBy('seq', page.order)
+            .limit(limit);
+          return (cursor ? query.where('seq', cursor.op, cursor.seq) : query).execute();
+        },
+        async (id) =>
+          (
+            await this.#db
+              .selectFrom('conversation_items')
+              .select('seq')
+              .where('conversation_id', '=', conversationId)
+              .where('item_id', '=', id)
+              .executeTakeFirst()
+          )?.seq,
+        (row) => fromJson<StoredItem>(row.body),
         (item) => item.id,
       );
     });

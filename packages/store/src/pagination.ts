@@ -1,3 +1,5 @@
+import { UnknownCursorError } from './errors.js';
+
 /**
  * Cursor pagination as the OpenAI list endpoints do it (`after` an item's id, `limit`,
  * `order`). Defaults belong to the route: the store takes every field explicitly.
@@ -40,4 +42,33 @@ export function toPage<T>(rows: T[], limit: number, idOf: (item: T) => string): 
     lastId: last === undefined ? null : idOf(last),
     hasMore: rows.length > limit,
   };
+}
+
+/** Where a page starts: past the `seq` of the row `after` named, in the page's order. */
+export interface SeqCursor {
+  op: '>' | '<';
+  seq: number;
+}
+
+/**
+ * One page of rows ordered by their `seq`, the store's one way of paging: `read` fetches
+ * `limit + 1` rows from the start or past a cursor, `seqOf` finds the seq of the row an
+ * `after` id names (UnknownCursorError when none), `toItem` makes each row an item.
+ */
+export async function pageBySeq<Row, T>(
+  page: PageRequest,
+  read: (limit: number, cursor: SeqCursor | undefined) => Promise<Row[]>,
+  seqOf: (id: string) => Promise<number | undefined>,
+  toItem: (row: Row) => T,
+  idOf: (item: T) => string,
+): Promise<Page<T>> {
+  const limit = checkLimit(page.limit);
+  let cursor: SeqCursor | undefined;
+  if (page.after !== undefined) {
+    const seq = await seqOf(page.after);
+    if (seq === undefined) throw new UnknownCursorError(page.after);
+    cursor = { op: page.order === 'asc' ? '>' : '<', seq };
+  }
+  const rows = await read(limit + 1, cursor);
+  return toPage(rows.map(toItem), limit, idOf);
 }

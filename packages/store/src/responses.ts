@@ -4,7 +4,7 @@ import type { Backend } from './backend.js';
 import { UnknownCursorError } from './errors.js';
 import { guard } from './guard.js';
 import { fromJson, type ItemInput, type JsonObject, type StoredItem, toJson } from './items.js';
-import { checkLimit, type Page, type PageRequest, toPage } from './pagination.js';
+import { checkLimit, type Page, type PageRequest, pageBySeq, toPage } from './pagination.js';
 import type { ResponsesTable, StoreSchema } from './schema.js';
 
 /** The Responses API's statuses (openai's ResponseStatus). */
@@ -141,25 +141,29 @@ export class ResponsesRepository {
 
   /** Every stored response, by creation order. */
   list(page: PageRequest): Promise<Page<StoredResponse>> {
-    return guard(async () => {
-      const limit = checkLimit(page.limit);
-      let query = this.#db
-        .selectFrom('responses')
-        .selectAll()
-        .orderBy('seq', page.order)
-        .limit(limit + 1);
-      if (page.after !== undefined) {
-        const cursor = await this.#db
-          .selectFrom('responses')
-          .select('seq')
-          .where('id', '=', page.after)
-          .executeTakeFirst();
-        if (!cursor) throw new UnknownCursorError(page.after);
-        query = query.where('seq', page.order === 'asc' ? '>' : '<', cursor.seq);
-      }
-      const rows = await query.execute();
-      return toPage(rows.map(toStoredResponse), limit, (response) => response.id);
-    });
+    return guard(() =>
+      pageBySeq(
+        page,
+        (limit, cursor) => {
+          const query = this.#db
+            .selectFrom('responses')
+            .selectAll()
+            .orderBy('seq', page.order)
+            .limit(limit);
+          return (cursor ? query.where('seq', cursor.op, cursor.seq) : query).execute();
+        },
+        async (id) =>
+          (
+            await this.#db
+              .selectFrom('responses')
+              .select('seq')
+              .where('id', '=', id)
+              .executeTakeFirst()
+          )?.seq,
+        toStoredResponse,
+        (response) => response.id,
+      ),
+    );
   }
 
   /** A response's input items; undefined when the response is not stored. */
