@@ -97,7 +97,10 @@ describe('OTLP receiver', () => {
           (batch) => batch.spans[0]?.resource['service.name'] === service,
         );
         expect(batches.map((batch) => batch.protocol)).toEqual([protocol, protocol]);
-        const [child, parent] = batches.flatMap((batch) => batch.spans);
+        // The two exports are separate requests: they may arrive in either order.
+        const spans = batches.flatMap((batch) => batch.spans);
+        const child = spans.find((span) => span.name === 'child');
+        const parent = spans.find((span) => span.name === 'parent');
         expect(parent).toMatchObject({
           name: 'parent',
           kind: 2, // OTLP's SPAN_KIND_SERVER (the API's SpanKind is one less)
