@@ -43,9 +43,8 @@ export interface BuildAppOptions {
 }
 
 /** The stream a test passes, else the one LOG_FORMAT and stdout call for (log-destination.ts). */
-function logStreamOf(options: BuildAppOptions): { stream?: { write(line: string): void } } {
-  const stream = options.logStream ?? logDestination(options.config.LOG_FORMAT);
-  return stream ? { stream } : {};
+function logStreamOf(options: BuildAppOptions): { stream: { write(line: string): void } } {
+  return { stream: options.logStream ?? logDestination(options.config.LOG_FORMAT) };
 }
 
 /**

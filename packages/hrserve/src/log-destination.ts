@@ -31,16 +31,16 @@ export interface LogDestinationOptions {
  * journald wants one JSON line per entry, its priority in front, so `journalctl -p err`
  * and `just logs` work. Otherwise pretty lines are formatted here, in the service's own
  * process: no second process in a pipe that Ctrl-C could kill before the last lines.
- * `undefined` leaves pino's default, JSON lines on stdout.
+ * JSON lines also go through process.stdout, which Node writes synchronously to a terminal,
+ * a file or a pipe on Linux, rather than through pino's default asynchronous destination:
+ * that one's flush at exit could write the last line ("stopped") before a line still in
+ * the thread pool ("shutting down"), which CI saw once.
  */
-export function logDestination(
-  format: LogFormat,
-  options: LogDestinationOptions = {},
-): LogStream | undefined {
+export function logDestination(format: LogFormat, options: LogDestinationOptions = {}): LogStream {
   const journal = (options.journal ?? journalStreamIfAny)();
   if (journal) return journal;
   const stdoutIsTTY = options.stdoutIsTTY ?? process.stdout.isTTY === true;
-  if (resolveLogFormat(format, stdoutIsTTY) === 'json') return undefined;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  if (resolveLogFormat(format, stdoutIsTTY) === 'json') return { write };
   return prettyLogStream(write);
 }

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolveModelFile } from 'node-llama-cpp';
+import { trimDownloadMetadata } from './download-metadata.js';
 import { isNetworkFailure, type NetworkWaitOptions, retryWhileOffline } from './network-wait.js';
 
 export {
@@ -79,9 +80,10 @@ export async function resolveModelSource(source: string, options: ResolveOptions
   }
   let lastPercent = -1;
   let lastTenth = -1;
+  let downloadSize: number | undefined;
   const startedAt = Date.now();
   try {
-    return await retryWhileOffline(
+    const path = await retryWhileOffline(
       () =>
         resolveModelFile(source, {
           directory: options.directory,
@@ -90,6 +92,7 @@ export async function resolveModelSource(source: string, options: ResolveOptions
             ? { endpoints: { huggingFace: options.huggingFaceEndpoint } }
             : {}),
           onProgress: ({ totalSize, downloadedSize }) => {
+            downloadSize = totalSize;
             const percent = totalSize > 0 ? Math.floor((downloadedSize / totalSize) * 100) : 0;
             if (percent <= lastPercent) return;
             lastPercent = percent;
@@ -105,6 +108,8 @@ export async function resolveModelSource(source: string, options: ResolveOptions
         }),
       options.waitForNetwork ?? { waitMs: 0 },
     );
+    if (downloadSize) await trimDownloadMetadata(path, downloadSize);
+    return path;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (isNetworkFailure(error)) {

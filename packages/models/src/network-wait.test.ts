@@ -75,7 +75,11 @@ describe('an hf: download at start with no network yet', () => {
     const retries: NetworkRetry[] = [];
     const error = await resolveModelSource('hf:someone/tiny:Q8_0', {
       ...(await options(port)),
-      waitForNetwork: { waitMs: 1_500, firstDelayMs: 200, onRetry: (retry) => retries.push(retry) },
+      waitForNetwork: {
+        waitMs: 1_500,
+        firstDelayMs: 200,
+        onRetry: (retry) => void retries.push(retry),
+      },
     }).catch((caught: unknown) => caught);
     expect((error as Error).message).toMatch(
       /the network is unreachable .*still after \d+ s of retries/,
@@ -90,7 +94,11 @@ describe('an hf: download at start with no network yet', () => {
     const retries: NetworkRetry[] = [];
     const error = await resolveModelSource('hf:someone/tiny:Q2_K', {
       ...(await options(Number(new URL(server.url).port))),
-      waitForNetwork: { waitMs: 30_000, firstDelayMs: 50, onRetry: (retry) => retries.push(retry) },
+      waitForNetwork: {
+        waitMs: 30_000,
+        firstDelayMs: 50,
+        onRetry: (retry) => void retries.push(retry),
+      },
     }).catch((caught: unknown) => caught);
     expect((error as Error).message).toContain('Could not resolve hf:someone/tiny:Q2_K');
     expect(retries).toEqual([]);

@@ -45,7 +45,8 @@ export interface NetworkWaitOptions {
   waitMs: number;
   /** First delay; doubles each retry up to a minute (tests shorten it). */
   firstDelayMs?: number;
-  onRetry?(retry: NetworkRetry): void;
+  /** Called before each wait, and awaited (a test brings the network up here). */
+  onRetry?(retry: NetworkRetry): void | Promise<void>;
 }
 
 /** Runs `attempt` until it succeeds, fails otherwise than for want of network, or time is up. */
@@ -60,7 +61,7 @@ export async function retryWhileOffline<T>(
     } catch (error) {
       const delayMs = retryDelayMs(retry, options.firstDelayMs);
       if (!isNetworkFailure(error) || Date.now() + delayMs > deadline) throw error;
-      options.onRetry?.({
+      await options.onRetry?.({
         attempt: retry,
         delayMs,
         error: error instanceof Error ? error : new Error(String(error)),
