@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig } from './config.js';
+import { baseConfigSchema, ConfigError, envDuration, loadConfig, parseDuration } from './config.js';
 
 const schema = baseConfigSchema({ name: 'llmchat', port: 2020 });
 
@@ -79,5 +79,24 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig(extended, {})).toThrow(/LLMCHAT_MODEL=unset: .*Path or hf: URI/);
     expect(loadConfig(extended, { LLMCHAT_MODEL: 'm.gguf' }).LLMCHAT_MODEL).toBe('m.gguf');
+  });
+});
+
+describe('durations from the environment', () => {
+  it('reads days, hours, minutes, seconds and ms, and 0', () => {
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration(' 250ms ')).toBe(250);
+    expect(parseDuration('0')).toBe(0);
+  });
+
+  it('refuses what is not one, naming the forms it takes', () => {
+    for (const text of ['30', '-1d', '1.5h', 'forever', ''])
+      expect(parseDuration(text)).toBeUndefined();
+    const schema = z.object({ TTL: envDuration('How long.', '30d') });
+    expect(loadConfig(schema, {}).TTL).toBe(30 * 86_400_000);
+    expect(() => loadConfig(schema, { TTL: 'a week' })).toThrow(
+      /TTL.*expected a duration like 30d, 12h, 90m, 30s, or 0/,
+    );
   });
 });

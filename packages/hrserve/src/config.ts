@@ -58,6 +58,47 @@ export function envList<T>(item: z.ZodType<T, string>) {
 
 const commaSeparatedList = envList(z.string());
 
+const DURATION_UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** "30d", "12h", "1h30m", "90s", "250ms" or "0", in ms; undefined when it is none of those. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  if (!/^(\d+(ms|s|m|h|d))+$/.test(trimmed)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
+    total += Number(amount) * (DURATION_UNIT_MS[unit ?? 's'] ?? 1000);
+  }
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** A duration from the environment ("30d", "12h", "0"), as ms; `fallback` when unset or empty. */
+export function envDuration(description: string, fallback: string): z.ZodType<number, unknown> {
+  return z
+    .preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .default(fallback)
+        .transform((value, context) => {
+          const ms = parseDuration(value);
+          if (ms !== undefined) return ms;
+          context.addIssue({
+            code: 'custom',
+            message: 'expected a duration like 30d, 12h, 90m, 30s, or 0',
+          });
+          return z.NEVER;
+        }),
+    )
+    .describe(description);
+}
+
 /**
  * OTLP transports, named as OTEL_EXPORTER_OTLP_PROTOCOL takes them
  * (https://opentelemetry.io/docs/specs/otel/protocol/exporter/).

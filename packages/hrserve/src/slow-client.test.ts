@@ -61,3 +61,20 @@ describe('clients too slow to send their request', () => {
     expect(sockets.every((socket) => socket.bytesRead === 0)).toBe(true);
   });
 });
+
+describe('closing with connections open that never sent a request', () => {
+  it('closes them at once rather than waiting for REQUEST_TIMEOUT_MS', async () => {
+    // Five minutes: a close that waited for the deadline would outlast the test's timeout.
+    const testApp = await buildTestApp({ REQUEST_TIMEOUT_MS: '300000' });
+    await testApp.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = testApp.app.server.address() as { port: number };
+    const silent = await idleConnection(port);
+    // A keep-alive connection that has had its answer is closed too.
+    expect((await fetch(`http://127.0.0.1:${port}/live`)).status).toBe(200);
+    await testApp.app.close();
+    await new Promise((resolve) =>
+      silent.destroyed ? resolve(null) : silent.on('close', resolve),
+    );
+    expect(silent.bytesRead).toBe(0);
+  });
+});

@@ -161,6 +161,32 @@ describe.each(BACKENDS)('responses on $name', (backend) => {
     expect(incomplete?.status).toBe('incomplete');
   });
 
+  it('starts a queued response once, and lists what is unfinished, oldest first', async () => {
+    const queued = newResponse({ status: 'queued' });
+    const running = newResponse({ status: 'in_progress' });
+    await store.responses.create(queued);
+    await store.responses.create(running);
+    const unfinished = (await store.responses.listUnfinished(1_000)).map((response) => response.id);
+    expect(unfinished.indexOf(queued.id)).toBeLessThan(unfinished.indexOf(running.id));
+
+    expect(
+      await store.responses.markInProgress(queued.id, responseBody(queued.id, 'in_progress')),
+    ).toBe(true);
+    expect((await store.responses.get(queued.id))?.status).toBe('in_progress');
+    // Only from queued: a cancelled (or finished) response is not brought back.
+    await store.responses.markCancelled(running.id, {
+      body: responseBody(running.id, 'cancelled'),
+      at: 3,
+    });
+    expect(
+      await store.responses.markInProgress(running.id, responseBody(running.id, 'in_progress')),
+    ).toBe(false);
+    expect((await store.responses.get(running.id))?.status).toBe('cancelled');
+    const left = (await store.responses.listUnfinished(1_000)).map((response) => response.id);
+    expect(left).toContain(queued.id);
+    expect(left).not.toContain(running.id);
+  });
+
   it("appends a response's input and output to its conversation as it completes", async () => {
     const conversation = await store.conversations.create({
       id: newId('conv'),

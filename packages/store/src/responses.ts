@@ -213,6 +213,39 @@ export class ResponsesRepository {
     return this.#finish(id, outcome.status ?? 'completed', outcome);
   }
 
+  /**
+   * A queued response started (a background response got its sequence): `in_progress` with
+   * this body. Nothing changes when it is no longer queued (cancelled meanwhile); false then.
+   */
+  markInProgress(id: string, body: object): Promise<boolean> {
+    return guard(async () => {
+      const result = await this.#db
+        .updateTable('responses')
+        .set({ status: 'in_progress', body: toJson(body) })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  /**
+   * Responses still queued or in progress, oldest first, at most `limit`: after a crash,
+   * what its process left running (a service that alone uses the store fails them at start).
+   */
+  listUnfinished(limit: number): Promise<StoredResponse[]> {
+    return guard(async () => {
+      const rows = await this.#db
+        .selectFrom('responses')
+        .selectAll()
+        .where('status', 'in', ['queued', 'in_progress'])
+        .orderBy('seq', 'asc')
+        .limit(checkLimit(limit))
+        .execute();
+      return rows.map(toStoredResponse);
+    });
+  }
+
   /** A running response failed; see markCompleted for what it returns. */
   markFailed(id: string, outcome: ResponseOutcome): Promise<StoredResponse | undefined> {
     return this.#finish(id, 'failed', outcome);

@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface SpawnOptions {
   /** The service's package directory (holds dist/telemetry.js and dist/main.js). */
   cwd: string;
-  /** Environment on top of PATH; PORT defaults to 0 (a free port) and telemetry to off. */
+  /**
+   * Environment on top of PATH; PORT defaults to 0 (a free port), telemetry to off, and
+   * XDG_DATA_HOME to a new temporary directory (the service's state is the test's own).
+   */
   env?: Record<string, string>;
   /** Milliseconds to wait for "Server listening" (default 30000). */
   startTimeoutMs?: number;
@@ -38,6 +44,7 @@ export async function spawnService(options: SpawnOptions): Promise<SpawnedServic
       PORT: '0',
       OTEL_SDK_DISABLED: 'true',
       MALLOC_MMAP_THRESHOLD_: String(2 ** 20),
+      XDG_DATA_HOME: mkdtempSync(join(tmpdir(), 'service-data-')),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,9 +8,13 @@ import { memoryBudget } from './models/memory-budget.js';
 import { type LoadedModel, ModelManager } from './models/model-manager.js';
 import { ModelRegistry } from './models/registry.js';
 import type { ModelLoader } from './models/residency.js';
+import { BackgroundResponses } from './responses/background.js';
+import { failOrphanedResponses } from './responses/orphans.js';
 import { ollamaRoutes } from './routes/ollama/register.js';
 import { openaiRoutes } from './routes/openai.js';
+import { responsesRoutes } from './routes/responses/register.js';
 import { registerTokenize } from './routes/tokenize.js';
+import { StateStore } from './state/state-store.js';
 
 export interface LlmchatApp {
   app: FastifyInstance;
@@ -18,6 +22,8 @@ export interface LlmchatApp {
   models: ModelManager;
   /** The one generation pipeline, for every protocol (and background work). */
   generator: Generator;
+  /** Stored responses and conversations; opens in the background. */
+  state: StateStore;
 }
 
 /** What llmchat is built from besides its config; tests replace the model loader with a scripted engine. */
@@ -66,8 +72,30 @@ export async function buildLlmchatApp(
       errorType: (error) => apiErrorOf(error).code,
     },
   );
+  const state = new StateStore(
+    {
+      service: config.SERVICE_NAME,
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      retention: { ttlMs: config.RESPONSES_TTL, maxResponses: config.RESPONSES_MAX },
+      logger: app.log,
+    },
+    app.log,
+    async (store) => {
+      const failed = await failOrphanedResponses(store);
+      if (failed > 0) {
+        app.log.warn(
+          { responses: failed },
+          `${failed} stored responses were still running when the service last stopped: marked failed`,
+        );
+      }
+    },
+  );
+  void state.start();
+  const background = new BackgroundResponses(generator, app.log);
   const startedAt = Math.floor(Date.now() / 1000);
   await app.register(openaiRoutes, { generator, models, startedAt });
+  await app.register(responsesRoutes, { generator, state, background });
   await app.register(ollamaRoutes, { generator, models });
   registerTokenize(app, models);
 
@@ -86,6 +114,12 @@ export async function buildLlmchatApp(
     }),
   );
   app.health.addDetail('queue', () => models.queueTotals());
-  app.addHook('onClose', () => models.close());
-  return { app, models, generator };
+  app.health.addDetail('store', () => state.health());
+  app.addHook('onClose', async () => {
+    // Background responses stop (stored as failed) before the store and the models close.
+    await background.close();
+    await state.close();
+    await models.close();
+  });
+  return { app, models, generator, state };
 }

@@ -1,3 +1,4 @@
+import { StoreConflictError, StoreUnavailableError, UnknownCursorError } from '@hrserve/store';
 import { ApiError, defineError, errorCatalogue, isApiError } from 'hrserve';
 import { DecodeLoopClosedError } from './engine/decode-loop.js';
 import {
@@ -16,6 +17,14 @@ import {
   ModelTooLargeError,
   NoRoomError,
 } from './models/model-errors.js';
+import {
+  ConversationItemNotFoundError,
+  ConversationNotFoundError,
+  NotCancellableError,
+  ResponseNotContinuableError,
+  ResponseNotFoundError,
+} from './responses/response-errors.js';
+import { StoreNotReadyError } from './state/state-store.js';
 
 /** llmchat's entries in the platform's error catalogue. */
 export const llmchatErrors = {
@@ -29,7 +38,20 @@ export const llmchatErrors = {
   modelLoading: defineError('model_loading', 503, 'server_error'),
   modelBusy: defineError('model_busy', 503, 'server_error'),
   modelUnavailable: defineError('model_unavailable', 503, 'server_error'),
+  storeUnavailable: defineError('store_unavailable', 503, 'server_error'),
 } as const;
+
+/** Seconds a client is told to wait for the response store. */
+const STORE_RETRY_AFTER_SECONDS = '10';
+
+/** What a client is told when the store cannot serve: the fault, and what still works. */
+function storeUnavailable(fault: string): ApiError {
+  return new ApiError(
+    llmchatErrors.storeUnavailable,
+    `Stored responses and conversations are unavailable right now (${fault}); retry later. Requests that need no stored state (store: false without previous_response_id or conversation, and /v1/chat/completions) keep working.`,
+    { headers: { 'retry-after': STORE_RETRY_AFTER_SECONDS } },
+  );
+}
 
 /** Seconds a client is told to wait for a model that is loading or for room to load it. */
 const MODEL_RETRY_AFTER_SECONDS = '5';
@@ -88,6 +110,48 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
   }
   if (error instanceof ModelLoadFailedError) {
     return new ApiError(llmchatErrors.modelUnavailable, error.message, { cause: error });
+  }
+  return stateApiError(error);
+}
+
+/** The stateful routes' errors (the store's and the responses'). */
+function stateApiError(error: unknown): ApiError | undefined {
+  if (error instanceof StoreUnavailableError || error instanceof StoreNotReadyError) {
+    return storeUnavailable(error.fault);
+  }
+  if (error instanceof ResponseNotFoundError || error instanceof ConversationNotFoundError) {
+    return new ApiError(errorCatalogue.notFound, error.message, {
+      ...(error.param ? { param: error.param } : {}),
+    });
+  }
+  if (error instanceof ConversationItemNotFoundError) {
+    return new ApiError(errorCatalogue.notFound, error.message);
+  }
+  if (error instanceof ResponseNotContinuableError) {
+    return new ApiError(errorCatalogue.invalidRequest, error.message, {
+      param: 'previous_response_id',
+    });
+  }
+  if (error instanceof NotCancellableError) {
+    return new ApiError(errorCatalogue.invalidRequest, error.message);
+  }
+  if (error instanceof UnknownCursorError) {
+    return new ApiError(
+      errorCatalogue.invalidRequest,
+      `${error.message}; leave 'after' out to start at the first page.`,
+      {
+        param: 'after',
+      },
+    );
+  }
+  if (error instanceof StoreConflictError) {
+    return new ApiError(
+      errorCatalogue.invalidRequest,
+      `An item id is already stored here: give new items new ids, or leave their ids out.`,
+      {
+        param: 'items',
+      },
+    );
   }
   return undefined;
 }

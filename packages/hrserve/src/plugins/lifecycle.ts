@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError, errorCatalogue } from '../errors/catalogue.js';
@@ -77,6 +79,19 @@ const lifecyclePlugin: FastifyPluginAsync<LifecycleOptions> = async (app, option
     lifecycle.started();
     // 'close' fires exactly once per response, finished or cut off, streams and hijacked replies included.
     reply.raw.once('close', () => lifecycle.finished());
+  });
+
+  // Connections that have sent no request yet (a client's pool opening one ahead of need):
+  // fastify's close ends idle keep-alive connections but not these, so a stop would wait up
+  // to REQUEST_TIMEOUT_MS for each to time out. They are closed as the server closes.
+  const silent = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    silent.add(socket);
+    socket.once('close', () => silent.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage) => silent.delete(request.socket));
+  app.addHook('preClose', async () => {
+    for (const socket of silent) socket.destroy();
   });
 };
 

@@ -38,6 +38,8 @@ export async function startLlmchat(
   });
   const llmchat = await buildLlmchatApp(config, deps);
   const { app, models } = llmchat;
+  // Stored responses work from the first request (main.ts lets the store open meanwhile).
+  await llmchat.state.start();
   let url: string;
   try {
     await checkModelsToServe(llmchat, config.LLMCHAT_MODELS_DIR);

@@ -112,7 +112,7 @@ export class Generator {
     try {
       const loadMs = performance.now() - submittedAt;
       const prepared = await engine.prepare(request, () =>
-        jobOf(engine, request, this.options.contextOverflow),
+        jobOf(engine, request, request.contextOverflow ?? this.options.contextOverflow),
       );
       const reservedAt = performance.now();
       const queueMs = await startSpan(this.tracer, 'llmchat.queue_wait', {}, () =>

@@ -7,6 +7,7 @@ import type {
   ToolCalling,
   ToolDefinition,
 } from '../engine/types.js';
+import type { ContextOverflow } from './prepare-job.js';
 
 /**
  * A generation as every protocol asks for it, free of any wire format: each
@@ -39,6 +40,11 @@ export interface NativeChatRequest {
   constraint?: Constraint;
   /** Tools the model may or must call (a subset of those described in the prompt). */
   tools?: ToolCalling;
+  /**
+   * A prompt longer than the context: `error` (400) or `truncate` (drop the oldest turns);
+   * absent: the service's LLMCHAT_CONTEXT_OVERFLOW. The Responses API's `truncation`.
+   */
+  contextOverflow?: ContextOverflow;
   /** How long the model stays loaded after this request (Ollama's keep_alive), ms. */
   keepAliveMs?: number;
 }

@@ -44,3 +44,16 @@ export const NDJSON: Framing = {
   error: (json) => `${json}\n`,
   end: '',
 };
+
+/**
+ * The Responses API's stream: each event named on its own `event:` line, as OpenAI sends
+ * them, and no `[DONE]` (the last event, `response.completed`, ends it). The encoder writes
+ * `type` first, so the name is read without parsing the event.
+ */
+export const RESPONSES_SSE: Framing = {
+  headers: SSE.headers,
+  frame: (json) =>
+    `event: ${/^\{"type":"([^"]+)"/.exec(json)?.[1] ?? 'message'}\ndata: ${json}\n\n`,
+  error: (json) => `event: error\ndata: ${json}\n\n`,
+  end: '',
+};

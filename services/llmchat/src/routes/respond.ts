@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type { Attributes } from '@opentelemetry/api';
-import type { FastifyReply, FastifyRequest } from 'hrserve';
+import type { ApiError, FastifyReply, FastifyRequest } from 'hrserve';
 import { apiErrorOf } from '../errors.js';
 import type { Generator } from '../generation/generator.js';
-import type { NativeChatRequest } from '../generation/native-request.js';
+import type { FinishedGeneration, NativeChatRequest } from '../generation/native-request.js';
 import type { Operation } from '../generation/telemetry.js';
 import type { WireEncoder } from '../protocols/wire-encoder.js';
 import { clientClosedRequest } from './client-closed.js';
@@ -18,6 +18,14 @@ export interface Answer<Body> {
   framing: Framing;
   /** The protocol's span attributes (api, response id…). */
   attributes?: Attributes;
+  /**
+   * Runs once every generation has finished, before the answer's last bytes are sent (a
+   * stored response is written here, so one the client saw complete is stored). A failure
+   * fails the request.
+   */
+  onFinished?(results: FinishedGeneration[]): Promise<void>;
+  /** Runs once when the request fails or its client leaves (a stored response is marked failed). */
+  onFailed?(error: ApiError): Promise<void>;
 }
 
 /**
@@ -70,6 +78,7 @@ export async function respond<Body>(
     if (!answer.stream) {
       const finished = await results();
       if (disconnect.signal.aborted) throw clientClosedRequest();
+      await answer.onFinished?.(finished);
       reply.headers(timingHeaders(finished));
       return encoder.body(finished);
     }
@@ -90,22 +99,44 @@ export async function respond<Body>(
           await generation.result;
         }),
       );
-      for (const chunk of encoder.close(await results())) write(chunk);
+      const finished = await results();
+      // A client that left stopped its generation: that answer is cut, not finished.
+      if (disconnect.signal.aborted) throw clientClosedRequest();
+      await answer.onFinished?.(finished);
+      for (const chunk of encoder.close(finished)) write(chunk);
       if (!body.writableEnded) body.end(framing.end);
     } catch (error) {
       // Stops the generations too, when it was the stream that failed.
       disconnect.abort(error);
-      request.log.error({ err: error }, 'generation failed after the stream started');
-      if (!body.writableEnded) body.end(framing.error(encoder.error(apiErrorOf(error))));
+      const failure = apiErrorOf(error);
+      if (failure.status === 499) request.log.info('the client left during the stream');
+      else request.log.error({ err: error }, 'generation failed after the stream started');
+      await failed(answer, request, failure);
+      if (!body.writableEnded) body.end(framing.error(encoder.error(failure)));
     }
     return reply;
   } catch (error) {
     // Whatever stopped a request whose client left, nobody hears it: say so in the logs.
-    if (disconnect.signal.aborted && error !== disconnect.signal.reason) {
-      throw clientClosedRequest();
-    }
-    throw error;
+    const thrown =
+      disconnect.signal.aborted && error !== disconnect.signal.reason
+        ? clientClosedRequest()
+        : error;
+    await failed(answer, request, apiErrorOf(thrown));
+    throw thrown;
   } finally {
     reply.raw.off('close', onClose);
+  }
+}
+
+/** `onFailed`, whose own failure is logged: the request's error is what the client hears. */
+async function failed(
+  answer: Answer<unknown>,
+  request: FastifyRequest,
+  error: ApiError,
+): Promise<void> {
+  try {
+    await answer.onFailed?.(error);
+  } catch (hookError) {
+    request.log.error({ err: hookError }, 'recording the failed request failed');
   }
 }

@@ -95,6 +95,11 @@ const textFormat = z.discriminatedUnion(
   { error: 'expected text.format.type to be one of text, json_object, json_schema' },
 );
 
+/** OpenAI's metadata: up to 16 pairs, keys up to 64 characters, values up to 512. */
+export const metadataSchema = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((pairs) => Object.keys(pairs).length <= 16, 'at most 16 key-value pairs');
+
 export const responseCreateRequestSchema = z
   .object({
     model: z.string().min(1, 'name the model: see GET /v1/models'),
@@ -118,10 +123,7 @@ export const responseCreateRequestSchema = z
     max_output_tokens: z.number().int().min(1).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().gt(0).max(1).nullish(),
-    metadata: z
-      .record(z.string().max(64), z.string().max(512))
-      .refine((pairs) => Object.keys(pairs).length <= 16, 'at most 16 key-value pairs')
-      .nullish(),
+    metadata: metadataSchema.nullish(),
     truncation: z.enum(['auto', 'disabled']).nullish(),
     include: z.array(z.string()).nullish(),
     user: z.string().optional(),
@@ -139,3 +141,24 @@ export type InputItem = z.infer<typeof inputItemSchema>;
 export type MessageItem = z.infer<typeof messageItem>;
 export type FunctionCallItem = z.infer<typeof functionCallItem>;
 export type FunctionCallOutputItem = z.infer<typeof functionCallOutputItem>;
+
+/** POST /v1/conversations (ConversationCreateParams). */
+export const conversationCreateSchema = z
+  .object({
+    items: z.array(inputItemSchema).max(20, 'at most 20 items at a time').nullish(),
+    metadata: metadataSchema.nullish(),
+  })
+  .loose();
+
+/** POST /v1/conversations/{id} (ConversationUpdateParams): the metadata replaced. */
+export const conversationUpdateSchema = z.object({ metadata: metadataSchema.nullable() }).loose();
+
+/** POST /v1/conversations/{id}/items (ItemCreateParams). */
+export const conversationItemsCreateSchema = z
+  .object({
+    items: z
+      .array(inputItemSchema)
+      .min(1, 'send at least one item')
+      .max(20, 'at most 20 items at a time'),
+  })
+  .loose();

@@ -11,8 +11,8 @@ import type { ResponseCreateRequest } from './request.js';
  * Pure: ids and the clock are given, so golden fixtures test every byte.
  */
 
-/** `resp_…`, `msg_…`, `fc_…`: a prefix and 24 random hex characters, as OpenAI's look. */
-export function responsesId(prefix: 'resp' | 'msg' | 'fc'): string {
+/** `resp_…`, `msg_…`, `fc_…`, `conv_…`: a prefix and 24 random hex characters, as OpenAI's look. */
+export function responsesId(prefix: 'resp' | 'msg' | 'fc' | 'fco' | 'conv'): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
 }
 
@@ -25,13 +25,21 @@ export interface ResponseIdentity {
   /** Whether the response is kept (GET /v1/responses/{id} finds it). */
   store: boolean;
   previousResponseId?: string | null;
+  /** The conversation the response's input and output are appended to. */
+  conversationId?: string | null;
   /** Ids of output items; `responsesId` unless a test fixes them. */
   itemId?: (prefix: 'msg' | 'fc') => string;
   /** Seconds since the epoch, for `completed_at`. */
   now?: () => number;
 }
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+export type ResponseStatus =
+  | 'queued'
+  | 'in_progress'
+  | 'completed'
+  | 'incomplete'
+  | 'failed'
+  | 'cancelled';
 
 export interface OutputText {
   type: 'output_text';
@@ -155,6 +163,7 @@ export function toResponseObject(
     output_text: text,
     parallel_tool_calls: request.parallel_tool_calls ?? true,
     previous_response_id: identity.previousResponseId ?? null,
+    ...(identity.conversationId ? { conversation: { id: identity.conversationId } } : {}),
     reasoning: { effort: null, summary: null },
     store: identity.store,
     temperature: request.temperature ?? 1,
@@ -206,7 +215,21 @@ export function outputItems(
  * argument deltas, their `.done`s, then `response.completed` or
  * `response.incomplete`), numbered by `sequence_number` from 0.
  */
-export function responsesEncoder(identity: ResponseIdentity): WireEncoder<ResponseObject> {
+export interface ResponsesEncoder extends WireEncoder<ResponseObject> {
+  /**
+   * The finished Response object, the same one `close` and `body` send (computed once): the
+   * route stores it before the client sees it.
+   */
+  final(results: FinishedGeneration[]): ResponseObject;
+  /** The Response object before its answer: queued, or in progress with what it streamed. */
+  snapshot(status: 'queued' | 'in_progress'): ResponseObject;
+  /** The Response object of a generation that failed (or was stopped), with what it streamed. */
+  failed(error: ApiError, status?: 'failed' | 'cancelled'): ResponseObject;
+  /** `response.failed`, carrying that object: how a background stream ends when its work fails. */
+  failedEvent(error: ApiError): string;
+}
+
+export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
   const itemId = identity.itemId ?? responsesId;
   const now = identity.now ?? (() => Math.floor(Date.now() / 1000));
   let sequence = 0;
@@ -218,6 +241,34 @@ export function responsesEncoder(identity: ResponseIdentity): WireEncoder<Respon
   /** The calls being streamed, by the engine's call index. */
   const calls = new Map<number, FunctionCallOutput>();
   const messageId = itemId('msg');
+  /** Whether `open` ran: the output items are then those streamed. */
+  let streaming = false;
+  let finished: ResponseObject | undefined;
+
+  const final = (results: FinishedGeneration[]): ResponseObject => {
+    if (finished) return finished;
+    const result = onlyResult(results);
+    const incomplete = result.finishReason === 'length';
+    // Streamed items as the closing events leave them (the route may ask before `close`).
+    const items = streaming
+      ? output.map(
+          (item): OutputItem => ({
+            ...item,
+            status: item.type === 'message' && incomplete ? 'incomplete' : 'completed',
+          }),
+        )
+      : outputItems(result, {
+          message: messageId,
+          calls: result.toolCalls.map(() => itemId('fc')),
+        });
+    finished = toResponseObject(identity, {
+      status: incomplete ? 'incomplete' : 'completed',
+      output: items,
+      result,
+      completedAt: now(),
+    });
+    return finished;
+  };
 
   const closeMessage = (status: MessageOutput['status']): string[] => {
     if (!message) return [];
@@ -263,7 +314,27 @@ export function responsesEncoder(identity: ResponseIdentity): WireEncoder<Respon
     });
 
   return {
+    final,
+    snapshot: (status) => toResponseObject(identity, { status, output: [...output] }),
+    failed: (error, status = 'failed') =>
+      toResponseObject(identity, {
+        status,
+        output,
+        ...(status === 'failed' ? { error } : {}),
+        completedAt: now(),
+      }),
+    failedEvent: (error) =>
+      emit({
+        type: 'response.failed',
+        response: toResponseObject(identity, {
+          status: 'failed',
+          output,
+          error,
+          completedAt: now(),
+        }),
+      }),
     open: () => {
+      streaming = true;
       const response = toResponseObject(identity, { status: 'in_progress', output: [] });
       return [
         emit({ type: 'response.created', response }),
@@ -363,29 +434,13 @@ export function responsesEncoder(identity: ResponseIdentity): WireEncoder<Respon
       const result = onlyResult(results);
       const incomplete = result.finishReason === 'length';
       const chunks = [...closeMessage(incomplete ? 'incomplete' : 'completed'), ...closeCalls()];
-      const response = toResponseObject(identity, {
-        status: incomplete ? 'incomplete' : 'completed',
-        output,
-        result,
-        completedAt: now(),
-      });
+      const response = final(results);
       chunks.push(
         emit({ type: incomplete ? 'response.incomplete' : 'response.completed', response }),
       );
       return chunks;
     },
-    body: (results: FinishedGeneration[]) => {
-      const result = onlyResult(results);
-      return toResponseObject(identity, {
-        status: result.finishReason === 'length' ? 'incomplete' : 'completed',
-        output: outputItems(result, {
-          message: messageId,
-          calls: result.toolCalls.map(() => itemId('fc')),
-        }),
-        result,
-        completedAt: now(),
-      });
-    },
+    body: final,
     error: (error: ApiError) =>
       emit({
         type: 'error',

@@ -57,6 +57,7 @@ function textOf(
 export function inputToMessages(
   input: ResponseCreateRequest['input'],
   history: readonly ChatMessage[] = [],
+  options: { checkCallIds?: boolean; field?: string } = {},
 ): ChatMessage[] {
   if (input === undefined) return [];
   if (typeof input === 'string') return [{ role: 'user', content: input }];
@@ -65,7 +66,7 @@ export function inputToMessages(
   );
   const messages: ChatMessage[] = [];
   input.forEach((item, index) => {
-    const param = `input.${index}`;
+    const param = `${options.field ?? 'input'}.${index}`;
     if (isMessage(item)) {
       const content = textOf(item.content, `${param}.content`);
       messages.push({ role: item.role === 'developer' ? 'system' : item.role, content });
@@ -84,7 +85,7 @@ export function inputToMessages(
       }
       case 'function_call_output': {
         const output = item as FunctionCallOutputItem;
-        if (!calls.has(output.call_id)) {
+        if (options.checkCallIds !== false && !calls.has(output.call_id)) {
           throw invalid(
             `${param}.call_id`,
             `No function_call with call_id '${output.call_id}' comes before this output: send the function_call item first (or continue its response with previous_response_id).`,
@@ -236,6 +237,8 @@ export function responseToNative(
       ...(body.top_p != null ? { topP: body.top_p } : {}),
     },
     stop: [],
+    // OpenAI's default is `disabled`: a conversation too long for the context is a 400.
+    contextOverflow: body.truncation === 'auto' ? 'truncate' : 'error',
     ...(constraint ? { constraint } : {}),
     ...(tools.choice !== 'none'
       ? { tools: { choice: tools.choice, tools: tools.callable, parallel: tools.parallel } }

@@ -1,0 +1,34 @@
+import type { Store } from '@hrserve/store';
+
+const BATCH = 500;
+
+/**
+ * Responses a crash left queued or in progress (kill -9, power loss) are marked failed at
+ * start, so a client polling one learns it will not finish. Only with SQLite, which one
+ * process uses: on Postgres another instance may be running them (their own instance
+ * finishes them; one that crashed leaves them in progress until RESPONSES_TTL).
+ */
+export async function failOrphanedResponses(store: Store, now = Date.now()): Promise<number> {
+  if (store.backend !== 'sqlite') return 0;
+  let failed = 0;
+  for (;;) {
+    const orphans = await store.responses.listUnfinished(BATCH);
+    for (const orphan of orphans) {
+      await store.responses.markFailed(orphan.id, {
+        body: {
+          ...orphan.body,
+          status: 'failed',
+          completed_at: Math.floor(now / 1000),
+          error: {
+            code: 'server_error',
+            message:
+              'The server stopped while this response was running (it was killed or crashed); create it again.',
+          },
+        },
+        at: now,
+      });
+      failed += 1;
+    }
+    if (orphans.length < BATCH) return failed;
+  }
+}

@@ -1,0 +1,150 @@
+import type { Store } from '@hrserve/store';
+import { ApiError, errorCatalogue } from 'hrserve';
+import type { NativeChatRequest } from '../generation/native-request.js';
+import {
+  type ConversationItem,
+  duplicateIdError,
+  duplicateItemId,
+  storedItemsToMessages,
+  toStoredItems,
+} from '../protocols/openai-responses/items.js';
+import type { ResponseCreateRequest } from '../protocols/openai-responses/request.js';
+import {
+  type ResponseIdentity,
+  type ResponseObject,
+  type ResponsesEncoder,
+  responsesEncoder,
+  responsesId,
+} from '../protocols/openai-responses/response.js';
+import { responseToNative } from '../protocols/openai-responses/to-native.js';
+import type { StateStore } from '../state/state-store.js';
+import { chainHistory, conversationHistory } from './history.js';
+
+/**
+ * A Responses create, ready to run: the native request (the stored history, then the
+ * input), the encoder, and what is stored when — nothing at all for `store: false`
+ * without state. Its store writes are the response's whole life: `begin` (queued or in
+ * progress, with its input items), then one of `finish` (the final object and the
+ * conversation's new items, in one transaction) or `fail`.
+ */
+export interface PreparedResponse {
+  id: string;
+  native: NativeChatRequest;
+  encoder: ResponsesEncoder;
+  /** Whether the response is kept (GET finds it). */
+  stored: boolean;
+  /** The Response object before its answer. */
+  snapshot(status: 'queued' | 'in_progress'): ResponseObject;
+  begin(status: 'queued' | 'in_progress'): Promise<void>;
+  /** A queued (background) response got its sequence. */
+  started(): Promise<void>;
+  finish(final: ResponseObject): Promise<void>;
+  fail(body: ResponseObject): Promise<void>;
+}
+
+function invalid(param: string, message: string): ApiError {
+  return new ApiError(errorCatalogue.invalidRequest, message, { param });
+}
+
+function conversationIdOf(conversation: ResponseCreateRequest['conversation']): string | undefined {
+  if (conversation == null) return undefined;
+  return typeof conversation === 'string' ? conversation : conversation.id;
+}
+
+/** The combinations the API refuses, each naming its field. */
+function checkStateOptions(body: ResponseCreateRequest, conversationId: string | undefined): void {
+  if (body.previous_response_id && conversationId) {
+    throw invalid(
+      'conversation',
+      "'previous_response_id' and 'conversation' cannot be used together: a conversation already holds the earlier turns. Send one or the other.",
+    );
+  }
+  if (body.store === false && conversationId) {
+    throw invalid(
+      'store',
+      "'store: false' cannot be used with 'conversation': the conversation keeps this turn. Leave 'store' out, or leave out 'conversation'.",
+    );
+  }
+  if (body.store === false && body.background) {
+    throw invalid(
+      'background',
+      "'background: true' needs the response stored, to be fetched later: leave 'store' out (it defaults to true).",
+    );
+  }
+}
+
+export async function prepareResponse(
+  body: ResponseCreateRequest,
+  state: StateStore,
+  now: () => number = Date.now,
+): Promise<PreparedResponse> {
+  const conversationId = conversationIdOf(body.conversation);
+  checkStateOptions(body, conversationId);
+  const stored = body.store !== false;
+  const needsStore = stored || Boolean(body.previous_response_id);
+  // A stateless request never touches the store: it works while the store is down.
+  const store: Store | undefined = needsStore ? state.current() : undefined;
+
+  let history: ConversationItem[] = [];
+  if (store && body.previous_response_id) {
+    history = await chainHistory(store, body.previous_response_id);
+  } else if (store && conversationId) {
+    history = await conversationHistory(store, conversationId);
+  }
+  const historyMessages = storedItemsToMessages(history);
+  const native = responseToNative(body, historyMessages);
+  const inputItems = toStoredItems(body.input, historyMessages);
+  const duplicate = duplicateItemId([...(conversationId ? history : []), ...inputItems]);
+  if (duplicate) throw duplicateIdError(duplicate, 'input');
+
+  const createdAtMs = now();
+  const identity: ResponseIdentity = {
+    id: responsesId('resp'),
+    createdAt: Math.floor(createdAtMs / 1000),
+    request: body,
+    store: stored,
+    previousResponseId: body.previous_response_id ?? null,
+    conversationId: conversationId ?? null,
+  };
+  const encoder = responsesEncoder(identity);
+
+  return {
+    id: identity.id,
+    native,
+    encoder,
+    stored,
+    snapshot: (status) => encoder.snapshot(status),
+    begin: async (status) => {
+      if (!store || !stored) return;
+      await store.responses.create({
+        id: identity.id,
+        status,
+        model: body.model,
+        createdAt: createdAtMs,
+        previousResponseId: body.previous_response_id ?? null,
+        conversationId: conversationId ?? null,
+        body: encoder.snapshot(status),
+        inputItems,
+      });
+    },
+    started: async () => {
+      if (!store || !stored) return;
+      await store.responses.markInProgress(identity.id, encoder.snapshot('in_progress'));
+    },
+    finish: async (final) => {
+      if (!store || !stored) return;
+      await store.responses.markCompleted(identity.id, {
+        status: final.status === 'incomplete' ? 'incomplete' : 'completed',
+        body: final,
+        at: now(),
+        conversationItems: [...inputItems, ...(final.output as ConversationItem[])],
+      });
+    },
+    fail: async (failed) => {
+      if (!store || !stored) return;
+      const outcome = { body: failed, at: now() };
+      if (failed.status === 'cancelled') await store.responses.markCancelled(identity.id, outcome);
+      else await store.responses.markFailed(identity.id, outcome);
+    },
+  };
+}
