@@ -225,21 +225,7 @@ describe('background responses', () => {
     server = await startLlmchat();
     openai = server.openai;
   });
-  afterAll(async () => {
-    await new Promise((r) => setTimeout(r, 1500));
-    console.log('INFLIGHT', (server.app as any).lifecycle.inFlight);
-    const t = setInterval(
-      () =>
-        console.log(
-          'INFLIGHT',
-          (server.app as any).lifecycle.inFlight,
-          process.getActiveResourcesInfo().join(','),
-        ),
-      2000,
-    );
-    await server?.close();
-    clearInterval(t);
-  });
+  afterAll(() => server?.close());
 
   it('returns at once, queued, and is polled to its end', async () => {
     const queued = await openai.responses.create({
