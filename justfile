@@ -94,7 +94,7 @@ install-units: _supported_node
     @echo "Units linked into {{unit_dir}}; put local settings (e.g. LLMCHAT_MODEL=/path/model.gguf) in {{config_dir}}/<service>.env"
     @if systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload && echo "systemd reloaded; enable one with: systemctl --user enable --now <service>"; else echo "No systemd user manager here: units are linked, run 'systemctl --user daemon-reload' where one runs."; fi
 
-# remove the units install-units linked (stopping and disabling them where systemd runs); settings, models and releases stay
+# remove the units install-units linked (stopping and disabling them where systemd runs); settings, models, stored data and releases stay
 uninstall-units:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -18,3 +18,10 @@ export const ENVIRONMENT_FILE = (service: string) => `%h/.config/hrserve/${servi
  * be able to replace.
  */
 export const MODELS_DIR = '%h/.cache/hrserve/models';
+
+/**
+ * A stateful service's own data (its SQLite store): `~/.local/share/hrserve/<service>`,
+ * beside `current` and `node`, so releases and rollbacks leave it alone. The unit sets
+ * DATA_DIR to it and may write there (ReadWritePaths); install-units creates it, 0700.
+ */
+export const DATA_DIR = (service: string) => `${INSTALL_ROOT}/${service}`;

@@ -41,6 +41,12 @@ export const manifestSchema = z
       .object({ high: memorySize, max: memorySize })
       .describe('MemoryHigh (throttled above) and MemoryMax (killed above).'),
     gpu: z.boolean().default(false).describe('Whether it may use a GPU (keeps /dev visible).'),
+    state: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Whether it keeps durable state in ~/.local/share/hrserve/<service> (DATA_DIR, writable by the unit).',
+      ),
     restart: z.enum(['on-failure', 'always', 'no']).default('on-failure'),
   })
   .strict();

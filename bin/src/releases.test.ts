@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -176,6 +176,25 @@ describe('unit links', () => {
     const report = await linkUnits({ root, unitDir, gpuDevices: [] });
     expect(report.removed).toEqual(['old.service']);
     expect(existsSync(join(unitDir, 'old.service'))).toBe(false);
+  });
+
+  it('create the directories each unit may write, owner only', async () => {
+    const { repo, commit } = await repoWithCommits();
+    const root = await mkdtemp(join(tmpdir(), 'hrserve-root-'));
+    const home = join(root, 'home');
+    commit('v1');
+    await writeFile(
+      join(repo, 'systemd/stateful.service'),
+      '[Service]\nReadWritePaths=-%h/.cache/hrserve/models\nReadWritePaths=-%h/.local/share/hrserve/stateful\n',
+    );
+    execFileSync('sh', ['-c', 'git add . && git -c user.name=t -c user.email=t@t commit -qm s'], {
+      cwd: repo,
+    });
+    await switchTo({ root }, (await createRelease({ root }, repo, fakeBuild, at(1))).id);
+    await linkUnits({ root, unitDir: join(root, 'units'), gpuDevices: [], home });
+    for (const path of ['.cache/hrserve/models', '.local/share/hrserve/stateful']) {
+      expect((await stat(join(home, path))).mode & 0o777).toBe(0o700);
+    }
   });
 
   it('unlink the GPU drop-in even when systemctl disable took the unit link first', async () => {

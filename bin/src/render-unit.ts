@@ -1,5 +1,5 @@
 import { baseConfigSchema, loadConfig } from 'hrserve';
-import { CURRENT, ENVIRONMENT_FILE, MODELS_DIR, NODE } from './install-layout.js';
+import { CURRENT, DATA_DIR, ENVIRONMENT_FILE, MODELS_DIR, NODE } from './install-layout.js';
 import type { ServiceManifest } from './manifest.js';
 
 /** Seconds systemd waits after SIGTERM beyond the service's own drain and telemetry bounds. */
@@ -112,6 +112,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     `WorkingDirectory=${CURRENT}/${manifest.directory}`,
     `ExecStart=${NODE} ${NODE_FLAGS} --import ./${manifest.preload} ./${manifest.entry}`,
     ...Object.entries(environment).map(([name, value]) => `Environment=${name}=${value}`),
+    ...(manifest.state ? [`Environment=DATA_DIR=${DATA_DIR(manifest.name)}`] : []),
     `EnvironmentFile=-${ENVIRONMENT_FILE(manifest.name)}`,
     // Journal lines name the service (not `node`); priorities come from the log lines themselves.
     `SyslogIdentifier=${manifest.name}`,
@@ -125,6 +126,7 @@ export function renderUnit(manifest: ServiceManifest): string {
     `MemoryMax=${manifest.memory.max}`,
     ...SANDBOX,
     `ReadWritePaths=-${MODELS_DIR}`,
+    ...(manifest.state ? [`ReadWritePaths=-${DATA_DIR(manifest.name)}`] : []),
     '',
     '[Install]',
     'WantedBy=default.target',

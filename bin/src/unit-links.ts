@@ -1,5 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readlink, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  rmdir,
+  stat,
+  symlink,
+} from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -14,6 +25,22 @@ export interface UnitLinkOptions {
   unitDir: string;
   /** Device nodes whose presence means a GPU (any one suffices). */
   gpuDevices: string[];
+  /** What `%h` stands for in the units (default: the user's home). */
+  home?: string;
+}
+
+/**
+ * Creates every directory a unit may write (its `ReadWritePaths=`), owner only: with
+ * ProtectHome=read-only the service cannot create them itself, and systemd skips a
+ * `-`-prefixed path that does not exist, leaving it read-only.
+ */
+async function createWritablePaths(unit: string, home = homedir()): Promise<void> {
+  for (const [, path] of unit.matchAll(/^ReadWritePaths=-?(.+)$/gm)) {
+    const directory = (path ?? '').trim().replace(/^%h(?=\/|$)/, home);
+    if (!directory.startsWith('/')) continue;
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await chmod(directory, 0o700);
+  }
 }
 
 export interface UnitLinkReport {
@@ -50,6 +77,7 @@ export async function linkUnits(options: UnitLinkOptions): Promise<UnitLinkRepor
   const report: UnitLinkReport = { linked: [], removed: [], ...(gpu ? { gpu } : {}) };
   for (const name of names.filter((file) => file.endsWith('.service')).sort()) {
     await relink(join(options.unitDir, name), join(generated, name));
+    await createWritablePaths(await readFile(join(generated, name), 'utf8'), options.home);
     report.linked.push(name);
   }
   for (const conf of names.filter((file) => file.endsWith('.gpu.conf'))) {
