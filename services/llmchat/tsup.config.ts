@@ -7,6 +7,7 @@ export default defineConfig({
     bench: 'src/bench/main.ts',
     'bench-llama-server': 'src/bench/vs-llama-server.ts',
     'bench-threads': 'src/bench/threads.ts',
+    'bench-responses': 'src/bench/responses.ts',
     'gpu-check': 'src/gpu-check.ts',
   },
   format: ['esm'],

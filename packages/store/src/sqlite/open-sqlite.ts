@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqliteOptions } from '../options.js';
 
@@ -21,6 +21,7 @@ export async function openSqlite(
   // creates; one made earlier (by `just install-units`) keeps its own.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+  const { DatabaseSync } = await loadNodeSqlite();
   const database = new DatabaseSync(join(dataDir, SQLITE_FILE), {
     timeout: busyTimeoutMs,
     enableForeignKeyConstraints: true,
@@ -71,5 +72,21 @@ function configure(database: DatabaseSync, options: SqliteOptions): void {
     const pageSize = Number(database.prepare('pragma page_size').get()?.page_size);
     const pages = Math.max(1, Math.floor(options.maxSizeBytes / pageSize));
     database.exec(`pragma max_page_count = ${pages}`);
+  }
+}
+
+/**
+ * node:sqlite, imported when a store opens rather than with the package: a service on a Node
+ * without it (before 22.13; hrserve supports 24.11+) still starts, and says why its store
+ * cannot open instead of failing to load.
+ */
+async function loadNodeSqlite(): Promise<typeof import('node:sqlite')> {
+  try {
+    return await import('node:sqlite');
+  } catch (error) {
+    throw new TypeError(
+      `the SQLite store needs Node.js 24.11 or newer (node:sqlite), and this is ${process.version}: start the service through ./pnpm (or its unit), or set DATABASE_URL to use PostgreSQL`,
+      { cause: error },
+    );
   }
 }

@@ -73,6 +73,38 @@ describe('SequenceScheduler', () => {
     reservation.release();
   });
 
+  it("keeps each conversation's sequence: a prompt sharing only a short prefix takes another", () => {
+    const conversations = Array.from({ length: 3 }, (_, id) => new FakeSequence(id));
+    const pool = new SequencePool(conversations);
+    const [a, b, c] = conversations;
+    if (!a || !b || !c) throw new Error('three sequences');
+    // A system prompt (1, 2) then conversation A's turns; B and C are empty.
+    a.tokens = prompt(1, 2, 10, 11, 12, 13, 14, 15);
+    // Conversation B starts with the same system prompt: it takes an empty sequence, not A's.
+    const started = pool.take(prompt(1, 2, 20, 21));
+    expect(started.sequence).not.toBe(a);
+    expect(a.tokens).toHaveLength(8);
+    // A's next turn extends what A holds and finds it.
+    const next = pool.take(prompt(1, 2, 10, 11, 12, 13, 14, 15, 16));
+    expect(next.sequence).toBe(a);
+    expect(next.reusedTokens).toBe(8);
+    pool.give(a);
+    pool.give(started.sequence);
+  });
+
+  it('with every sequence holding another conversation, takes the longest prefix, then the least recently used', () => {
+    const all = Array.from({ length: 2 }, (_, id) => new FakeSequence(id));
+    const pool = new SequencePool(all);
+    const [first, second] = [pool.take(prompt(5)), pool.take(prompt(6))];
+    first.sequence.tokens = prompt(1, 2, 3, 4, 5);
+    second.sequence.tokens = prompt(1, 2, 7, 8, 9);
+    pool.give(first.sequence);
+    pool.give(second.sequence);
+    // Neither fits (each would lose half of what it holds): both share 2 tokens, so the
+    // one given back first goes.
+    expect(pool.take(prompt(1, 2, 9, 9, 9)).sequence).toBe(first.sequence);
+  });
+
   it('interactive jobs get the next free sequence before batch jobs that waited longer', async () => {
     const { scheduler: queue } = scheduler(2);
     const running = [queue.reserve(), queue.reserve()];

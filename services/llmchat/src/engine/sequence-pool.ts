@@ -22,13 +22,23 @@ function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
 }
 
 /**
- * The context's free sequences. A job gets the free sequence whose cached
- * tokens share the longest prefix with its prompt, and only the differing tail
- * is evaluated: a repeated system prompt or the earlier turns of a chat cost
- * nothing the second time.
+ * The context's free sequences. A job gets the free sequence whose cached tokens share the
+ * longest prefix with its prompt, and only the differing tail is evaluated: a repeated
+ * system prompt or the earlier turns of a chat cost nothing the second time.
+ *
+ * Only among sequences it would not mostly overwrite, though: a sequence "fits" a prompt
+ * when the shared prefix is at least half of what it holds (an empty one always fits). A new
+ * conversation that shares only a short system prompt with another's sequence takes an
+ * empty or fitting one instead, so several conversations going on at once each keep their
+ * own sequence (and their turns reuse it) rather than all evicting one another from the
+ * same one. With no fitting sequence, the longest prefix wins, then the least recently used
+ * (llama-server picks its slot the same way, by prompt similarity, then LRU).
  */
 export class SequencePool<S extends CachedSequence> {
   private readonly free: S[];
+  /** When each sequence was last given back (a counter), for least-recently-used ties. */
+  private readonly lastUsed = new Map<S, number>();
+  private uses = 0;
 
   constructor(sequences: readonly S[]) {
     this.free = [...sequences];
@@ -45,24 +55,36 @@ export class SequencePool<S extends CachedSequence> {
 
   /** The scheduler hands out a turn only when a sequence is free, so one always is here. */
   take(prompt: readonly Token[]): PickedSequence<S> {
-    let bestIndex = 0;
-    let bestLength = -1;
+    let best: { index: number; length: number; fits: boolean; lastUsed: number } | undefined;
     this.free.forEach((sequence, index) => {
       const length = commonPrefixLength(sequence.tokens, prompt);
-      if (length > bestLength) {
-        bestLength = length;
-        bestIndex = index;
-      }
+      const candidate = {
+        index,
+        length,
+        fits: length * 2 >= sequence.tokens.length,
+        lastUsed: this.lastUsed.get(sequence) ?? -1,
+      };
+      if (!best || better(candidate, best)) best = candidate;
     });
-    const [sequence] = this.free.splice(bestIndex, 1);
+    const [sequence] = best ? this.free.splice(best.index, 1) : [];
     if (!sequence) throw new Error('no free sequence: take() without a turn from the scheduler');
     // At least one prompt token is evaluated, so the first sampled token has fresh logits.
-    const reused = Math.min(Math.max(bestLength, 0), prompt.length - 1);
+    const reused = Math.min(best?.length ?? 0, prompt.length - 1);
     sequence.truncate(reused);
     return { sequence, reusedTokens: reused, input: prompt.slice(reused) };
   }
 
   give(sequence: S): void {
+    this.lastUsed.set(sequence, ++this.uses);
     this.free.push(sequence);
   }
+}
+
+type Candidate = { length: number; fits: boolean; lastUsed: number };
+
+/** A fitting sequence first, then the longest prefix, then the least recently used. */
+function better(a: Candidate, b: Candidate): boolean {
+  if (a.fits !== b.fits) return a.fits;
+  if (a.length !== b.length) return a.length > b.length;
+  return a.lastUsed < b.lastUsed;
 }

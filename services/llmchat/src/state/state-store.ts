@@ -13,7 +13,7 @@ export class StoreNotReadyError extends Error {
   override readonly name = 'StoreNotReadyError';
 
   constructor(
-    readonly fault: StoreFault | 'opening' | 'migration_failed' | 'closed',
+    readonly fault: StoreFault | 'opening' | 'cannot_open' | 'closed',
     options?: { cause?: unknown },
   ) {
     super(`the response store is not open (${fault})`, options);
@@ -103,8 +103,8 @@ export class StateStore {
       if (this.#closed) return;
       const fault = error instanceof StoreUnavailableError ? error.fault : classifyFault(error);
       if (!fault) {
-        // A failed migration or bad options: retrying cannot help.
-        this.#fault = 'migration_failed';
+        // A failed migration, bad options, a Node without node:sqlite: retrying cannot help.
+        this.#fault = 'cannot_open';
         this.log.error(
           { err: error },
           `the response store cannot be opened: ${error instanceof Error ? error.message : String(error)}. /v1/responses and /v1/conversations answer 503 until this is fixed and the service restarted; chat completions work.`,
