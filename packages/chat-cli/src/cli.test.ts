@@ -19,7 +19,12 @@ async function hrchat(...args: string[]): Promise<{ code: number; stderr: string
 
 describe('hrchat on a wrong command line', () => {
   it.each([
-    [['-p', 'hi', '--temperature', '0'], /^hrchat: Unknown option '--temperature'/],
+    [['-p', 'hi', '--temp', '0'], /^hrchat: Unknown option '--temp'/],
+    [
+      ['-p', 'hi', '--temperature', 'hot'],
+      /^hrchat: --temperature takes a number from 0 to 2, not 'hot'/,
+    ],
+    [['-p', 'hi', '--seed', '1.5'], /^hrchat: --seed takes a whole number, not '1.5'/],
     [
       ['--api', 'grpc'],
       /^hrchat: --api takes one of auto, openai, ollama-chat, ollama-generate, not 'grpc'/,

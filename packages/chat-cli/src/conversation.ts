@@ -10,19 +10,27 @@ export function dataDir(env: Record<string, string | undefined> = process.env): 
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** A message of the chat; `cancelled` marks a question whose answer was stopped, and that answer. */
+export type Turn = Message & { cancelled?: boolean };
+
 /** One chat: the model, an optional system prompt and the turns. */
 export class Conversation {
   constructor(
     public model: string,
     public system = '',
-    public turns: Message[] = [],
+    public turns: Turn[] = [],
   ) {}
 
-  /** What is sent: the system prompt (if any), then the turns. */
+  /**
+   * What is sent: the system prompt (if any), then the turns. A cancelled exchange stays in
+   * the history shown, not in what the model reads: a cut answer would teach it to stop short.
+   */
   get messages(): Message[] {
     return [
       ...(this.system ? [{ role: 'system' as const, content: this.system }] : []),
-      ...this.turns,
+      ...this.turns
+        .filter((turn) => !turn.cancelled)
+        .map(({ role, content }) => ({ role, content })),
     ];
   }
 
@@ -42,7 +50,7 @@ export class Conversation {
     return new Conversation(
       data.model,
       typeof data.system === 'string' ? data.system : '',
-      data.turns as Message[],
+      data.turns as Turn[],
     );
   }
 }

@@ -139,6 +139,46 @@ describe('hrchat against a real llmchat', () => {
     await terminal.waitFor(/hrchat exited 0/);
   });
 
+  it('reads a message of several lines, shows its speed with --verbose, and keeps a stopped exchange out of what it sends', async () => {
+    const terminal = await hrchat('--model synth-30M-q8_0 --max-tokens 4000 --verbose --seed 7');
+    await terminal.waitFor(/\/help for commands\.\s*\nyou> /);
+    await terminal.type('Tell me everything');
+    await terminal.waitFor(/you> Tell me everything\n[\s\S]{20,}/);
+    await terminal.keys('C-c');
+    await terminal.waitFor(/\[cancelled\]\nyou> $/m, 10_000);
+    await terminal.type('"""');
+    await terminal.type('first line');
+    await terminal.type('second line"""');
+    // One answer to the two lines, with its speed line.
+    const screen = await terminal.waitFor(
+      /\[\d+ tokens, [\d.–]+ tokens\/s, first token after \d+ ms\]\nyou> $/m,
+      60_000,
+    );
+    expect(screen).toContain('... ');
+    await terminal.type('/history');
+    const history = await terminal.waitFor(/you: first line\nsecond line/);
+    expect(history).toMatch(/you: Tell me everything \[cancelled: not sent again\]/);
+    await terminal.keys('C-d');
+    await terminal.waitFor(/hrchat exited 0/);
+  });
+
+  it('answers a prompt from a pipe or -p -, with --system and --temperature', async () => {
+    const piped = await run('sh', [
+      '-c',
+      `printf 'Once upon a time' | node ${HRCHAT} --url ${llmchat.url} --max-tokens 8 --temperature 0 --system 'Tell a story.'`,
+    ]);
+    const dashed = await run('sh', [
+      '-c',
+      `printf 'Once upon a time' | node ${HRCHAT} --url ${llmchat.url} -p - --max-tokens 8 --temperature 0 --system 'Tell a story.' --verbose`,
+    ]);
+    expect(piped.stdout.trim().length).toBeGreaterThan(0);
+    // Greedy: the same answer both ways; --verbose adds its line on stderr only.
+    expect(dashed.stdout).toBe(piped.stdout);
+    expect(dashed.stderr).toMatch(
+      /^\[\d+ tokens, [\d.–]+ tokens\/s, first token after \d+ ms\]\n$/,
+    );
+  });
+
   it('one-shot -p streams plain text for pipes; an unreachable server is a clear message', async () => {
     const { stdout } = await run('node', [
       HRCHAT,

@@ -1,5 +1,7 @@
 import { createInterface } from 'node:readline';
+import type { CallOptions } from '@hrserve/client';
 import { Conversation, type ConversationStore } from './conversation.js';
+import { AnswerMeter } from './meter.js';
 import { AnswerRenderer, type Styles } from './render.js';
 import type { ChatSession } from './session.js';
 
@@ -13,14 +15,15 @@ const HELP = `Commands:
   /system <prompt>   set the system prompt (/system alone shows it)
   /help              this help
   /quit              leave (so does Ctrl-D)
-Ctrl-C stops the answer being written.`;
+A line of three quotes (""") starts a message of several lines; another ends it.
+Ctrl-C stops the answer being written; a stopped exchange is marked and not sent again.`;
 
 /** The interactive chat: a prompt, streamed answers, slash commands; Ctrl-C cancels an answer only. */
 export function runRepl(
   session: ChatSession,
   store: ConversationStore,
   style: Styles,
-  options: { maxTokens: number },
+  options: { sampling: CallOptions; verbose: boolean },
 ): Promise<void> {
   const { stdout } = process;
   const say = (text: string): void => {
@@ -79,8 +82,14 @@ export function runRepl(
     history: () => {
       const { system, turns } = session.conversation;
       if (system) say(style.dim(`system: ${system}`));
-      for (const turn of turns)
-        say(turn.role === 'user' ? `you: ${turn.content}` : style.cyan(`ai: ${turn.content}`));
+      for (const turn of turns) {
+        const mark = turn.cancelled ? style.dim(' [cancelled: not sent again]') : '';
+        say(
+          turn.role === 'user'
+            ? `you: ${turn.content}${mark}`
+            : style.cyan(`ai: ${turn.content}`) + mark,
+        );
+      }
       if (!system && turns.length === 0) say(style.dim('(empty)'));
     },
     system: (prompt) => {
@@ -93,31 +102,36 @@ export function runRepl(
     const controller = new AbortController();
     answering = controller;
     const renderer = new AnswerRenderer(style);
+    const meter = new AnswerMeter();
     let text = '';
+    let cancelled = false;
     try {
       const messages = await session.messagesFor(question);
       for await (const delta of session.client.stream(messages, {
+        ...options.sampling,
         model: session.conversation.model,
-        maxTokens: options.maxTokens,
         signal: controller.signal,
       })) {
+        meter.delta();
         text += delta;
         stdout.write(renderer.push(delta));
       }
       stdout.write(`${renderer.flush()}\n`);
+      if (options.verbose) say(style.dim(await meter.line(session.client, text)));
     } catch (error) {
       stdout.write(renderer.flush());
       if (!controller.signal.aborted) {
         say(style.red(`\nerror: ${error instanceof Error ? error.message : String(error)}`));
         return;
       }
+      cancelled = true;
       say(style.dim(' [cancelled]'));
     } finally {
       answering = undefined;
     }
     session.conversation.turns.push(
-      { role: 'user', content: question },
-      { role: 'assistant', content: text },
+      { role: 'user', content: question, ...(cancelled ? { cancelled } : {}) },
+      { role: 'assistant', content: text, ...(cancelled ? { cancelled } : {}) },
     );
   };
 
@@ -134,7 +148,35 @@ export function runRepl(
     await ask(input);
   };
 
-  rl.on('line', (line) => {
+  /** The lines of a message begun with a line of three quotes, until one ends with them. */
+  let multiline: string[] | undefined;
+  const collect = (line: string): string | undefined => {
+    if (multiline === undefined) {
+      if (!line.trimStart().startsWith('"""')) return line;
+      const first = line.trimStart().slice(3);
+      if (first.trimEnd().endsWith('"""') && first.trim().length >= 3) {
+        return first.trimEnd().slice(0, -3);
+      }
+      multiline = first ? [first] : [];
+      return undefined;
+    }
+    if (line.trimEnd().endsWith('"""')) {
+      const lines = [...multiline, line.trimEnd().slice(0, -3)];
+      multiline = undefined;
+      return lines.join('\n').trim();
+    }
+    multiline.push(line);
+    return undefined;
+  };
+
+  rl.on('line', (raw) => {
+    const line = collect(raw);
+    if (line === undefined) {
+      rl.setPrompt(style.dim('... '));
+      rl.prompt();
+      return;
+    }
+    rl.setPrompt(style.bold('you> '));
     work = work
       .then(() => handle(line))
       .then(() => {

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmchat, type TestServer } from '../../__fixtures__/llmchat-server.js';
+import { STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
 
 /* The Conversations API through the official openai client, and responses made in one. */
 
@@ -12,11 +13,13 @@ const userMessage = (text: string) => ({
   content: text,
 });
 
-describe('/v1/conversations with the openai client', () => {
+afterAll(stopPostgres);
+
+describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name', (backend) => {
   let server: TestServer;
   let openai: OpenAI;
   beforeAll(async () => {
-    server = await startLlmchat();
+    server = await startLlmchat(await backend.env());
     openai = server.openai;
   });
   afterAll(() => server?.close());

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmchat, type TestServer } from '../../__fixtures__/llmchat-server.js';
+import { STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
 
 /*
  * The Responses API through the official openai client (7.x), on stories260K with the
@@ -24,11 +25,13 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
   throw new Error('still not done after 300 polls');
 }
 
-describe('/v1/responses with the openai client', () => {
+afterAll(stopPostgres);
+
+describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (backend) => {
   let server: TestServer;
   let openai: OpenAI;
   beforeAll(async () => {
-    server = await startLlmchat();
+    server = await startLlmchat(await backend.env());
     openai = server.openai;
   });
   afterAll(() => server?.close());
@@ -218,11 +221,11 @@ describe('/v1/responses with the openai client', () => {
   });
 });
 
-describe('background responses', () => {
+describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
   let server: TestServer;
   let openai: OpenAI;
   beforeAll(async () => {
-    server = await startLlmchat();
+    server = await startLlmchat(await backend.env());
     openai = server.openai;
   });
   afterAll(() => server?.close());
