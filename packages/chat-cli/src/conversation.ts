@@ -15,6 +15,9 @@ export type Turn = Message & { cancelled?: boolean };
 
 /** One chat: the model, an optional system prompt and the turns. */
 export class Conversation {
+  /** The server's conversation id, when the server keeps this conversation. */
+  serverId: string | undefined;
+
   constructor(
     public model: string,
     public system = '',

@@ -81,7 +81,9 @@ describe('hrchat against a real llmchat', () => {
 
   it('answers a turn, switches model, saves and loads the conversation', async () => {
     const terminal = await hrchat('--max-tokens 24');
-    await terminal.waitFor(/model stories260K\. \/help for commands\.\s*\nyou> /);
+    await terminal.waitFor(
+      /model stories260K, conversations kept on the server[^\n]*\/help for commands\.\s*\nyou> /,
+    );
     await terminal.type('Once upon a time');
     let screen = await terminal.waitFor(/you> Once upon a time\n[\s\S]+\nyou> $/m);
     const answer = screen.split('you> Once upon a time\n')[1]?.split('\nyou> ')[0]?.trim() ?? '';
@@ -177,6 +179,31 @@ describe('hrchat against a real llmchat', () => {
     expect(dashed.stderr).toMatch(
       /^\[\d+ tokens, [\d.–]+ tokens\/s, first token after \d+ ms\]\n$/,
     );
+  });
+
+  it('continues in another terminal a conversation started in one (kept on the server)', async () => {
+    const first = await hrchat('--max-tokens 12');
+    await first.waitFor(/\/help for commands\.\s*\nyou> /);
+    await first.type('Lily found a shiny stone');
+    await first.waitFor(/you> Lily found a shiny stone\n[\s\S]+\nyou> $/m);
+    await first.type('/quit');
+    await first.waitFor(/hrchat exited 0/);
+
+    const second = await hrchat('--max-tokens 12');
+    await second.waitFor(/\/help for commands\.\s*\nyou> /);
+    await second.type('/load');
+    const listed = await second.waitFor(/(conv_[0-9a-f]+)\s+\S+\s+Lily found a shiny stone/);
+    const id = /(conv_[0-9a-f]+)\s+\S+\s+Lily found a shiny stone/.exec(listed)?.[1] ?? '';
+    await second.type(`/load ${id}`);
+    await second.waitFor(new RegExp(`loaded ${id} \\(2 messages`));
+    await second.type('What did she do?');
+    await second.waitFor(/you> What did she do\?\n[\s\S]+\nyou> $/m);
+    const items = (await (
+      await fetch(`${llmchat.url}/v1/conversations/${id}/items?order=asc`)
+    ).json()) as { data: Array<{ role: string }> };
+    expect(items.data.map((item) => item.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    await second.type('/quit');
+    await second.waitFor(/hrchat exited 0/);
   });
 
   it('one-shot -p streams plain text for pipes; an unreachable server is a clear message', async () => {

@@ -4,6 +4,7 @@ import { Conversation, ConversationStore, dataDir } from './conversation.js';
 import { AnswerMeter } from './meter.js';
 import { styles } from './render.js';
 import { runRepl } from './repl.js';
+import { ServerConversations } from './server-conversations.js';
 import { ChatSession } from './session.js';
 
 const USAGE = `usage: hrchat [--url <base URL>] [--model <name>] [--api auto|openai|ollama-chat|ollama-generate]
@@ -129,7 +130,15 @@ if (prompt !== undefined) {
   }
 }
 
-const session = new ChatSession(client, baseUrl, new Conversation(model, values.system ?? ''));
+// llmchat keeps conversations itself (the Conversations API); other servers get local history.
+const server =
+  api === 'auto' || api === 'openai' ? await ServerConversations.detect(baseUrl) : undefined;
+const session = new ChatSession(
+  client,
+  baseUrl,
+  new Conversation(model, values.system ?? ''),
+  server,
+);
 await session.refreshModels();
 const style = styles(process.stdout.isTTY === true && !process.env.NO_COLOR);
 await runRepl(session, new ConversationStore(`${dataDir()}/conversations`), style, {

@@ -9,8 +9,8 @@ const HELP = `Commands:
   /models            list the server's models (* marks the current one)
   /switch <model>    talk to another model
   /new               start a new conversation (the system prompt stays)
-  /save <name>       save this conversation
-  /load <name>       load a saved conversation
+  /save <name>       save this conversation (a JSON file; on the server, its title too)
+  /load [<name>]     list conversations (the server's and saved files), or continue one
   /history           show this conversation
   /system <prompt>   set the system prompt (/system alone shows it)
   /help              this help
@@ -62,14 +62,36 @@ export function runRepl(
     save: async (name) => {
       try {
         const file = await store.save(name, session.conversation);
+        const { server, conversation } = session;
+        if (server && conversation.serverId) await server.rename(conversation.serverId, name);
         say(style.green(`saved ${name} (${file})`));
       } catch (error) {
         say(style.red(`cannot save: ${error instanceof Error ? error.message : String(error)}`));
       }
     },
     load: async (name) => {
+      const { server } = session;
+      if (!name) {
+        for (const conversation of (await server?.list()) ?? []) {
+          const when = new Date(conversation.createdAt * 1000).toISOString().slice(0, 16);
+          say(`  ${conversation.id}  ${when}  ${conversation.title || style.dim('(untitled)')}`);
+        }
+        const saved = await store.list();
+        if (saved.length > 0) say(style.dim(`saved files: ${saved.join(', ')}`));
+        return;
+      }
       try {
-        session.conversation = await store.load(name);
+        const found = (await server?.list(100))?.find(
+          (conversation) => conversation.id === name || conversation.title === name,
+        );
+        if (server && found) {
+          const loaded = new Conversation(session.conversation.model, session.conversation.system);
+          loaded.turns = await server.turns(found.id);
+          loaded.serverId = found.id;
+          session.conversation = loaded;
+        } else {
+          session.conversation = await store.load(name);
+        }
         say(
           style.green(
             `loaded ${name} (${session.conversation.turns.length} messages, model ${session.conversation.model})`,
@@ -98,6 +120,28 @@ export function runRepl(
     },
   };
 
+  /**
+   * The answer's text as it streams: a turn of the server's conversation when the server
+   * keeps them (started at the first question, titled by it), else the local history
+   * (cut to the context) sent with the question.
+   */
+  async function* answer(question: string, signal: AbortSignal): AsyncGenerator<string> {
+    const { server, conversation } = session;
+    const callOptions = { ...options.sampling, signal };
+    if (server) {
+      conversation.serverId ??= await server.create(question.split('\n', 1)[0]?.slice(0, 80) ?? '');
+      yield* server.respond(conversation.serverId, {
+        model: conversation.model,
+        system: conversation.system,
+        question,
+        options: callOptions,
+      });
+      return;
+    }
+    const messages = await session.messagesFor(question);
+    yield* session.client.stream(messages, { ...callOptions, model: conversation.model });
+  }
+
   const ask = async (question: string) => {
     const controller = new AbortController();
     answering = controller;
@@ -106,12 +150,7 @@ export function runRepl(
     let text = '';
     let cancelled = false;
     try {
-      const messages = await session.messagesFor(question);
-      for await (const delta of session.client.stream(messages, {
-        ...options.sampling,
-        model: session.conversation.model,
-        signal: controller.signal,
-      })) {
+      for await (const delta of answer(question, controller.signal)) {
         meter.delta();
         text += delta;
         stdout.write(renderer.push(delta));
@@ -200,7 +239,7 @@ export function runRepl(
     });
     say(
       style.dim(
-        `hrchat — ${session.baseUrl}, model ${session.conversation.model}. /help for commands.`,
+        `hrchat — ${session.baseUrl}, model ${session.conversation.model}${session.server ? ', conversations kept on the server (/load lists them)' : ''}. /help for commands.`,
       ),
     );
     rl.prompt();

@@ -1,5 +1,6 @@
 import { fitToBudget, type LlmClient, type Message } from '@hrserve/client';
 import type { Conversation } from './conversation.js';
+import type { ServerConversations } from './server-conversations.js';
 
 /** Tokens kept free for the answer when the history is cut to the context. */
 const ANSWER_RESERVE = 512;
@@ -18,6 +19,8 @@ export class ChatSession {
     readonly client: LlmClient,
     readonly baseUrl: string,
     public conversation: Conversation,
+    /** The server's conversations, when it keeps them (llmchat); else they are local only. */
+    readonly server?: ServerConversations,
   ) {}
 
   /** Reads the model list (and context sizes where the server tells them). */

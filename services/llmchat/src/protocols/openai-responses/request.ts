@@ -133,6 +133,8 @@ export const responseCreateRequestSchema = z
     reasoning: z.object({}).loose().nullish(),
     max_tool_calls: z.number().int().min(1).nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    /** An extension, as on chat completions: the same seed, the same answer. */
+    seed: z.number().int().nullish(),
   })
   .loose();
 

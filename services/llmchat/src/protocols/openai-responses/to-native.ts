@@ -235,6 +235,7 @@ export function responseToNative(
     sampling: {
       temperature: body.temperature ?? 1,
       ...(body.top_p != null ? { topP: body.top_p } : {}),
+      ...(body.seed != null ? { seed: body.seed } : {}),
     },
     stop: [],
     // OpenAI's default is `disabled`: a conversation too long for the context is a 400.
