@@ -142,7 +142,7 @@ describe('hrchat against a real llmchat', () => {
   });
 
   it('reads a message of several lines, shows its speed with --verbose, and keeps a stopped exchange out of what it sends', async () => {
-    const terminal = await hrchat('--model synth-30M-q8_0 --max-tokens 4000 --verbose --seed 7');
+    const terminal = await hrchat('--model synth-30M-q8_0 --max-tokens 300 --verbose --seed 7');
     await terminal.waitFor(/\/help for commands\.\s*\nyou> /);
     await terminal.type('Tell me everything');
     await terminal.waitFor(/you> Tell me everything\n[\s\S]{20,}/);

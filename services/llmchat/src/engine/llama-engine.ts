@@ -192,7 +192,8 @@ export class LlamaEngine implements ModelEngine {
    * give way to the next job (what a load-aware router wants to know).
    */
   get kvCacheUsage(): number {
-    const held = this.sequences.all.reduce((sum, sequence) => sum + sequence.tokens.length, 0);
+    // Running generations count as they go, not only once they end.
+    const held = this.sequences.all.reduce((sum, sequence) => sum + sequence.cellsInUse, 0);
     const capacity = this.context.contextSize * this.sequences.all.length;
     return capacity === 0 ? 0 : (held - this.sequences.pool.cachedTokens) / capacity;
   }

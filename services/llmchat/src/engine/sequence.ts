@@ -9,6 +9,8 @@ import type { NativeContext, NativeSampler } from './native.js';
 export class Sequence {
   /** Tokens whose KV state this sequence holds, in order from position 0. */
   private held: Token[] = [];
+  /** The generation under way, whose tokens join `held` when it ends. */
+  private active: { readonly tokens: readonly Token[] } | undefined;
 
   constructor(
     readonly id: number,
@@ -20,6 +22,11 @@ export class Sequence {
 
   get tokens(): readonly Token[] {
     return this.held;
+  }
+
+  /** KV cells in use now: what it holds plus what the generation under way has evaluated. */
+  get cellsInUse(): number {
+    return this.held.length + (this.active?.tokens.length ?? 0);
   }
 
   /** Whether `count` more tokens fit. */
@@ -52,6 +59,7 @@ export class Sequence {
       limit: this.contextSize,
       isEnd: this.isEndOfGeneration,
     });
+    this.active = stream;
     try {
       for (;;) {
         const next = await stream.next();
@@ -60,6 +68,7 @@ export class Sequence {
       }
     } finally {
       const kept = await stream.stop();
+      this.active = undefined;
       sampler.dispose();
       this.keep(start, stream.tokens.slice(0, kept));
     }

@@ -22,6 +22,8 @@ interface Run {
   done: boolean;
   /** Called on each new event and at the end. */
   listeners: Set<() => void>;
+  /** Whether events are kept (a streamed run's, for resuming); else dropped as they come. */
+  keepEvents: boolean;
   finished: Promise<void>;
 }
 
@@ -59,15 +61,19 @@ export class BackgroundResponses {
       events: [],
       done: false,
       listeners: new Set(),
+      keepEvents: true,
       finished: Promise.resolve(),
     };
+    // Only a streamed background response can be resumed: the others keep no events.
+    const streamed = (request.body as { stream?: unknown }).stream === true;
+    if (!streamed) run.keepEvents = false;
     this.#runs.set(prepared.id, run);
     run.finished = this.#run(run, {
       ...attributes,
       background: true,
       ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
     });
-    if ((request.body as { stream?: unknown }).stream !== true) return prepared.snapshot('queued');
+    if (!streamed) return prepared.snapshot('queued');
     return this.stream(prepared.id, -1, reply) ?? reply;
   }
 
@@ -137,6 +143,7 @@ export class BackgroundResponses {
     const { prepared, abort } = run;
     const { encoder } = prepared;
     const push = (events: string[]) => {
+      if (!run.keepEvents) return;
       run.events.push(...events);
       for (const listener of [...run.listeners]) listener();
     };
@@ -149,7 +156,8 @@ export class BackgroundResponses {
         attributes,
       });
       push(encoder.open(1));
-      await prepared.started();
+      // Cancelled before it started (by another instance, or before this run was known): stop.
+      if (!(await prepared.started())) abort.abort(CANCELLED);
       for await (const event of generation.events) push(encoder.event(event, 0));
       const result = await generation.result;
       abort.signal.throwIfAborted();

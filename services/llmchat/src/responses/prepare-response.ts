@@ -36,8 +36,8 @@ export interface PreparedResponse {
   /** The Response object before its answer. */
   snapshot(status: 'queued' | 'in_progress'): ResponseObject;
   begin(status: 'queued' | 'in_progress'): Promise<void>;
-  /** A queued (background) response got its sequence. */
-  started(): Promise<void>;
+  /** A queued (background) response got its sequence; false when it is no longer queued (cancelled meanwhile). */
+  started(): Promise<boolean>;
   finish(final: ResponseObject): Promise<void>;
   fail(body: ResponseObject): Promise<void>;
 }
@@ -128,8 +128,8 @@ export async function prepareResponse(
       });
     },
     started: async () => {
-      if (!store || !stored) return;
-      await store.responses.markInProgress(identity.id, encoder.snapshot('in_progress'));
+      if (!store || !stored) return true;
+      return store.responses.markInProgress(identity.id, encoder.snapshot('in_progress'));
     },
     finish: async (final) => {
       if (!store || !stored) return;

@@ -49,6 +49,9 @@ export async function respond<Body>(
     if (!reply.raw.writableFinished) disconnect.abort(clientClosedRequest());
   };
   reply.raw.once('close', onClose);
+  // A client that left while the request was read or prepared (a stored history, say) never
+  // gets its 'close' event now: stop before generating for nobody.
+  if (request.raw.socket?.destroyed) disconnect.abort(clientClosedRequest());
   const submitted = natives.map((one) =>
     generator.submit(one, {
       signal: disconnect.signal,

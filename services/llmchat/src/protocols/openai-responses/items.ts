@@ -119,7 +119,9 @@ export function toStoredItems(
 
 /** Stored items (a chain's, a conversation's) as the chat the model reads. */
 export function storedItemsToMessages(items: readonly ConversationItem[]): ChatMessage[] {
-  return inputToMessages(items as unknown as InputItem[]);
+  // Not checked against earlier calls: items added to a conversation directly, or a call
+  // deleted since, must not make the conversation unusable.
+  return inputToMessages(items as unknown as InputItem[], [], { checkCallIds: false });
 }
 
 /** A client's item id, when it gave one that would collide with another in the same list. */

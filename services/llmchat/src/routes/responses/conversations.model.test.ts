@@ -121,6 +121,26 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
     expect(items.data[1]?.id).toBe(first.output[0]?.id);
   });
 
+  it('stays usable after a function call is deleted from it, its output left behind', async () => {
+    const conversation = await openai.conversations.create({
+      items: [
+        { type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+      ],
+    });
+    const items = await openai.conversations.items.list(conversation.id, { order: 'asc' });
+    await openai.conversations.items.delete(items.data[0]?.id ?? '', {
+      conversation_id: conversation.id,
+    });
+    const response = await openai.responses.create({
+      model,
+      conversation: conversation.id,
+      input: 'And tomorrow?',
+      max_output_tokens: 4,
+    });
+    expect(response.status).toBe('incomplete');
+  });
+
   it('lists every conversation (an extension: OpenAI has no such list)', async () => {
     const made = await openai.conversations.create({ metadata: { title: 'listed' } });
     const response = await fetch(`${server.url}/v1/conversations?limit=100`);
