@@ -243,5 +243,7 @@ export function runRepl(
       ),
     );
     rl.prompt();
+    // Input from a pipe that main.ts read to its end (empty): nothing more will come.
+    if (process.stdin.readableEnded) rl.close();
   });
 }
