@@ -38,6 +38,9 @@ export function trickle(
 export function idleConnection(port: number): Promise<Socket> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    // Flowing, so the server's FIN is read (and the socket closed) even though nobody reads
+    // it: a paused socket on Node 26 sometimes stayed in CLOSE-WAIT, seen as never closed.
+    socket.resume();
     socket.on('error', () => resolve(socket));
     socket.on('close', () => resolve(socket));
   });
