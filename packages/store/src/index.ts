@@ -18,6 +18,7 @@ export type {
 } from './options.js';
 export { MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
 export {
+  type ChainedResponse,
   type NewResponse,
   type ResponseOutcome,
   type ResponseStatus,

@@ -42,6 +42,36 @@ describe.each(BACKENDS)('responses on $name', (backend) => {
     expect(items?.data).toEqual(response.inputItems);
   });
 
+  it('reads a previous_response_id chain newest first with its input items, bounded, stopping where one is gone', async () => {
+    const chain: string[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      const response = newResponse({
+        status: 'completed',
+        inputs: turn + 1,
+        previousResponseId: chain.at(-1) ?? null,
+      });
+      await store.responses.create(response);
+      chain.push(response.id);
+    }
+    const newest = chain.at(-1) ?? '';
+    const read = await store.responses.chain(newest, 100);
+    expect(read.map((response) => response.id)).toEqual([...chain].reverse());
+    expect(read.map((response) => response.inputItems.length)).toEqual([5, 4, 3, 2, 1]);
+    expect(read[4]?.inputItems.map((item) => item.content)).toEqual([
+      [{ type: 'input_text', text: 'input 0' }],
+    ]);
+    expect((await store.responses.chain(newest, 2)).map((response) => response.id)).toEqual([
+      chain[4],
+      chain[3],
+    ]);
+    // The middle one deleted: the chain stops above it, naming it as the one before.
+    await store.responses.delete(chain[2] ?? '');
+    const cut = await store.responses.chain(newest, 100);
+    expect(cut.map((response) => response.id)).toEqual([chain[4], chain[3]]);
+    expect(cut.at(-1)?.previousResponseId).toBe(chain[2]);
+    expect(await store.responses.chain('resp_missing', 100)).toEqual([]);
+  });
+
   it('answers undefined and false for a response it does not have', async () => {
     expect(await store.responses.get('resp_missing')).toBeUndefined();
     expect(await store.responses.delete('resp_missing')).toBe(false);

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { appendConversationItems, insertInputItems } from './append-items.js';
 import type { Backend } from './backend.js';
 import { UnknownCursorError } from './errors.js';
@@ -35,6 +35,11 @@ export interface StoredResponse {
   conversationId: string | null;
   /** The Response object, as the route stored it: GET /v1/responses/{id} answers it. */
   body: JsonObject;
+}
+
+/** A response of a previous_response_id chain, with the input items it was given. */
+export interface ChainedResponse extends StoredResponse {
+  inputItems: StoredItem[];
 }
 
 export interface NewResponse {
@@ -128,6 +133,63 @@ export class ResponsesRepository {
         .where('id', '=', id)
         .executeTakeFirst();
       return row && toStoredResponse(row);
+    });
+  }
+
+  /**
+   * The response `id` and those before it by `previous_response_id`, newest first, each with
+   * its input items: at most `maxTurns`, in two queries whatever the length (a recursive
+   * one for the chain, one for the items). The chain stops short where a response is gone:
+   * the last one's `previousResponseId` then names a response that is not stored.
+   */
+  chain(id: string, maxTurns: number): Promise<ChainedResponse[]> {
+    return guard(async () => {
+      const rows = await this.#db
+        .withRecursive('chain(id, previous_response_id, depth)', (db) =>
+          db
+            .selectFrom('responses')
+            .select(['id', 'previous_response_id', sql<number>`0`.as('depth')])
+            .where('id', '=', id)
+            .unionAll((db) =>
+              db
+                .selectFrom('responses')
+                .innerJoin('chain', 'chain.previous_response_id', 'responses.id')
+                .select([
+                  'responses.id',
+                  'responses.previous_response_id',
+                  sql<number>`chain.depth + 1`.as('depth'),
+                ])
+                // Bounds the walk, and a loop (never made by the API) with it.
+                .where('chain.depth', '<', checkLimit(maxTurns) - 1),
+            ),
+        )
+        .selectFrom('chain')
+        .innerJoin('responses', 'responses.id', 'chain.id')
+        .selectAll('responses')
+        .orderBy('chain.depth', 'asc')
+        .execute();
+      if (rows.length === 0) return [];
+      const items = await this.#db
+        .selectFrom('response_input_items')
+        .select(['response_id', 'body'])
+        .where(
+          'response_id',
+          'in',
+          rows.map((row) => row.id),
+        )
+        .orderBy('response_id')
+        .orderBy('position')
+        .execute();
+      const itemsOf = new Map<string, StoredItem[]>();
+      for (const item of items) {
+        const list = itemsOf.get(item.response_id) ?? [];
+        list.push(fromJson<StoredItem>(item.body));
+        itemsOf.set(item.response_id, list);
+      }
+      return rows.map((row) => ({
+        ...toStoredResponse(row),
+        inputItems: itemsOf.get(row.id) ?? [],
+      }));
     });
   }
 

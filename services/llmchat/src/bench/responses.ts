@@ -1,11 +1,12 @@
 /**
  * The figures of stored responses, in one run:
- * - a previous_response_id chain: time to first token of turn 1 and of turn 10 (which reads
- *   nine earlier turns, mostly from the KV cache), chains interleaved, medians and ratio;
+ * - previous_response_id chains: time to first token of turn 1 and of turn 10 (which reads
+ *   nine earlier turns, mostly from the KV cache), beside the same turns as chat completions
+ *   that send the whole history each time (the stateless reference), interleaved;
  * - the store's write latency (create, then complete) at 16 writers at once, p50 and p99,
  *   on SQLite and, when Debian's PostgreSQL is installed, on PostgreSQL.
  *
- *   pnpm --filter llmchat bench:responses [--model <gguf>] [--chains 5] [--writes 800]
+ *   pnpm --filter llmchat bench:responses [--model <gguf>] [--chains 3] [--writes 800]
  */
 
 import { mkdtemp } from 'node:fs/promises';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
       type: 'string',
       default: fileURLToPath(new URL('../../../shared/models/synth-30M-q8_0.gguf', PACKAGE_ROOT)),
     },
-    chains: { type: 'string', default: '5' },
+    chains: { type: 'string', default: '3' },
     turns: { type: 'string', default: '10' },
     writes: { type: 'string', default: '800' },
   },
@@ -35,13 +36,15 @@ const chains = Number(values.chains);
 const turns = Number(values.turns);
 const writes = Number(values.writes);
 
-/** Streams one turn; resolves with its id and the ms to its first output_text delta. */
-async function turn(
+/** Streams one request; resolves with the ms to its first text delta and the whole stream. */
+async function streamed(
   url: string,
+  path: string,
   body: Record<string, unknown>,
-): Promise<{ id: string; ttftMs: number }> {
+  firstDelta: RegExp,
+): Promise<{ ttftMs: number; text: string }> {
   const startedAt = performance.now();
-  const response = await fetch(`${url}/v1/responses`, {
+  const response = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...body, stream: true }),
@@ -49,52 +52,102 @@ async function turn(
   if (!response.ok || !response.body)
     throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   let ttftMs = -1;
-  let id = '';
   let text = '';
   const decoder = new TextDecoder();
   for await (const chunk of response.body) {
     text += decoder.decode(chunk as Uint8Array, { stream: true });
-    if (ttftMs < 0 && text.includes('"type":"response.output_text.delta"')) {
-      ttftMs = performance.now() - startedAt;
-    }
-    id ||= /"id":"(resp_[0-9a-f]+)"/.exec(text)?.[1] ?? '';
+    if (ttftMs < 0 && firstDelta.test(text)) ttftMs = performance.now() - startedAt;
   }
-  return { id, ttftMs };
+  return { ttftMs, text };
+}
+
+const message = (chain: number, step: number) =>
+  `Chain ${chain}, turn ${step}: once upon a time, in a small village by the sea, there lived a girl who loved to tell stories.`;
+
+/** One turn of a stored chain: resolves with its id and TTFT. */
+async function responsesTurn(
+  url: string,
+  model: string,
+  chain: number,
+  step: number,
+  previous: string,
+): Promise<{ id: string; ttftMs: number }> {
+  const { ttftMs, text } = await streamed(
+    url,
+    '/v1/responses',
+    {
+      model,
+      input: message(chain, step),
+      max_output_tokens: 32,
+      temperature: 0,
+      ...(previous ? { previous_response_id: previous } : {}),
+    },
+    /"type":"response\.output_text\.delta"/,
+  );
+  return { id: /"id":"(resp_[0-9a-f]+)"/.exec(text)?.[1] ?? '', ttftMs };
+}
+
+/** The same turn without state: the whole history sent again (the stateless reference). */
+async function chatTurn(
+  url: string,
+  model: string,
+  chain: number,
+  step: number,
+  history: Array<{ role: string; content: string }>,
+): Promise<number> {
+  history.push({ role: 'user', content: message(chain, step) });
+  const { ttftMs, text } = await streamed(
+    url,
+    '/v1/chat/completions',
+    { model, messages: history, max_tokens: 32, temperature: 0 },
+    // The first chunk carries the role and empty content before any token.
+    /"content":"[^"]/,
+  );
+  const answer = [...text.matchAll(/^data: (\{.*\})$/gm)]
+    .map((match) => {
+      const chunk = JSON.parse(match[1] ?? '{}') as {
+        choices?: Array<{ delta?: { content?: string } }>;
+      };
+      return chunk.choices?.[0]?.delta?.content ?? '';
+    })
+    .join('');
+  history.push({ role: 'assistant', content: answer });
+  return ttftMs;
 }
 
 async function chainTtft(url: string): Promise<void> {
   const model = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
   const name = model.data[0]?.id ?? '';
-  const first: number[] = [];
-  const last: number[] = [];
+  const ttft = { responses: [[], []] as number[][], chat: [[], []] as number[][] };
   // Chains advance together, one turn of each in turn, so drift weighs on every turn alike.
+  // Warm: the first request after a load pays one-time costs that are no turn's.
+  await responsesTurn(url, name, -1, 0, '');
+  await chatTurn(url, name, -1, 0, []);
   const previous: string[] = Array.from({ length: chains }, () => '');
-  const firstOf: number[] = [];
+  const histories = Array.from(
+    { length: chains },
+    () => [] as Array<{ role: string; content: string }>,
+  );
   for (let step = 0; step < turns; step++) {
+    const slot = step === 0 ? 0 : step === turns - 1 ? 1 : -1;
     for (let chain = 0; chain < chains; chain++) {
-      const { id, ttftMs } = await turn(url, {
-        model: name,
-        input: `Chain ${chain}, turn ${step}: once upon a time, in a small village by the sea, there lived a girl who loved to tell stories.`,
-        max_output_tokens: 32,
-        temperature: 0,
-        ...(previous[chain] ? { previous_response_id: previous[chain] } : {}),
-      });
-      previous[chain] = id;
-      if (step === 0) firstOf[chain] = ttftMs;
-      if (step === turns - 1) {
-        first.push(firstOf[chain] ?? 0);
-        last.push(ttftMs);
+      const turn = await responsesTurn(url, name, chain, step, previous[chain] ?? '');
+      previous[chain] = turn.id;
+      const chatMs = await chatTurn(url, name, chains + chain, step, histories[chain] ?? []);
+      if (slot >= 0) {
+        ttft.responses[slot]?.push(turn.ttftMs);
+        ttft.chat[slot]?.push(chatMs);
       }
     }
   }
-  const ratio = median(last) / median(first);
+  const line = (label: string, [first = [], last = []]: number[][]) =>
+    `  ${label}: turn 1 ${median(first).toFixed(1)} ms, turn ${turns} ${median(last).toFixed(1)} ms (${(median(last) / median(first)).toFixed(2)}×)`;
   console.log(
-    `previous_response_id chains (${chains} chains of ${turns} turns, 32 output tokens each)`,
+    `chains of ${turns} turns, 32 output tokens each, ${chains} of each kind interleaved (TTFT medians)`,
   );
-  console.log(`  TTFT turn 1:  median ${median(first).toFixed(1)} ms`);
-  console.log(
-    `  TTFT turn ${turns}: median ${median(last).toFixed(1)} ms  (${ratio.toFixed(2)}× turn 1; target ≤ 1.2×)`,
-  );
+  console.log(line('previous_response_id (stored)         ', ttft.responses));
+  console.log(line('chat/completions, history resent     ', ttft.chat));
+  console.log("  target: the stored chain's turn 10 ≤ 1.2× its turn 1");
 }
 
 const percentile = (values: number[], p: number) => {
@@ -139,7 +192,8 @@ async function storeWrites(label: string, options: StoreOptions): Promise<void> 
 
 const server = await spawnService({
   cwd: fileURLToPath(PACKAGE_ROOT),
-  env: { LLMCHAT_MODEL: values.model, LLMCHAT_THREADS: '2' },
+  // A sequence per chain, so chains do not evict one another's cache.
+  env: { LLMCHAT_MODEL: values.model, LLMCHAT_THREADS: '2', LLMCHAT_PARALLEL: String(chains * 2) },
   startTimeoutMs: 120_000,
 });
 try {
@@ -150,20 +204,23 @@ try {
   await server.stop();
 }
 
-await storeWrites('SQLite (synchronous=FULL)', {
-  service: 'bench',
-  dataDir: await mkdtemp(join(tmpdir(), 'bench-store-')),
-});
-try {
-  const postgres = await startPostgres();
+// --writes 0: the chains only.
+if (writes > 0) {
+  await storeWrites('SQLite (synchronous=FULL)', {
+    service: 'bench',
+    dataDir: await mkdtemp(join(tmpdir(), 'bench-store-')),
+  });
   try {
-    await storeWrites('PostgreSQL (fsync off: a test server)', {
-      service: 'bench',
-      databaseUrl: await postgres.createDatabase(),
-    });
-  } finally {
-    await postgres.dispose();
+    const postgres = await startPostgres();
+    try {
+      await storeWrites('PostgreSQL (fsync off: a test server)', {
+        service: 'bench',
+        databaseUrl: await postgres.createDatabase(),
+      });
+    } finally {
+      await postgres.dispose();
+    }
+  } catch (error) {
+    console.log(`PostgreSQL skipped: ${error instanceof Error ? error.message : String(error)}`);
   }
-} catch (error) {
-  console.log(`PostgreSQL skipped: ${error instanceof Error ? error.message : String(error)}`);
 }

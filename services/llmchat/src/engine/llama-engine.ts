@@ -173,7 +173,9 @@ export class LlamaEngine implements ModelEngine {
         "run() takes a reservation and a job from this engine's reserve() and prepare()",
       );
     }
-    const turn = await own.acquire(prepared.job.promptTokens);
+    const { promptTokens, maxTokens } = prepared.job;
+    // A realigned prompt may grow into the room the context leaves beside the answer.
+    const turn = await own.acquire(promptTokens, this.context.contextSize - maxTokens);
     return generate(
       this.loaded.model,
       turn.sequence,
@@ -260,7 +262,10 @@ function sequencesOf(
     (_, id) =>
       new Sequence(id, context.contextSize, loop, native, (token) => model.isEogToken(token)),
   );
-  const pool = new SequencePool(sequences);
+  const pool = new SequencePool(sequences, {
+    detokenize: (tokens, context) => model.detokenize(tokens, false, context),
+    isSpecial: (token) => model.isSpecialToken(token),
+  });
   const scheduler = new SequenceScheduler(pool, sequences.length, options.queue);
   return { scheduler, sequences: { all: sequences, pool }, loop };
 }

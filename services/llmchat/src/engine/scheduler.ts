@@ -130,8 +130,8 @@ export class SequenceScheduler<S extends CachedSequence> {
     this.grantNext();
   }
 
-  take(prompt: readonly Token[]): PickedSequence<S> {
-    return this.pool.take(prompt);
+  take(prompt: readonly Token[], maxLength?: number): PickedSequence<S> {
+    return this.pool.take(prompt, maxLength);
   }
 
   /** The reservation as one of this scheduler's, or undefined (a caller mixed up its engines). */
@@ -192,11 +192,14 @@ export class Reservation<S extends CachedSequence> {
     return (this.grantedAt ?? this.reservedAt) - this.reservedAt;
   }
 
-  /** Waits for the turn, then takes the free sequence that best reuses `prompt`. */
-  async acquire(prompt: readonly Token[]): Promise<PickedSequence<S>> {
+  /**
+   * Waits for the turn, then takes the free sequence that best reuses `prompt` (which may
+   * come back realigned to the sequence's tokens, at most `maxLength` long).
+   */
+  async acquire(prompt: readonly Token[], maxLength?: number): Promise<PickedSequence<S>> {
     await this.turn;
     if (this.state !== 'granted') throw new Error(`acquire() on a ${this.state} reservation`);
-    const picked = this.scheduler.take(prompt);
+    const picked = this.scheduler.take(prompt, maxLength);
     this.sequence = picked.sequence;
     this.state = 'holding';
     return picked;

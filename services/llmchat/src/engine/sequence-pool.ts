@@ -1,4 +1,10 @@
 import type { Token } from 'node-llama-cpp';
+import {
+  commonPrefixLength,
+  type Realigned,
+  realignPrompt,
+  type TokenText,
+} from './prompt-realign.js';
 
 /** What the pool needs of a sequence: the tokens its KV cache holds, and forgetting a tail of them. */
 export interface CachedSequence {
@@ -14,13 +20,6 @@ export interface PickedSequence<S> {
   input: Token[];
 }
 
-function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
-  const max = Math.min(a.length, b.length);
-  let index = 0;
-  while (index < max && a[index] === b[index]) index++;
-  return index;
-}
-
 /**
  * The context's free sequences. A job gets the free sequence whose cached tokens share the
  * longest prefix with its prompt, and only the differing tail is evaluated: a repeated
@@ -33,6 +32,10 @@ function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
  * own sequence (and their turns reuse it) rather than all evicting one another from the
  * same one. With no fitting sequence, the longest prefix wins, then the least recently used
  * (llama-server picks its slot the same way, by prompt similarity, then LRU).
+ *
+ * Given the tokenizer, the chosen sequence's earlier answer counts as shared even where the
+ * prompt spells it with other tokens (prompt-realign.ts): a chat's next turn evaluates only
+ * the new message, not the last answer again.
  */
 export class SequencePool<S extends CachedSequence> {
   private readonly free: S[];
@@ -40,7 +43,10 @@ export class SequencePool<S extends CachedSequence> {
   private readonly lastUsed = new Map<S, number>();
   private uses = 0;
 
-  constructor(sequences: readonly S[]) {
+  constructor(
+    sequences: readonly S[],
+    private readonly tokenText?: TokenText,
+  ) {
     this.free = [...sequences];
   }
 
@@ -53,25 +59,41 @@ export class SequencePool<S extends CachedSequence> {
     return this.free.reduce((sum, sequence) => sum + sequence.tokens.length, 0);
   }
 
-  /** The scheduler hands out a turn only when a sequence is free, so one always is here. */
-  take(prompt: readonly Token[]): PickedSequence<S> {
-    let best: { index: number; length: number; fits: boolean; lastUsed: number } | undefined;
+  /**
+   * The scheduler hands out a turn only when a sequence is free, so one always is here.
+   * `maxLength`: the longest the prompt may become when realigned (what the context leaves
+   * beside the job's output), its own length by default.
+   */
+  take(prompt: readonly Token[], maxLength = prompt.length): PickedSequence<S> {
+    let best: (Candidate & { index: number; realigned: Realigned }) | undefined;
     this.free.forEach((sequence, index) => {
-      const length = commonPrefixLength(sequence.tokens, prompt);
+      const prefix = commonPrefixLength(sequence.tokens, prompt);
+      const realigned =
+        this.tokenText && prefix > 0 && prefix < sequence.tokens.length
+          ? realignPrompt(
+              sequence.tokens,
+              prompt,
+              this.tokenText,
+              Math.max(maxLength, prompt.length),
+            )
+          : { prompt, shared: prefix };
       const candidate = {
         index,
-        length,
-        fits: length * 2 >= sequence.tokens.length,
+        realigned,
+        length: realigned.shared,
+        fits: realigned.shared * 2 >= sequence.tokens.length,
         lastUsed: this.lastUsed.get(sequence) ?? -1,
       };
       if (!best || better(candidate, best)) best = candidate;
     });
     const [sequence] = best ? this.free.splice(best.index, 1) : [];
-    if (!sequence) throw new Error('no free sequence: take() without a turn from the scheduler');
+    if (!sequence || !best)
+      throw new Error('no free sequence: take() without a turn from the scheduler');
+    const { prompt: input, shared } = best.realigned;
     // At least one prompt token is evaluated, so the first sampled token has fresh logits.
-    const reused = Math.min(best?.length ?? 0, prompt.length - 1);
+    const reused = Math.min(shared, input.length - 1);
     sequence.truncate(reused);
-    return { sequence, reusedTokens: reused, input: prompt.slice(reused) };
+    return { sequence, reusedTokens: reused, input: input.slice(reused) };
   }
 
   give(sequence: S): void {

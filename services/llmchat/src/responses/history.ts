@@ -1,10 +1,4 @@
-import {
-  MAX_PAGE_SIZE,
-  type Page,
-  type PageRequest,
-  type Store,
-  type StoredItem,
-} from '@hrserve/store';
+import { MAX_PAGE_SIZE, type Store, type StoredItem } from '@hrserve/store';
 import type { ConversationItem } from '../protocols/openai-responses/items.js';
 import {
   ConversationNotFoundError,
@@ -28,20 +22,8 @@ const MAX_HISTORY_CHARS = 4 * 1024 * 1024;
 const sizeOf = (items: readonly StoredItem[]) =>
   items.reduce((sum, item) => sum + JSON.stringify(item).length, 0);
 
-/** Every item of a paged list, in order. */
-async function allItems(
-  read: (page: PageRequest) => Promise<Page<StoredItem> | undefined>,
-): Promise<StoredItem[] | undefined> {
-  const items: StoredItem[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await read({ limit: MAX_PAGE_SIZE, order: 'asc', ...(after ? { after } : {}) });
-    if (!page) return undefined;
-    items.push(...page.data);
-    if (!page.hasMore || page.data.length === 0) return items;
-    after = page.lastId ?? undefined;
-  }
-}
+/** Responses read per query while walking a chain back (two queries per step). */
+const CHAIN_STEP = 64;
 
 /**
  * What a `previous_response_id` brings: each response of the chain, oldest first, as its
@@ -51,19 +33,22 @@ async function allItems(
 export async function chainHistory(store: Store, previousId: string): Promise<ConversationItem[]> {
   const newestFirst: StoredItem[][] = [];
   let chars = 0;
-  let id: string | null = previousId;
-  for (let depth = 0; id && depth < MAX_CHAIN && chars < MAX_HISTORY_CHARS; depth++) {
-    const response = await store.responses.get(id);
-    if (!response) throw new ResponseNotFoundError(id, 'previous_response_id');
-    if (depth === 0 && !CONTINUABLE.has(response.status)) {
-      throw new ResponseNotContinuableError(id, response.status);
+  let next: string | null = previousId;
+  while (next && newestFirst.length < MAX_CHAIN && chars < MAX_HISTORY_CHARS) {
+    const id: string = next;
+    const responses = await store.responses.chain(id, CHAIN_STEP);
+    const [first] = responses;
+    if (!first) throw new ResponseNotFoundError(id, 'previous_response_id');
+    if (newestFirst.length === 0 && !CONTINUABLE.has(first.status)) {
+      throw new ResponseNotContinuableError(id, first.status);
     }
-    const input = await allItems((page) => store.responses.listInputItems(response.id, page));
-    const output = (response.body.output ?? []) as StoredItem[];
-    const turn = [...(input ?? []), ...output];
-    chars += sizeOf(turn);
-    newestFirst.push(turn);
-    id = response.previousResponseId;
+    for (const response of responses) {
+      const turn = [...response.inputItems, ...((response.body.output ?? []) as StoredItem[])];
+      chars += sizeOf(turn);
+      newestFirst.push(turn);
+      next = response.previousResponseId;
+      if (chars >= MAX_HISTORY_CHARS) break;
+    }
   }
   return newestFirst.reverse().flat() as unknown as ConversationItem[];
 }
