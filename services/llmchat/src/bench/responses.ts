@@ -6,7 +6,9 @@
  * - the store's write latency (create, then complete) at 16 writers at once, p50 and p99,
  *   on SQLite and, when Debian's PostgreSQL is installed, on PostgreSQL.
  *
- *   pnpm --filter llmchat bench:responses [--model <gguf>] [--chains 3] [--writes 800]
+ *   pnpm --filter llmchat bench:responses [--model <gguf>] [--chains 3] [--writes 800] [--llama-server]
+ *
+ * --llama-server runs the stateless chains on llama.cpp's llama-server too, the reference.
  */
 
 import { mkdtemp } from 'node:fs/promises';
@@ -17,6 +19,8 @@ import { parseArgs } from 'node:util';
 import { openStore, type StoreOptions } from '@hrserve/store';
 import { startPostgres } from '@hrserve/test-support/postgres';
 import { spawnService } from '@hrserve/test-support/spawn';
+import { llamaServerBinary } from './llama-server-binary.js';
+import { startLlamaServer } from './processes.js';
 import { median } from './stats.js';
 
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     chains: { type: 'string', default: '3' },
     turns: { type: 'string', default: '10' },
     writes: { type: 'string', default: '800' },
+    'llama-server': { type: 'boolean', default: false },
   },
 });
 const chains = Number(values.chains);
@@ -115,28 +120,38 @@ async function chatTurn(
   return ttftMs;
 }
 
-async function chainTtft(url: string): Promise<void> {
+/** Chains on llmchat (stored and stateless) and, given its url, on llama-server (stateless). */
+async function chainTtft(url: string, reference: string | undefined): Promise<void> {
   const model = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
   const name = model.data[0]?.id ?? '';
-  const ttft = { responses: [[], []] as number[][], chat: [[], []] as number[][] };
-  // Chains advance together, one turn of each in turn, so drift weighs on every turn alike.
+  const ttft = {
+    responses: [[], []] as number[][],
+    chat: [[], []] as number[][],
+    llama: [[], []] as number[][],
+  };
   // Warm: the first request after a load pays one-time costs that are no turn's.
   await responsesTurn(url, name, -1, 0, '');
   await chatTurn(url, name, -1, 0, []);
+  if (reference) await chatTurn(reference, name, -1, 0, []);
   const previous: string[] = Array.from({ length: chains }, () => '');
-  const histories = Array.from(
-    { length: chains },
-    () => [] as Array<{ role: string; content: string }>,
-  );
+  const newHistories = () =>
+    Array.from({ length: chains }, () => [] as Array<{ role: string; content: string }>);
+  const histories = newHistories();
+  const referenceHistories = newHistories();
+  // Chains advance together, one turn of each in turn, so drift weighs on every turn alike.
   for (let step = 0; step < turns; step++) {
     const slot = step === 0 ? 0 : step === turns - 1 ? 1 : -1;
     for (let chain = 0; chain < chains; chain++) {
       const turn = await responsesTurn(url, name, chain, step, previous[chain] ?? '');
       previous[chain] = turn.id;
       const chatMs = await chatTurn(url, name, chains + chain, step, histories[chain] ?? []);
+      const llamaMs = reference
+        ? await chatTurn(reference, name, chain, step, referenceHistories[chain] ?? [])
+        : Number.NaN;
       if (slot >= 0) {
         ttft.responses[slot]?.push(turn.ttftMs);
         ttft.chat[slot]?.push(chatMs);
+        ttft.llama[slot]?.push(llamaMs);
       }
     }
   }
@@ -147,6 +162,7 @@ async function chainTtft(url: string): Promise<void> {
   );
   console.log(line('previous_response_id (stored)         ', ttft.responses));
   console.log(line('chat/completions, history resent     ', ttft.chat));
+  if (reference) console.log(line("llama-server's chat, history resent  ", ttft.llama));
   console.log("  target: the stored chain's turn 10 ≤ 1.2× its turn 1");
 }
 
@@ -196,12 +212,23 @@ const server = await spawnService({
   env: { LLMCHAT_MODEL: values.model, LLMCHAT_THREADS: '2', LLMCHAT_PARALLEL: String(chains * 2) },
   startTimeoutMs: 120_000,
 });
+// --llama-server: llama.cpp's own server beside it, as the reference (built once, minutes).
+const reference = values['llama-server']
+  ? await startLlamaServer(await llamaServerBinary((line) => console.log(line)), {
+      model: values.model,
+      threads: 2,
+      batchThreads: 2,
+      parallel: chains,
+      contextPerSequence: 4096,
+    })
+  : undefined;
 try {
   await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
   await server.waitForLog((line) => String(line.msg).startsWith('response store open'), 60_000);
-  await chainTtft(server.url);
+  await chainTtft(server.url, reference?.url);
 } finally {
   await server.stop();
+  reference?.child.kill();
 }
 
 // --writes 0: the chains only.
