@@ -4,6 +4,7 @@ import { guard } from './guard.js';
 import { fromJson, type ItemInput, type StoredItem, toJson } from './items.js';
 import { checkLimit, type Page, type PageRequest, pageBySeq } from './pagination.js';
 import type { ConversationsTable, StoreSchema } from './schema.js';
+import { pageOfTable } from './table-page.js';
 
 /** The Conversations API's metadata: up to 16 string pairs (the route checks the limits). */
 export type Metadata = Readonly<Record<string, string>> | null;
@@ -95,29 +96,7 @@ export class ConversationsRepository {
 
   /** Every conversation, by creation order. */
   list(page: PageRequest): Promise<Page<StoredConversation>> {
-    return guard(() =>
-      pageBySeq(
-        page,
-        (limit, cursor) => {
-          const query = this.#db
-            .selectFrom('conversations')
-            .selectAll()
-            .orderBy('seq', page.order)
-            .limit(limit);
-          return (cursor ? query.where('seq', cursor.op, cursor.seq) : query).execute();
-        },
-        async (id) =>
-          (
-            await this.#db
-              .selectFrom('conversations')
-              .select('seq')
-              .where('id', '=', id)
-              .executeTakeFirst()
-          )?.seq,
-        toStoredConversation,
-        (conversation) => conversation.id,
-      ),
-    );
+    return guard(() => pageOfTable(this.#db, 'conversations', page, toStoredConversation));
   }
 
   /**

@@ -4,8 +4,9 @@ import type { Backend } from './backend.js';
 import { UnknownCursorError } from './errors.js';
 import { guard } from './guard.js';
 import { fromJson, type ItemInput, type JsonObject, type StoredItem, toJson } from './items.js';
-import { checkLimit, type Page, type PageRequest, pageBySeq, toPage } from './pagination.js';
+import { checkLimit, type Page, type PageRequest, toPage } from './pagination.js';
 import type { ResponsesTable, StoreSchema } from './schema.js';
+import { pageOfTable } from './table-page.js';
 
 /** The Responses API's statuses (openai's ResponseStatus). */
 export type ResponseStatus =
@@ -203,29 +204,7 @@ export class ResponsesRepository {
 
   /** Every stored response, by creation order. */
   list(page: PageRequest): Promise<Page<StoredResponse>> {
-    return guard(() =>
-      pageBySeq(
-        page,
-        (limit, cursor) => {
-          const query = this.#db
-            .selectFrom('responses')
-            .selectAll()
-            .orderBy('seq', page.order)
-            .limit(limit);
-          return (cursor ? query.where('seq', cursor.op, cursor.seq) : query).execute();
-        },
-        async (id) =>
-          (
-            await this.#db
-              .selectFrom('responses')
-              .select('seq')
-              .where('id', '=', id)
-              .executeTakeFirst()
-          )?.seq,
-        toStoredResponse,
-        (response) => response.id,
-      ),
-    );
+    return guard(() => pageOfTable(this.#db, 'responses', page, toStoredResponse));
   }
 
   /** A response's input items; undefined when the response is not stored. */

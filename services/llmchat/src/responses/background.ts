@@ -176,22 +176,11 @@ export class BackgroundResponses {
           'could not store the failed background response',
         );
       }
-      push([cancelled ? cancelledEvent(run) : encoder.failedEvent(error)]);
+      push([cancelled ? encoder.cancelledEvent() : encoder.failedEvent(error)]);
     } finally {
       run.done = true;
       for (const listener of [...run.listeners]) listener();
       if (!this.#closed) setTimeout(() => this.#runs.delete(prepared.id), KEEP_EVENTS_MS).unref();
     }
   }
-}
-
-/** The last event of a cancelled stream: the Responses API has no event of its own for it. */
-function cancelledEvent(run: Run): string {
-  return JSON.stringify({
-    type: 'error',
-    sequence_number: run.events.length,
-    code: 'response_cancelled',
-    message: `Response '${run.prepared.id}' was cancelled (POST /v1/responses/${run.prepared.id}/cancel).`,
-    param: null,
-  });
 }

@@ -108,32 +108,54 @@ export async function prepareResponse(
   };
   const encoder = responsesEncoder(identity);
 
+  const life =
+    store && stored
+      ? storedLife(store, { ...identity, encoder, createdAtMs }, inputItems, now)
+      : NOT_STORED;
   return {
     id: identity.id,
     native,
     encoder,
     stored,
     snapshot: (status) => encoder.snapshot(status),
+    ...life,
+  };
+}
+
+type ResponseLife = Pick<PreparedResponse, 'begin' | 'started' | 'finish' | 'fail'>;
+
+/** `store: false`: the response lives in its request only. */
+const NOT_STORED: ResponseLife = {
+  begin: async () => {},
+  started: async () => true,
+  finish: async () => {},
+  fail: async () => {},
+};
+
+/** The store writes of a kept response, from created to its end. */
+function storedLife(
+  store: Store,
+  identity: ResponseIdentity & { encoder: ResponsesEncoder; createdAtMs: number },
+  inputItems: ConversationItem[],
+  now: () => number,
+): ResponseLife {
+  const { id, encoder } = identity;
+  return {
     begin: async (status) => {
-      if (!store || !stored) return;
       await store.responses.create({
-        id: identity.id,
+        id,
         status,
-        model: body.model,
-        createdAt: createdAtMs,
-        previousResponseId: body.previous_response_id ?? null,
-        conversationId: conversationId ?? null,
+        model: identity.request.model,
+        createdAt: identity.createdAtMs,
+        previousResponseId: identity.previousResponseId,
+        conversationId: identity.conversationId,
         body: encoder.snapshot(status),
         inputItems,
       });
     },
-    started: async () => {
-      if (!store || !stored) return true;
-      return store.responses.markInProgress(identity.id, encoder.snapshot('in_progress'));
-    },
+    started: () => store.responses.markInProgress(id, encoder.snapshot('in_progress')),
     finish: async (final) => {
-      if (!store || !stored) return;
-      await store.responses.markCompleted(identity.id, {
+      await store.responses.markCompleted(id, {
         status: final.status === 'incomplete' ? 'incomplete' : 'completed',
         body: final,
         at: now(),
@@ -141,10 +163,9 @@ export async function prepareResponse(
       });
     },
     fail: async (failed) => {
-      if (!store || !stored) return;
       const outcome = { body: failed, at: now() };
-      if (failed.status === 'cancelled') await store.responses.markCancelled(identity.id, outcome);
-      else await store.responses.markFailed(identity.id, outcome);
+      if (failed.status === 'cancelled') await store.responses.markCancelled(id, outcome);
+      else await store.responses.markFailed(id, outcome);
     },
   };
 }

@@ -227,6 +227,11 @@ export interface ResponsesEncoder extends WireEncoder<ResponseObject> {
   failed(error: ApiError, status?: 'failed' | 'cancelled'): ResponseObject;
   /** `response.failed`, carrying that object: how a background stream ends when its work fails. */
   failedEvent(error: ApiError): string;
+  /**
+   * How a stream ends when its response was cancelled (POST …/cancel): an `error` event with
+   * code `response_cancelled`, the Responses API having no event of its own for it.
+   */
+  cancelledEvent(): string;
 }
 
 export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
@@ -332,6 +337,13 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
           error,
           completedAt: now(),
         }),
+      }),
+    cancelledEvent: () =>
+      emit({
+        type: 'error',
+        code: 'response_cancelled',
+        message: `Response '${identity.id}' was cancelled (POST /v1/responses/${identity.id}/cancel).`,
+        param: null,
       }),
     open: () => {
       streaming = true;

@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlmchat, type TestServer } from '../../__fixtures__/llmchat-server.js';
-import { STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { llmchatOn, STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
 
 /* The Conversations API through the official openai client, and responses made in one. */
 
@@ -16,16 +15,10 @@ const userMessage = (text: string) => ({
 afterAll(stopPostgres);
 
 describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name', (backend) => {
-  let server: TestServer;
-  let openai: OpenAI;
-  beforeAll(async () => {
-    server = await startLlmchat(await backend.env());
-    openai = server.openai;
-  });
-  afterAll(() => server?.close());
+  const llmchat = llmchatOn(backend);
 
   it('creates, retrieves, updates and deletes a conversation', async () => {
-    const created = await openai.conversations.create({
+    const created = await llmchat.openai.conversations.create({
       items: [userMessage('Hello')],
       metadata: { topic: 'greeting' },
     });
@@ -34,24 +27,26 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
       object: 'conversation',
       metadata: { topic: 'greeting' },
     });
-    expect(await openai.conversations.retrieve(created.id)).toEqual(created);
-    const updated = await openai.conversations.update(created.id, { metadata: { topic: 'other' } });
+    expect(await llmchat.openai.conversations.retrieve(created.id)).toEqual(created);
+    const updated = await llmchat.openai.conversations.update(created.id, {
+      metadata: { topic: 'other' },
+    });
     expect(updated.metadata).toEqual({ topic: 'other' });
 
-    expect(await openai.conversations.delete(created.id)).toEqual({
+    expect(await llmchat.openai.conversations.delete(created.id)).toEqual({
       id: created.id,
       object: 'conversation.deleted',
       deleted: true,
     });
-    await expect(openai.conversations.retrieve(created.id)).rejects.toBeInstanceOf(
+    await expect(llmchat.openai.conversations.retrieve(created.id)).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
   });
 
   it('adds items and pages through them in either order', async () => {
-    const conversation = await openai.conversations.create({});
+    const conversation = await llmchat.openai.conversations.create({});
     for (let batch = 0; batch < 2; batch++) {
-      const added = await openai.conversations.items.create(conversation.id, {
+      const added = await llmchat.openai.conversations.items.create(conversation.id, {
         items: Array.from({ length: 12 }, (_, index) => userMessage(`line ${batch * 12 + index}`)),
       });
       expect(added.data).toHaveLength(12);
@@ -63,13 +58,13 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
           : '',
       );
     // Newest first by default, as OpenAI lists them.
-    const newest = await openai.conversations.items.list(conversation.id, { limit: 5 });
+    const newest = await llmchat.openai.conversations.items.list(conversation.id, { limit: 5 });
     expect(texts(newest.data)).toEqual(['line 23', 'line 22', 'line 21', 'line 20', 'line 19']);
     expect(newest.has_more).toBe(true);
 
     // The client's auto-pagination follows `after` through every page.
     const all: OpenAI.Conversations.ConversationItem[] = [];
-    for await (const item of openai.conversations.items.list(conversation.id, {
+    for await (const item of llmchat.openai.conversations.items.list(conversation.id, {
       limit: 10,
       order: 'asc',
     })) {
@@ -80,26 +75,30 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
     const third = all[2];
     if (!third) throw new Error('no third item');
     expect(
-      await openai.conversations.items.retrieve(third.id ?? '', {
+      await llmchat.openai.conversations.items.retrieve(third.id ?? '', {
         conversation_id: conversation.id,
       }),
     ).toEqual(third);
-    await openai.conversations.items.delete(third.id ?? '', { conversation_id: conversation.id });
+    await llmchat.openai.conversations.items.delete(third.id ?? '', {
+      conversation_id: conversation.id,
+    });
     await expect(
-      openai.conversations.items.retrieve(third.id ?? '', { conversation_id: conversation.id }),
+      llmchat.openai.conversations.items.retrieve(third.id ?? '', {
+        conversation_id: conversation.id,
+      }),
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it('keeps the turns of responses made in it, and reads them back as history', async () => {
-    const conversation = await openai.conversations.create({});
-    const first = await openai.responses.create({
+    const conversation = await llmchat.openai.conversations.create({});
+    const first = await llmchat.openai.responses.create({
       model,
       conversation: conversation.id,
       input: 'Tom had a red ball.',
       max_output_tokens: 6,
     });
     expect(first.conversation).toEqual({ id: conversation.id });
-    const second = await openai.responses.create({
+    const second = await llmchat.openai.responses.create({
       model,
       conversation: conversation.id,
       input: 'Where did it go?',
@@ -109,7 +108,7 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
     expect(second.usage?.input_tokens).toBeGreaterThan(first.usage?.input_tokens ?? 0);
     expect(second.usage?.input_tokens_details.cached_tokens).toBeGreaterThan(0);
 
-    const items = await openai.conversations.items.list(conversation.id, { order: 'asc' });
+    const items = await llmchat.openai.conversations.items.list(conversation.id, { order: 'asc' });
     expect(items.data.map((item) => [item.type, item.type === 'message' ? item.role : ''])).toEqual(
       [
         ['message', 'user'],
@@ -122,17 +121,17 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
   });
 
   it('stays usable after a function call is deleted from it, its output left behind', async () => {
-    const conversation = await openai.conversations.create({
+    const conversation = await llmchat.openai.conversations.create({
       items: [
         { type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{}' },
         { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
       ],
     });
-    const items = await openai.conversations.items.list(conversation.id, { order: 'asc' });
-    await openai.conversations.items.delete(items.data[0]?.id ?? '', {
+    const items = await llmchat.openai.conversations.items.list(conversation.id, { order: 'asc' });
+    await llmchat.openai.conversations.items.delete(items.data[0]?.id ?? '', {
       conversation_id: conversation.id,
     });
-    const response = await openai.responses.create({
+    const response = await llmchat.openai.responses.create({
       model,
       conversation: conversation.id,
       input: 'And tomorrow?',
@@ -142,8 +141,8 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
   });
 
   it('lists every conversation (an extension: OpenAI has no such list)', async () => {
-    const made = await openai.conversations.create({ metadata: { title: 'listed' } });
-    const response = await fetch(`${server.url}/v1/conversations?limit=100`);
+    const made = await llmchat.openai.conversations.create({ metadata: { title: 'listed' } });
+    const response = await fetch(`${llmchat.server.url}/v1/conversations?limit=100`);
     const list = (await response.json()) as { object: string; data: Array<{ id: string }> };
     expect(list.object).toBe('list');
     expect(list.data.map((conversation) => conversation.id)).toContain(made.id);
@@ -151,16 +150,16 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
 
   it('refuses what it cannot keep, naming the field', async () => {
     await expect(
-      openai.responses.create({ model, conversation: 'conv_missing', input: 'x' }),
+      llmchat.openai.responses.create({ model, conversation: 'conv_missing', input: 'x' }),
     ).rejects.toMatchObject({ status: 404, param: 'conversation' });
-    const conversation = await openai.conversations.create({});
+    const conversation = await llmchat.openai.conversations.create({});
     await expect(
-      openai.conversations.items.create(conversation.id, {
+      llmchat.openai.conversations.items.create(conversation.id, {
         items: [{ type: 'reasoning', id: 'rs_1', summary: [] }],
       }),
     ).rejects.toMatchObject({ status: 400, param: 'items.0.type' });
     await expect(
-      openai.conversations.items.create(conversation.id, {
+      llmchat.openai.conversations.items.create(conversation.id, {
         items: [
           { type: 'function_call', id: 'fc_same', call_id: 'call_1', name: 'f', arguments: '{}' },
           { type: 'function_call', id: 'fc_same', call_id: 'call_2', name: 'f', arguments: '{}' },
@@ -168,7 +167,9 @@ describe.each(STORE_BACKENDS)('/v1/conversations with the openai client on $name
       }),
     ).rejects.toMatchObject({ status: 400, param: 'items' });
     await expect(
-      openai.conversations.create({ items: Array.from({ length: 21 }, () => userMessage('x')) }),
+      llmchat.openai.conversations.create({
+        items: Array.from({ length: 21 }, () => userMessage('x')),
+      }),
     ).rejects.toMatchObject({ status: 400, param: 'items' });
   });
 });

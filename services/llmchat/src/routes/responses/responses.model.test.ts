@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlmchat, type TestServer } from '../../__fixtures__/llmchat-server.js';
-import { STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { llmchatOn, STORE_BACKENDS, stopPostgres } from '../../__fixtures__/store-backends.js';
 
 /*
  * The Responses API through the official openai client (7.x), on stories260K with the
@@ -28,16 +27,10 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
 afterAll(stopPostgres);
 
 describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (backend) => {
-  let server: TestServer;
-  let openai: OpenAI;
-  beforeAll(async () => {
-    server = await startLlmchat(await backend.env());
-    openai = server.openai;
-  });
-  afterAll(() => server?.close());
+  const llmchat = llmchatOn(backend);
 
   it('answers, stores the response, and gives it and its input items back', async () => {
-    const response = await openai.responses.create({
+    const response = await llmchat.openai.responses.create({
       model,
       instructions: 'Tell a story.',
       input: 'Once upon a time',
@@ -54,8 +47,8 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
     expect(response.output_text.length).toBeGreaterThan(0);
     expect(response.usage?.output_tokens).toBe(12);
 
-    expect(await openai.responses.retrieve(response.id)).toEqual(response);
-    const items = await openai.responses.inputItems.list(response.id);
+    expect(await llmchat.openai.responses.retrieve(response.id)).toEqual(response);
+    const items = await llmchat.openai.responses.inputItems.list(response.id);
     expect(items.data).toEqual([
       {
         id: expect.stringMatching(/^msg_/),
@@ -68,7 +61,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
   });
 
   it('streams the events in sequence, and stores what it streamed', async () => {
-    const stream = await openai.responses.create({
+    const stream = await llmchat.openai.responses.create({
       model,
       input: 'Lily went to the park',
       max_output_tokens: 10,
@@ -82,7 +75,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
     const last = events.at(-1);
     expect(last?.type).toBe('response.incomplete');
     const streamed = last?.type === 'response.incomplete' ? last.response : undefined;
-    const stored = await openai.responses.retrieve(streamed?.id ?? '');
+    const stored = await llmchat.openai.responses.retrieve(streamed?.id ?? '');
     expect(stored.status).toBe('incomplete');
     expect(stored.output_text).toBe(streamed?.output_text);
     expect(stored.output).toEqual(streamed?.output);
@@ -98,7 +91,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
       'A bird saw it.',
       'The end.',
     ]) {
-      previous = await openai.responses.create({
+      previous = await llmchat.openai.responses.create({
         model,
         input: line,
         max_output_tokens: 8,
@@ -130,7 +123,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
         },
       },
     ];
-    const asked = await openai.responses.create({
+    const asked = await llmchat.openai.responses.create({
       model,
       input: 'Weather in Paris?',
       tools,
@@ -142,7 +135,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
     if (call?.type !== 'function_call') throw new Error('no call');
     expect(['Paris', 'Oslo']).toContain(JSON.parse(call.arguments).city);
 
-    const answered = await openai.responses.create({
+    const answered = await llmchat.openai.responses.create({
       model,
       previous_response_id: asked.id,
       input: [{ type: 'function_call_output', call_id: call.call_id, output: '{"celsius":21}' }],
@@ -154,7 +147,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
   });
 
   it('follows a json_schema text format', async () => {
-    const response = await openai.responses.create({
+    const response = await llmchat.openai.responses.create({
       model,
       input: 'A character',
       max_output_tokens: 80,
@@ -176,12 +169,16 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
   });
 
   it('deletes a response: it is gone, and so is continuing it', async () => {
-    const response = await openai.responses.create({ model, input: 'Hi', max_output_tokens: 2 });
-    await openai.responses.delete(response.id);
-    await expect(openai.responses.retrieve(response.id)).rejects.toBeInstanceOf(
+    const response = await llmchat.openai.responses.create({
+      model,
+      input: 'Hi',
+      max_output_tokens: 2,
+    });
+    await llmchat.openai.responses.delete(response.id);
+    await expect(llmchat.openai.responses.retrieve(response.id)).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
-    const continued = openai.responses.create({
+    const continued = llmchat.openai.responses.create({
       model,
       input: 'Again',
       previous_response_id: response.id,
@@ -195,7 +192,7 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
 
   it('refuses previous_response_id with conversation, and background without store', async () => {
     await expect(
-      openai.responses.create({
+      llmchat.openai.responses.create({
         model,
         input: 'x',
         previous_response_id: 'resp_1',
@@ -203,35 +200,29 @@ describe.each(STORE_BACKENDS)('/v1/responses with the openai client on $name', (
       }),
     ).rejects.toMatchObject({ status: 400, param: 'conversation' });
     await expect(
-      openai.responses.create({ model, input: 'x', background: true, store: false }),
+      llmchat.openai.responses.create({ model, input: 'x', background: true, store: false }),
     ).rejects.toMatchObject({ status: 400, param: 'background' });
   });
 
   it('stores nothing with store: false', async () => {
-    const response = await openai.responses.create({
+    const response = await llmchat.openai.responses.create({
       model,
       input: 'Hi',
       store: false,
       max_output_tokens: 2,
     });
     expect(response).toMatchObject({ store: false });
-    await expect(openai.responses.retrieve(response.id)).rejects.toBeInstanceOf(
+    await expect(llmchat.openai.responses.retrieve(response.id)).rejects.toBeInstanceOf(
       OpenAI.NotFoundError,
     );
   });
 });
 
 describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
-  let server: TestServer;
-  let openai: OpenAI;
-  beforeAll(async () => {
-    server = await startLlmchat(await backend.env());
-    openai = server.openai;
-  });
-  afterAll(() => server?.close());
+  const llmchat = llmchatOn(backend);
 
   it('returns at once, queued, and is polled to its end', async () => {
-    const queued = await openai.responses.create({
+    const queued = await llmchat.openai.responses.create({
       model,
       input: 'Once upon a time',
       background: true,
@@ -239,7 +230,7 @@ describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
     });
     expect(queued).toMatchObject({ status: 'queued', background: true });
     const done = await until(
-      () => openai.responses.retrieve(queued.id),
+      () => llmchat.openai.responses.retrieve(queued.id),
       (response) => response.status !== 'queued' && response.status !== 'in_progress',
     );
     expect(done.status).toBe('incomplete');
@@ -247,23 +238,29 @@ describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
   });
 
   it('is cancelled while it runs, and stays cancelled', async () => {
-    const queued = await openai.responses.create({
+    const queued = await llmchat.openai.responses.create({
       model,
       input: 'Once upon a time',
       background: true,
       max_output_tokens: 4000,
     });
-    const cancelled = await openai.responses.cancel(queued.id);
+    const cancelled = await llmchat.openai.responses.cancel(queued.id);
     expect(cancelled.status).toBe('cancelled');
-    expect((await openai.responses.retrieve(queued.id)).status).toBe('cancelled');
+    expect((await llmchat.openai.responses.retrieve(queued.id)).status).toBe('cancelled');
     // Cancelling again is harmless; a foreground response cannot be cancelled.
-    expect((await openai.responses.cancel(queued.id)).status).toBe('cancelled');
-    const foreground = await openai.responses.create({ model, input: 'Hi', max_output_tokens: 2 });
-    await expect(openai.responses.cancel(foreground.id)).rejects.toMatchObject({ status: 400 });
+    expect((await llmchat.openai.responses.cancel(queued.id)).status).toBe('cancelled');
+    const foreground = await llmchat.openai.responses.create({
+      model,
+      input: 'Hi',
+      max_output_tokens: 2,
+    });
+    await expect(llmchat.openai.responses.cancel(foreground.id)).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it('resumes its stream after a given sequence number', async () => {
-    const stream = await openai.responses.create({
+    const stream = await llmchat.openai.responses.create({
       model,
       input: 'The cat',
       background: true,
@@ -278,12 +275,46 @@ describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
     const created = firstEvents[0];
     if (created?.type !== 'response.created') throw new Error('no response.created first');
     const resumed = await collect(
-      await openai.responses.retrieve(created.response.id, { stream: true, starting_after: 4 }),
+      await llmchat.openai.responses.retrieve(created.response.id, {
+        stream: true,
+        starting_after: 4,
+      }),
     );
     expect(resumed[0]?.sequence_number).toBe(5);
     expect(resumed.map((event) => event.sequence_number)).toEqual(
       resumed.map((_, index) => index + 5),
     );
     expect(resumed.at(-1)?.type).toBe('response.incomplete');
+  });
+
+  it('ends a cancelled stream with an error event, which the client throws', async () => {
+    const stream = await llmchat.openai.responses.create({
+      model,
+      input: 'The cat',
+      background: true,
+      stream: true,
+      max_output_tokens: 4000,
+    });
+    const first: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) {
+      first.push(event);
+      if (event.type === 'response.output_text.delta') break;
+    }
+    const created = first[0];
+    if (created?.type !== 'response.created') throw new Error('no response.created first');
+    await llmchat.openai.responses.cancel(created.response.id);
+    const resumed = await llmchat.openai.responses.retrieve(created.response.id, {
+      stream: true,
+      starting_after: -1,
+    });
+    const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+    await expect(
+      (async () => {
+        for await (const event of resumed) seen.push(event);
+      })(),
+    ).rejects.toThrow(/was cancelled \(POST \/v1\/responses\/resp_\w+\/cancel\)/);
+    // Every event before the error, in sequence from 0.
+    expect(seen.map((event) => event.sequence_number)).toEqual(seen.map((_, index) => index));
+    expect(seen[0]?.type).toBe('response.created');
   });
 });
