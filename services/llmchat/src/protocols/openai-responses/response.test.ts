@@ -106,6 +106,34 @@ describe('Responses answers', () => {
     await expect(pretty(chunks)).toMatchFileSnapshot(golden('stream'));
   });
 
+  it('an empty answer streams its empty message, as the non-streamed object has it', () => {
+    const empty = { ...TEXT_RESULT, finishReason: 'stop' as const, text: '', completionTokens: 1 };
+    const plain = responsesEncoder(identity()).body([empty]);
+    for (const finalFirst of [false, true]) {
+      const encoder = responsesEncoder(identity());
+      const opened = encoder.open(1);
+      // The route stores the final object before the closing events are sent.
+      const stored = finalFirst ? encoder.final([empty]) : undefined;
+      const chunks = [...opened, ...encoder.close([empty])].map(
+        (chunk) => JSON.parse(chunk) as OpenAI.Responses.ResponseStreamEvent,
+      );
+      expect(chunks.map((chunk) => chunk.type)).toEqual([
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.completed',
+      ]);
+      expect(chunks.map((chunk) => chunk.sequence_number)).toEqual(chunks.map((_, i) => i));
+      const last = chunks.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
+      expect(last.response.output).toEqual(plain.output);
+      if (stored) expect(stored.output).toEqual(plain.output);
+    }
+  });
+
   it('an error after the stream started is an `error` event with the catalogue code', () => {
     const encoder = responsesEncoder(identity());
     encoder.open(1);

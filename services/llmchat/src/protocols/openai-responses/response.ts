@@ -250,10 +250,48 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
   let streaming = false;
   let finished: ResponseObject | undefined;
 
+  /** Starts the message item that streamed text goes into; its two opening events. */
+  const openMessage = (): string[] => {
+    const opened: MessageOutput = {
+      id: messageId,
+      type: 'message',
+      status: 'in_progress',
+      role: 'assistant',
+      content: [],
+    };
+    message = opened;
+    output.push(opened);
+    const index = output.length - 1;
+    const part: OutputText = { type: 'output_text', text: '', annotations: [], logprobs: [] };
+    const events = [
+      emit({ type: 'response.output_item.added', output_index: index, item: { ...opened } }),
+    ];
+    opened.content.push(part);
+    events.push(
+      emit({
+        type: 'response.content_part.added',
+        item_id: opened.id,
+        output_index: index,
+        content_index: 0,
+        part: { ...part },
+      }),
+    );
+    return events;
+  };
+  /**
+   * An answer with no text and no call still has its (empty) message, as the non-streamed
+   * object does: opened by `final` when it comes first, its events sent by `close`.
+   */
+  let emptyMessageOpening: string[] = [];
+  const openEmptyMessage = () => {
+    if (output.length === 0) emptyMessageOpening = openMessage();
+  };
+
   const final = (results: FinishedGeneration[]): ResponseObject => {
     if (finished) return finished;
     const result = onlyResult(results);
     const incomplete = result.finishReason === 'length';
+    if (streaming) openEmptyMessage();
     // Streamed items as the closing events leave them (the route may ask before `close`).
     const items = streaming
       ? output.map(
@@ -356,47 +394,15 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
     event: (event: GenerationEvent) => {
       switch (event.type) {
         case 'text': {
-          const chunks: string[] = [];
-          if (!message) {
-            message = {
-              id: messageId,
-              type: 'message',
-              status: 'in_progress',
-              role: 'assistant',
-              content: [],
-            };
-            output.push(message);
-            const index = output.length - 1;
-            chunks.push(
-              emit({
-                type: 'response.output_item.added',
-                output_index: index,
-                item: { ...message, content: [] },
-              }),
-            );
-            const part: OutputText = {
-              type: 'output_text',
-              text: '',
-              annotations: [],
-              logprobs: [],
-            };
-            message.content.push(part);
-            chunks.push(
-              emit({
-                type: 'response.content_part.added',
-                item_id: message.id,
-                output_index: index,
-                content_index: 0,
-                part: { ...part },
-              }),
-            );
-          }
-          (message.content[0] as OutputText).text += event.delta;
+          const chunks = message ? [] : openMessage();
+          const current = message as MessageOutput | undefined;
+          if (!current) return chunks;
+          (current.content[0] as OutputText).text += event.delta;
           chunks.push(
             emit({
               type: 'response.output_text.delta',
-              item_id: message.id,
-              output_index: output.indexOf(message),
+              item_id: current.id,
+              output_index: output.indexOf(current),
               content_index: 0,
               delta: event.delta,
               logprobs: [],
@@ -445,7 +451,12 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
     close: (results) => {
       const result = onlyResult(results);
       const incomplete = result.finishReason === 'length';
-      const chunks = [...closeMessage(incomplete ? 'incomplete' : 'completed'), ...closeCalls()];
+      openEmptyMessage();
+      const chunks = [
+        ...emptyMessageOpening.splice(0),
+        ...closeMessage(incomplete ? 'incomplete' : 'completed'),
+        ...closeCalls(),
+      ];
       const response = final(results);
       chunks.push(
         emit({ type: incomplete ? 'response.incomplete' : 'response.completed', response }),
