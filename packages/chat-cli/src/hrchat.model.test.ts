@@ -227,3 +227,60 @@ describe('hrchat against a real llmchat', () => {
     );
   });
 });
+
+describe('hrchat against an llmchat with API keys', () => {
+  let llmchat: SpawnedService;
+  let dataHome: string;
+  const KEY = 'hrchat-test-key';
+  beforeAll(async () => {
+    requireTool('tmux', 'tmux');
+    llmchat = await spawnService({
+      cwd: LLMCHAT_ROOT,
+      env: { LLMCHAT_MODEL: `${MODELS_DIR}stories260K.gguf`, API_KEYS: KEY },
+    });
+    await llmchat.waitForLog((line) => line.msg === 'model loaded');
+    dataHome = await mkdtemp(join(tmpdir(), 'hrchat-keys-'));
+  });
+  afterAll(async () => {
+    await tmux('kill-server').catch(() => {});
+    await llmchat.stop();
+  });
+
+  it('says a key is wanted, or refused, in one line', async () => {
+    const oneShot = (env: Record<string, string>, ...args: string[]) =>
+      run('node', [HRCHAT, '--url', llmchat.url, '-p', 'hi', ...args], {
+        env: { ...process.env, HRSERVE_API_KEY: '', ...env },
+      }).catch((error: unknown) => error as { code: number; stderr: string });
+    const none = await oneShot({});
+    expect(none).toMatchObject({ code: 1 });
+    expect((none as { stderr: string }).stderr).toMatch(
+      /^hrchat: http:\/\/127\.0\.0\.1:\d+ wants an API key \(401: the service's API_KEYS is set\)\. Give one \(hrchat: --api-key or HRSERVE_API_KEY\)\.\n$/,
+    );
+    const wrong = await oneShot({}, '--api-key', 'not-the-key');
+    expect((wrong as { stderr: string }).stderr).toMatch(/refused the API key given \(401\)/);
+  });
+
+  it('with HRSERVE_API_KEY answers, and keeps the conversation on the server', async () => {
+    const { stdout } = await run('node', [HRCHAT, '--url', llmchat.url, '-p', 'Once upon a time'], {
+      env: { ...process.env, HRSERVE_API_KEY: KEY },
+    });
+    expect(stdout.trim().length).toBeGreaterThan(0);
+    const terminal = await Terminal.open(
+      `k${Math.random().toString(36).slice(2, 8)}`,
+      `env XDG_DATA_HOME=${dataHome} HRSERVE_API_KEY=${KEY} node ${HRCHAT} --url ${llmchat.url} --max-tokens 8; echo "hrchat exited $?"; sleep 60`,
+    );
+    await terminal.waitFor(/\/help for commands\.\s*\nyou> /);
+    await terminal.type('Tom had a red kite');
+    await terminal.waitFor(/you> Tom had a red kite\n[\s\S]+\nyou> $/m);
+    await terminal.type('/quit');
+    await terminal.waitFor(/hrchat exited 0/);
+    const listed = (await (
+      await fetch(`${llmchat.url}/v1/conversations`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      })
+    ).json()) as { data: Array<{ metadata: { title?: string } }> };
+    expect(listed.data.map((conversation) => conversation.metadata.title)).toContain(
+      'Tom had a red kite',
+    );
+  });
+});

@@ -8,9 +8,10 @@ import { ServerConversations } from './server-conversations.js';
 import { ChatSession } from './session.js';
 
 const USAGE = `usage: hrchat [--url <base URL>] [--model <name>] [--api auto|openai|ollama-chat|ollama-generate]
-              [--system <prompt>] [--temperature <0-2>] [--seed <n>] [--max-tokens <n>] [--verbose]
+              [--api-key <key>] [--system <prompt>] [--temperature <0-2>] [--seed <n>] [--max-tokens <n>] [--verbose]
               [-p "prompt" | -p - | < file]
   Default URL: llmchat's, from the port table (HRSERVE_LLMCHAT_URL overrides).
+  --api-key: for a service whose API_KEYS is set (default: HRSERVE_API_KEY from the environment).
   -p answers once and exits; "-p -", or input from a pipe, reads the prompt from stdin.
   --verbose adds a line per answer: tokens, tokens/s and the time to the first token.`;
 
@@ -51,6 +52,7 @@ function parseCommandLine() {
       url: { type: 'string' },
       model: { type: 'string', short: 'm' },
       api: { type: 'string', default: 'auto' },
+      'api-key': { type: 'string' },
       'max-tokens': { type: 'string', default: '512' },
       system: { type: 'string', short: 's' },
       temperature: { type: 'string', short: 't' },
@@ -100,13 +102,19 @@ async function readStdin(): Promise<string> {
   return text.replace(/\n$/, '');
 }
 
+// A flag is seen in `ps` by other users of the host; the environment is not.
+const apiKey = values['api-key'] ?? (process.env.HRSERVE_API_KEY || undefined);
+const withKey = apiKey ? { apiKey } : {};
+
 // Find out, before anything else, whether the server is there and which models it has.
-const probe = new LlmClient({ baseUrl, model: values.model ?? '', api, retries: 0 });
+const probe = new LlmClient({ baseUrl, model: values.model ?? '', api, retries: 0, ...withKey });
 const diagnosis = await probe.diagnose();
 if (!diagnosis.reachable) fail(`cannot reach ${baseUrl}. ${diagnosis.advice.join(' ')}`);
 const model = values.model ?? diagnosis.models[0];
-if (!model) fail(`${baseUrl} lists no models; name one with --model.`);
-const client = new LlmClient({ baseUrl, model, api });
+if (!model) {
+  fail(diagnosis.advice[0] ?? `${baseUrl} lists no models; name one with --model.`);
+}
+const client = new LlmClient({ baseUrl, model, api, ...withKey });
 
 if (prompt !== undefined) {
   // One-shot: the answer as plain text, streamed (for scripts and pipes).
@@ -132,12 +140,15 @@ if (prompt !== undefined) {
 
 // llmchat keeps conversations itself (the Conversations API); other servers get local history.
 const server =
-  api === 'auto' || api === 'openai' ? await ServerConversations.detect(baseUrl) : undefined;
+  api === 'auto' || api === 'openai'
+    ? await ServerConversations.detect(baseUrl, apiKey)
+    : undefined;
 const session = new ChatSession(
   client,
   baseUrl,
   new Conversation(model, values.system ?? ''),
   server,
+  apiKey,
 );
 await session.refreshModels();
 const style = styles(process.stdout.isTTY === true && !process.env.NO_COLOR);

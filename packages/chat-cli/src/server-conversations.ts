@@ -27,16 +27,23 @@ async function failure(response: Response, what: string): Promise<Error> {
  * response, so the conversation never gets it.
  */
 export class ServerConversations {
-  private constructor(private readonly baseUrl: string) {}
+  private constructor(
+    private readonly baseUrl: string,
+    private readonly headers: Record<string, string>,
+  ) {}
 
   /** The server's conversations, when it keeps them (GET /v1/conversations answers a list). */
-  static async detect(baseUrl: string): Promise<ServerConversations | undefined> {
+  static async detect(baseUrl: string, apiKey?: string): Promise<ServerConversations | undefined> {
+    const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
     try {
       const response = await fetch(`${baseUrl}/v1/conversations?limit=1`, {
+        headers,
         signal: AbortSignal.timeout(5_000),
       });
       const body = (await response.json()) as { object?: unknown };
-      return response.ok && body.object === 'list' ? new ServerConversations(baseUrl) : undefined;
+      return response.ok && body.object === 'list'
+        ? new ServerConversations(baseUrl, headers)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -45,7 +52,7 @@ export class ServerConversations {
   private post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
     return fetch(`${this.baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...this.headers, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       ...(signal ? { signal } : {}),
     });
@@ -53,7 +60,9 @@ export class ServerConversations {
 
   /** The newest conversations first. */
   async list(limit = 20): Promise<ServerConversationSummary[]> {
-    const response = await fetch(`${this.baseUrl}/v1/conversations?limit=${limit}`);
+    const response = await fetch(`${this.baseUrl}/v1/conversations?limit=${limit}`, {
+      headers: this.headers,
+    });
     if (!response.ok) throw await failure(response, 'cannot list the conversations');
     const body = (await response.json()) as {
       data: Array<{ id: string; created_at: number; metadata?: { title?: string } }>;
@@ -85,6 +94,7 @@ export class ServerConversations {
     for (;;) {
       const response = await fetch(
         `${this.baseUrl}/v1/conversations/${id}/items?order=asc&limit=100${after ? `&after=${after}` : ''}`,
+        { headers: this.headers },
       );
       if (!response.ok) throw await failure(response, `cannot read conversation ${id}`);
       const page = (await response.json()) as {

@@ -21,6 +21,7 @@ export class ChatSession {
     public conversation: Conversation,
     /** The server's conversations, when it keeps them (llmchat); else they are local only. */
     readonly server?: ServerConversations,
+    private readonly apiKey?: string,
   ) {}
 
   /** Reads the model list (and context sizes where the server tells them). */
@@ -28,6 +29,7 @@ export class ChatSession {
     this.models = (await this.client.diagnose()).models;
     try {
       const response = await fetch(`${this.baseUrl}/v1/models`, {
+        headers: this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {},
         signal: AbortSignal.timeout(5000),
       });
       const body = (await response.json()) as {

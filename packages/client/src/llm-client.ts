@@ -271,12 +271,14 @@ export class LlmClient {
         `The server answers but speaks neither the Ollama nor the OpenAI chat API (${error instanceof Error ? error.message : String(error)}). Is the URL the API's root, without /v1?`,
       );
     }
+    let refused = false;
     for (const path of ['/api/tags', '/v1/models']) {
       try {
         const response = await fetch(`${url}${path}`, {
           headers: this.headers(),
           signal: AbortSignal.timeout(5000),
         });
+        refused ||= response.status === 401 || response.status === 403;
         if (!response.ok) continue;
         const body = (await response.json()) as {
           models?: Array<{ name: string }>;
@@ -288,6 +290,13 @@ export class LlmClient {
       } catch {
         // try the other listing
       }
+    }
+    if (refused && result.models.length === 0) {
+      result.advice.push(
+        this.options.apiKey
+          ? `${url} refused the API key given (401): check it against the service's API_KEYS.`
+          : `${url} wants an API key (401: the service's API_KEYS is set). Give one (hrchat: --api-key or HRSERVE_API_KEY).`,
+      );
     }
     const wanted = [this.options.model, ...this.options.fallbackModels];
     if (result.models.length > 0 && !wanted.some((model) => result.models.includes(model))) {
