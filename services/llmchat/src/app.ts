@@ -10,6 +10,7 @@ import { ModelRegistry } from './models/registry.js';
 import type { ModelLoader } from './models/residency.js';
 import { BackgroundResponses } from './responses/background.js';
 import { failOrphanedResponses } from './responses/orphans.js';
+import { anthropicRoutes } from './routes/anthropic/register.js';
 import { ollamaRoutes } from './routes/ollama/register.js';
 import { openaiRoutes } from './routes/openai.js';
 import { responsesRoutes } from './routes/responses/register.js';
@@ -97,6 +98,7 @@ export async function buildLlmchatApp(
   await app.register(openaiRoutes, { generator, models, startedAt });
   await app.register(responsesRoutes, { generator, state, background });
   await app.register(ollamaRoutes, { generator, models });
+  await app.register(anthropicRoutes, { generator, models });
   registerTokenize(app, models);
 
   // The platform's health contract: `model` is the default model's id (null without one).

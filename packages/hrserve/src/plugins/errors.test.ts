@@ -178,6 +178,15 @@ describe('a route plugin rendering its errors in another shape (renderErrorsAs)'
         throw new Error(`secret failure at ${import.meta.url}`);
       });
     });
+    await testApp.app.register(async (busy) => {
+      // Another API's status for one error (as Anthropic's 529 for overloaded).
+      renderErrorsAs(busy, (error) => ({ type: 'error', message: error.message }), {
+        status: (error) => (error.code === 'teapot' ? 529 : error.status),
+      });
+      busy.get('/busy/teapot', async () => {
+        throw new ApiError(teapot, 'I am a busy teapot.', { headers: { 'retry-after': '3' } });
+      });
+    });
   });
   afterAll(() => testApp.app.close());
 
@@ -197,6 +206,13 @@ describe('a route plugin rendering its errors in another shape (renderErrorsAs)'
     expect(missing.json()).toEqual({
       error: 'No route GET /other/nothing. Check the method and path.',
     });
+  });
+
+  it("gives an error another API's status where that API differs", async () => {
+    const reply = await testApp.app.inject({ url: '/busy/teapot' });
+    expect(reply.statusCode).toBe(529);
+    expect(reply.headers['retry-after']).toBe('3');
+    expect(reply.json()).toEqual({ type: 'error', message: 'I am a busy teapot.' });
   });
 
   it('leaves the rest of the app in OpenAI shape', async () => {

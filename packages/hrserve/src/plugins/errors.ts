@@ -17,6 +17,8 @@ export interface ErrorsOptions {
   bodyLimitBytes: number;
   /** Renders an error's body for a request (default: OpenAI's `{"error":{...}}`). */
   errorBody?: ErrorBodyRenderer;
+  /** The status another API gives an error (Anthropic's 529 for overloaded); default its own. */
+  errorStatus?: (error: ApiError) => number;
   /**
    * The service's one place where its domain errors become catalogued `ApiError`s
    * (undefined for errors it does not know), so its domain layer throws no HTTP errors.
@@ -137,9 +139,10 @@ export function toApiError(error: unknown, options: ErrorsOptions): ApiError {
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
   // Every error answered passes here, so its trace says which one it was, not only the status.
   setServerSpanAttributes({ [ERROR_CODE_ATTRIBUTE]: error.code });
-  const render = optionsOf(reply.server)?.errorBody;
+  const options = optionsOf(reply.server);
+  const render = options?.errorBody;
   return reply
-    .code(error.status)
+    .code(options?.errorStatus?.(error) ?? error.status)
     .headers(error.headers)
     .type('application/json')
     .send(render ? render(error, reply.request) : toOpenAIErrorBody(error));
@@ -201,18 +204,22 @@ function errorHandlerFor(options: ErrorsOptions) {
 /**
  * Renders the errors of one encapsulated context (a route plugin) in another API's
  * shape: its thrown errors, its 404s (with `notFoundUnder`, for paths under that
- * prefix) and `sendApiError` on its replies. Mapping, status codes and logging stay
- * the app's; fastify chains error handlers per context, so the rest of the app is
+ * prefix) and `sendApiError` on its replies, with that API's statuses where they differ
+ * (`status`). Mapping and logging stay the app's; fastify chains error handlers per context, so the rest of the app is
  * untouched.
  */
 export function renderErrorsAs(
   instance: FastifyInstance,
   errorBody: ErrorBodyRenderer,
-  options: { notFoundUnder?: string } = {},
+  options: { notFoundUnder?: string; status?: (error: ApiError) => number } = {},
 ): void {
   const inherited = optionsOf(instance);
   if (!inherited) throw new Error('renderErrorsAs needs the app built by hrserve (buildApp).');
-  const own = { ...inherited, errorBody };
+  const own: ErrorsOptions = {
+    ...inherited,
+    errorBody,
+    ...(options.status ? { errorStatus: options.status } : {}),
+  };
   contextOptions.set(instance, own);
   instance.setErrorHandler(errorHandlerFor(own));
   const prefix = options.notFoundUnder;

@@ -28,7 +28,9 @@ function newToolCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;
 }
 
-type TextPhaseEnd = { kind: 'end'; reason: FinishReason } | { kind: 'tool_call'; carry: Token[] };
+type TextPhaseEnd =
+  | { kind: 'end'; reason: FinishReason; stopSequence?: string }
+  | { kind: 'tool_call'; carry: Token[] };
 
 /**
  * Runs one generation on a sequence whose KV cache already holds the reused
@@ -136,7 +138,11 @@ export async function generate(
       const { emit: safe, matched } = matcher.push(decoder.push(token));
       emit(safe);
       if (matched === TOOL_CALL_OPEN) return { kind: 'tool_call', carry: [token] };
-      if (matched !== undefined) return { kind: 'end', reason: 'stop' };
+      if (matched !== undefined) {
+        // A stop string (not a grammar's own end), named in the result.
+        const named = job.stop.includes(matched) ? { stopSequence: matched } : {};
+        return { kind: 'end', reason: 'stop', ...named };
+      }
       if (budgetLeft() <= 0 || json?.mustClose()) return cut();
     }
     // The sequence ended: end-of-generation, or no room left in the context.
@@ -248,6 +254,7 @@ export async function generate(
   };
 
   let finish: FinishReason = 'tool_calls';
+  let stopSequence: string | undefined;
   // A required call starts at once; otherwise the model writes text and may open a call itself.
   let pending =
     constraints.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
@@ -257,6 +264,7 @@ export async function generate(
     calling = end.kind === 'tool_call';
     pending = end.kind === 'tool_call' ? end.carry : [];
     finish = end.kind === 'end' ? end.reason : 'tool_calls';
+    if (end.kind === 'end') stopSequence = end.stopSequence;
   }
   while (calling) {
     const outcome = await callPhase(pending);
@@ -276,6 +284,7 @@ export async function generate(
   const endedAt = performance.now();
   return {
     finishReason: finish,
+    ...(stopSequence !== undefined ? { stopSequence } : {}),
     text,
     toolCalls,
     promptTokens: reusedTokens + input.length,

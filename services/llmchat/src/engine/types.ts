@@ -98,6 +98,8 @@ export interface GenerationTimings {
 
 export interface GenerationResult {
   finishReason: FinishReason;
+  /** The stop string that ended the answer (the request's or the chat template's), if one did. */
+  stopSequence?: string;
   text: string;
   /** The sampled tokens, in order. */
   outputTokens: Token[];

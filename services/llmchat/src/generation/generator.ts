@@ -38,6 +38,8 @@ export interface SubmitOptions {
 export interface Generation {
   /** Output in order as it is generated (none unless `stream`); ends when generation ends. */
   events: AsyncIterable<GenerationEvent>;
+  /** The prompt's tokens, counted once it is prepared (Anthropic's message_start tells them). */
+  promptTokens: number;
   /** Resolves when generation ends (also when `signal` stopped it); rejects on failure or timeout. */
   result: Promise<FinishedGeneration>;
 }
@@ -138,7 +140,7 @@ export class Generator {
               events.push({ type: 'tool_call_arguments', index, fragment }),
           }
         : NO_OUTPUT;
-      admit({ events });
+      admit({ events, promptTokens: prepared.job.promptTokens.length });
       try {
         timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
         const generationStartedAt = Date.now();

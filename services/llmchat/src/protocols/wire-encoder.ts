@@ -10,8 +10,11 @@ import type { FinishedGeneration } from '../generation/native-request.js';
  * JSON texts; the route frames them (SSE, NDJSON) and sends them.
  */
 export interface WireEncoder<Body> {
-  /** Chunks sent as the stream opens (a role delta, say), once every generation has started. */
-  open(choices: number): string[];
+  /**
+   * Chunks sent as the stream opens (a role delta, say), once every generation has started;
+   * `promptTokens`: each generation's prompt, counted.
+   */
+  open(choices: number, promptTokens?: readonly number[]): string[];
   /** The chunks for one piece of output of choice `choice`. */
   event(event: GenerationEvent, choice: number): string[];
   /** The closing chunks (finish reasons, usage), once every generation has finished. */

@@ -57,3 +57,9 @@ export const RESPONSES_SSE: Framing = {
   error: (json) => `event: error\ndata: ${json}\n\n`,
   end: '',
 };
+
+/**
+ * Anthropic's Messages stream: named events as the Responses API's (`event: message_start`,
+ * `content_block_delta`…), ending with `message_stop`; an error is an `error` event.
+ */
+export const ANTHROPIC_SSE: Framing = RESPONSES_SSE;

@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'hrserve';
 import type { ModelManager } from '../models/model-manager.js';
 import { type ModelEntry, namesOf } from '../models/registry.js';
 
-/** GET /v1/models and /v1/models/{id} — https://platform.openai.com/docs/api-reference/models */
+/**
+ * GET /v1/models and /v1/models/{id}, readable by OpenAI's and Anthropic's clients alike:
+ * https://platform.openai.com/docs/api-reference/models and
+ * https://docs.anthropic.com/en/api/models-list (`type`, `display_name`, `created_at` and the
+ * list's `has_more`, `first_id`, `last_id` beside OpenAI's fields; every model on one page).
+ */
 export function registerModels(
   app: FastifyInstance,
   models: ModelManager,
@@ -22,13 +27,30 @@ export function registerModels(
       family: facts?.family ?? null,
       quantization: facts?.quantization ?? null,
       loaded: models.isLoaded(entry),
+      // Anthropic's ModelInfo.
+      type: 'model' as const,
+      display_name: id,
+      created_at: new Date(startedAt * 1000).toISOString(),
+      max_input_tokens: facts?.context_length ?? null,
+      max_tokens: null,
+      lifecycle: 'active' as const,
+      deprecated_at: null,
+      retires_at: null,
+      capabilities: null,
+      line: null,
     }));
   };
 
   app.get('/v1/models', async () => {
     const entries = await models.registry.list();
     const data = (await Promise.all(entries.map((entry) => describe(entry)))).flat();
-    return { object: 'list', data };
+    return {
+      object: 'list',
+      data,
+      has_more: false,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+    };
   });
 
   app.get<{ Params: { id: string } }>('/v1/models/*', async (request) => {

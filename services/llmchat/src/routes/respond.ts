@@ -92,7 +92,8 @@ export async function respond<Body>(
     reply.headers(framing.headers);
     void reply.send(body);
     try {
-      for (const chunk of encoder.open(generations.length)) write(chunk);
+      const promptTokens = generations.map((generation) => generation.promptTokens);
+      for (const chunk of encoder.open(generations.length, promptTokens)) write(chunk);
       await Promise.all(
         generations.map(async (generation, choice) => {
           for await (const event of generation.events) {
