@@ -71,6 +71,7 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
   if (error instanceof ContextLengthExceededError) {
     return new ApiError(llmchatErrors.contextLengthExceeded, error.message, {
       param: error.input,
+      cause: error,
     });
   }
   if (error instanceof TokenOutOfRangeError) {

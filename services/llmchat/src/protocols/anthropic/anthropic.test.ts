@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type Anthropic from '@anthropic-ai/sdk';
 import { ApiError, errorCatalogue, parseRequest } from 'hrserve';
 import { describe, expect, it } from 'vitest';
+import { ContextLengthExceededError } from '../../engine/engine-errors.js';
 import { llmchatErrors } from '../../errors.js';
 import { TEXT_EVENTS, TEXT_RESULT, TOOL_EVENTS, TOOL_RESULT } from '../__fixtures__/generation.js';
 import { anthropicStatus, toAnthropicError } from './errors.js';
@@ -24,6 +25,9 @@ const identity = {
   id: 'msg_0123456789abcdef01234567',
   model: 'stories260K',
   stopSequences: ['\n\nHuman:'],
+  // TEXT_RESULT spends all 9: cut by max_tokens, not by the context.
+  maxTokens: 9,
+  requestId: 'req-0123',
 };
 
 const parse = (body: unknown) => parseRequest(messageCreateRequestSchema, body);
@@ -74,6 +78,68 @@ describe('Anthropic requests as native ones', () => {
     const none = messagesToNative(parse({ ...minimal, tools, tool_choice: { type: 'none' } }));
     expect(none.tools).toBeUndefined();
     expect(none.prompt).toMatchObject({ tools: [] });
+  });
+
+  it("drops Claude Code's billing line (it changes every request), keeps the rest of the system prompt", () => {
+    const native = messagesToNative(
+      parse({
+        ...minimal,
+        system: [
+          { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.3; cch=a5145;' },
+          { type: 'text', text: 'You are Claude Code.' },
+        ],
+      }),
+    );
+    expect(native.prompt).toMatchObject({
+      messages: [
+        { role: 'system', content: 'You are Claude Code.' },
+        { role: 'user', content: 'Hi' },
+      ],
+    });
+  });
+
+  it('orders tool results as their calls, and reads an image result as a note', () => {
+    const native = messagesToNative(
+      parse({
+        ...minimal,
+        messages: [
+          { role: 'user', content: 'Look' },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 'toolu_a', name: 'read', input: { path: 'a.txt' } },
+              { type: 'tool_use', id: 'toolu_b', name: 'read', input: { path: 'b.png' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_b',
+                content: [
+                  { type: 'image', source: { type: 'base64', media_type: 'image/png', data: '' } },
+                ],
+              },
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_a',
+                content: 'text of a',
+                is_error: false,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(native.prompt).toMatchObject({
+      messages: [
+        { role: 'user', content: 'Look' },
+        { role: 'assistant', content: '' },
+        { role: 'tool', content: 'text of a' },
+        { role: 'tool', content: '[image omitted: this model reads text only]' },
+      ],
+    });
   });
 
   it('follows output_config.format as a JSON schema', () => {
@@ -145,6 +211,11 @@ describe('Anthropic answers', () => {
     await expect(pretty(body)).toMatchFileSnapshot(golden('tool-body'));
   });
 
+  it('says the context ran out when an answer is cut before max_tokens', () => {
+    const body = anthropicEncoder({ ...identity, maxTokens: 64 }).body([TEXT_RESULT]);
+    expect(body.stop_reason).toBe('model_context_window_exceeded');
+  });
+
   it('names the stop sequence that ended the answer, and only a requested one', () => {
     const stopped = { ...TEXT_RESULT, finishReason: 'stop' as const, stopSequence: '\n\nHuman:' };
     expect(anthropicEncoder(identity).body([stopped])).toMatchObject({
@@ -202,8 +273,22 @@ describe('Anthropic answers', () => {
       error: { type: 'overloaded_error', message: 'Too many requests queued.' },
       request_id: 'req-1',
     });
+    expect(toAnthropicError(busy).request_id).toBeNull();
     const missing = new ApiError(llmchatErrors.modelNotFound, "The model 'x' does not exist.");
     expect(toAnthropicError(missing).error.type).toBe('not_found_error');
+    // A model that failed to load: retrying will not help, so not "overloaded".
+    const broken = new ApiError(llmchatErrors.modelUnavailable, 'The model failed to load.');
+    expect([anthropicStatus(broken), toAnthropicError(broken).error.type]).toEqual([
+      500,
+      'api_error',
+    ]);
+    const long = new ApiError(llmchatErrors.contextLengthExceeded, 'Too long.', {
+      param: 'messages',
+      cause: new ContextLengthExceededError(5000, 4096, 'messages'),
+    });
+    expect(toAnthropicError(long).error.message).toMatch(
+      /^prompt is too long: 5000 tokens > 4096 maximum\./,
+    );
     const field = new ApiError(errorCatalogue.invalidRequest, 'expected a number', {
       param: 'max_tokens',
     });

@@ -1,4 +1,5 @@
 import type { ApiError } from 'hrserve';
+import { ContextLengthExceededError } from '../../engine/engine-errors.js';
 
 /*
  * Anthropic's error shape and statuses (https://docs.anthropic.com/en/api/errors):
@@ -20,12 +21,25 @@ export type AnthropicErrorType =
 export interface AnthropicErrorBody {
   type: 'error';
   error: { type: AnthropicErrorType; message: string };
-  request_id?: string;
+  request_id: string | null;
 }
 
-/** The status Anthropic gives it: 529 where we say 503 (draining, a model loading, full). */
+/** Ours that are Anthropic's "overloaded": retry later (its clients do, on 529). */
+const OVERLOADED = new Set([
+  'service_overloaded',
+  'service_draining',
+  'service_not_ready',
+  'model_busy',
+  'model_loading',
+]);
+
+/**
+ * The status Anthropic gives it: 529 where we say 503 for a busy service; a 503 that
+ * retrying will not mend (a model that failed to load) is a 500 `api_error`.
+ */
 export function anthropicStatus(error: ApiError): number {
-  return error.status === 503 ? 529 : error.status;
+  if (error.status !== 503) return error.status;
+  return OVERLOADED.has(error.code) ? 529 : 500;
 }
 
 function errorType(status: number): AnthropicErrorType {
@@ -50,15 +64,25 @@ function errorType(status: number): AnthropicErrorType {
   }
 }
 
-/** The error in Anthropic's shape; the message names the field at fault, as ours always do. */
-export function toAnthropicError(error: ApiError, requestId?: string): AnthropicErrorBody {
+/**
+ * The error in Anthropic's shape; the message names the field at fault, as ours always do. A
+ * prompt over the context says so in Anthropic's words ("prompt is too long: N tokens > M
+ * maximum"), which clients such as Claude Code match to compact the conversation.
+ */
+export function toAnthropicError(
+  error: ApiError,
+  requestId: string | null = null,
+): AnthropicErrorBody {
+  const { cause } = error;
   const message =
-    error.param && !error.message.includes(error.param)
-      ? `${error.param}: ${error.message}`
-      : error.message;
+    cause instanceof ContextLengthExceededError
+      ? `prompt is too long: ${cause.promptTokens} tokens > ${cause.contextSize} maximum. ${error.message}`
+      : error.param && !error.message.includes(error.param)
+        ? `${error.param}: ${error.message}`
+        : error.message;
   return {
     type: 'error',
-    error: { type: errorType(error.status), message },
-    ...(requestId ? { request_id: requestId } : {}),
+    error: { type: errorType(anthropicStatus(error)), message },
+    request_id: requestId,
   };
 }

@@ -30,7 +30,17 @@ const toolResultBlock = z.object({
       z.array(
         z.discriminatedUnion('type', [
           textBlock,
-          z.object({ type: z.enum(['image', 'document', 'search_result']) }).loose(),
+          z
+            .object({
+              type: z.enum([
+                'image',
+                'document',
+                'search_result',
+                'tool_reference',
+                'browser_state',
+              ]),
+            })
+            .loose(),
         ]),
       ),
     ])
@@ -52,6 +62,9 @@ const unreadableBlock = z
       'web_search_tool_result',
       'web_fetch_tool_result',
       'code_execution_tool_result',
+      'bash_code_execution_tool_result',
+      'text_editor_code_execution_tool_result',
+      'tool_search_tool_result',
       'container_upload',
     ]),
   })
@@ -74,7 +87,7 @@ export const messageParamSchema = z.discriminatedUnion(
     z.object({ role: z.literal('assistant'), content }),
     z.object({ role: z.literal('system'), content: z.union([z.string(), z.array(textBlock)]) }),
   ],
-  { error: 'expected role to be user or assistant' },
+  { error: 'expected role to be user, assistant or system' },
 );
 
 export type MessageParamInput = z.infer<typeof messageParamSchema>;
@@ -132,7 +145,8 @@ const promptShape = {
   model: z.string({ error: 'required: the id of a model from GET /v1/models' }).min(1),
   messages: z.array(messageParamSchema).min(1, { error: 'expected at least one message' }),
   system: system.optional(),
-  tools: z.array(toolSchema).max(128).optional(),
+  // No cap: Claude Code with MCP servers sends hundreds.
+  tools: z.array(toolSchema).optional(),
   tool_choice: toolChoiceSchema.optional(),
   output_config: outputConfig.optional(),
   // Accepted and ignored: a model that does not think answers without thinking.

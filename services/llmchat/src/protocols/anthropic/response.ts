@@ -20,7 +20,12 @@ export function toolUseId(call: Pick<ToolCall, 'id'>): string {
   return `toolu_${call.id.replace(/^call_/, '')}`;
 }
 
-export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'model_context_window_exceeded';
 
 export interface TextBlock {
   type: 'text';
@@ -71,6 +76,10 @@ export interface MessageIdentity {
   model: string;
   /** The request's stop_sequences: the only stop strings reported as `stop_sequence`. */
   stopSequences: readonly string[];
+  /** The request's max_tokens: an answer cut before it ran out of context instead. */
+  maxTokens: number;
+  /** Told in an error event, as in an error response. */
+  requestId: string | null;
 }
 
 /**
@@ -98,7 +107,12 @@ function stopOf(
   result: FinishedGeneration,
   identity: MessageIdentity,
 ): { stop_reason: StopReason; stop_sequence: string | null } {
-  if (result.finishReason === 'length') return { stop_reason: 'max_tokens', stop_sequence: null };
+  if (result.finishReason === 'length') {
+    // Cut short of max_tokens: the context was full (the request's budget was clamped to it).
+    const reason =
+      result.completionTokens < identity.maxTokens ? 'model_context_window_exceeded' : 'max_tokens';
+    return { stop_reason: reason, stop_sequence: null };
+  }
   if (result.finishReason === 'tool_calls') return { stop_reason: 'tool_use', stop_sequence: null };
   const sequence = result.stopSequence;
   return sequence !== undefined && identity.stopSequences.includes(sequence)
@@ -267,6 +281,6 @@ export function anthropicEncoder(identity: MessageIdentity): WireEncoder<Message
         usage: usageOf(result),
       });
     },
-    error: (error: ApiError) => JSON.stringify(toAnthropicError(error)),
+    error: (error: ApiError) => JSON.stringify(toAnthropicError(error, identity.requestId)),
   };
 }

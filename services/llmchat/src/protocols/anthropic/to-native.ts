@@ -84,9 +84,18 @@ function unsupported(param: string, message: string): ApiError {
   return new ApiError(llmchatErrors.unsupportedParameter, message, { param });
 }
 
+/**
+ * Claude Code opens its system prompt with a billing line whose `cch=` value changes every
+ * request; kept, it would make every prompt differ from its third token on, and no request
+ * would reuse the KV cache. It means nothing to a local model: dropped (as llama.cpp and
+ * vLLM do).
+ */
+const BILLING_HEADER = 'x-anthropic-billing-header:';
+
 function systemText(system: CountTokensRequest['system']): string {
   if (system === undefined) return '';
-  return typeof system === 'string' ? system : system.map((block) => block.text).join('\n');
+  const blocks = typeof system === 'string' ? [system] : system.map((block) => block.text);
+  return blocks.filter((text) => !text.startsWith(BILLING_HEADER)).join('\n');
 }
 
 function unreadable(block: { type: string }, param: string): ApiError {
@@ -98,10 +107,7 @@ function unreadable(block: { type: string }, param: string): ApiError {
 }
 
 /** The text of a tool_result's content (a string, or text blocks). */
-function toolResultText(
-  block: Extract<ContentBlockInput, { type: 'tool_result' }>,
-  param: string,
-): string {
+function toolResultText(block: Extract<ContentBlockInput, { type: 'tool_result' }>): string {
   const { content } = block;
   const text =
     content === undefined
@@ -109,10 +115,13 @@ function toolResultText(
       : typeof content === 'string'
         ? content
         : content
-            .map((part, index) => {
-              if (part.type === 'text' && 'text' in part) return part.text as string;
-              throw unreadable(part, `${param}.content.${index}`);
-            })
+            .map((part) =>
+              part.type === 'text' && 'text' in part
+                ? (part.text as string)
+                : // A tool's output the model cannot read (a screenshot, a PDF): said so in
+                  // its place, not refused, or the conversation would fail from here on.
+                  `[${part.type} omitted: this model reads text only]`,
+            )
             .join('\n');
   // The model reads a failed call as such (Anthropic's is_error).
   return block.is_error ? `Error: ${text}` : text;
@@ -120,12 +129,13 @@ function toolResultText(
 
 function conversation(messages: readonly MessageParamInput[]): ChatMessage[] {
   const chat: ChatMessage[] = [];
-  /** tool_use ids of the assistant turns so far, for the tool_results that answer them. */
-  const calls = new Set<string>();
+  /** The tool_use ids of the last assistant turn, in order: the calls a user turn answers. */
+  let calls: string[] = [];
   messages.forEach((message, index) => {
     const param = `messages.${index}.content`;
     if (message.role === 'system') {
-      chat.push({ role: 'system', content: systemText(message.content) });
+      const content = systemText(message.content);
+      if (content.length > 0) chat.push({ role: 'system', content });
       return;
     }
     const blocks: ContentBlockInput[] =
@@ -134,6 +144,7 @@ function conversation(messages: readonly MessageParamInput[]): ChatMessage[] {
         : message.content;
     const texts: string[] = [];
     const toolCalls: NonNullable<ChatMessage['toolCalls']> = [];
+    const results: Array<{ order: number; content: string }> = [];
     blocks.forEach((block, blockIndex) => {
       const at = `${param}.${blockIndex}`;
       switch (block.type) {
@@ -147,35 +158,40 @@ function conversation(messages: readonly MessageParamInput[]): ChatMessage[] {
           if (message.role !== 'assistant') {
             throw invalid(at, "'tool_use' blocks belong in assistant messages.");
           }
-          calls.add(block.id);
           toolCalls.push({
             id: block.id,
             name: block.name,
             arguments: JSON.stringify(block.input),
           });
           return;
-        case 'tool_result':
+        case 'tool_result': {
           if (message.role !== 'user') {
             throw invalid(at, "'tool_result' blocks belong in user messages.");
           }
-          if (!calls.has(block.tool_use_id)) {
+          const order = calls.indexOf(block.tool_use_id);
+          if (order === -1) {
             throw invalid(
               `${at}.tool_use_id`,
-              `tool_result answers '${block.tool_use_id}', which no earlier assistant tool_use block has: give the id of a tool_use it answers.`,
+              `tool_result answers '${block.tool_use_id}', which the assistant turn before it has no tool_use block with: give the id of a call it answers.`,
             );
           }
-          chat.push({ role: 'tool', content: toolResultText(block, at) });
+          results.push({ order, content: toolResultText(block) });
           return;
+        }
         default:
           throw unreadable(block, at);
       }
     });
-    const content = texts.join('\n');
     if (message.role === 'assistant') {
-      chat.push({ role: 'assistant', content, toolCalls });
-    } else if (content.length > 0 || blocks.length === 0) {
-      chat.push({ role: 'user', content });
+      calls = toolCalls.map((call) => call.id);
+      chat.push({ role: 'assistant', content: texts.join('\n'), toolCalls });
+      return;
     }
+    // The model reads results by position: in the order of the calls they answer.
+    results.sort((a, b) => a.order - b.order);
+    for (const result of results) chat.push({ role: 'tool', content: result.content });
+    const content = texts.join('\n');
+    if (content.length > 0 || blocks.length === 0) chat.push({ role: 'user', content });
   });
   return chat;
 }

@@ -90,7 +90,8 @@ describe('/v1/messages with the Anthropic SDK', () => {
     const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Paris?' };
     const called = await anthropic.messages.create({
       model,
-      max_tokens: 64,
+      max_tokens: 256,
+      ...GREEDY,
       messages: [question],
       tools: [weather],
       tool_choice: { type: 'tool', name: 'get_weather' },
@@ -121,7 +122,8 @@ describe('/v1/messages with the Anthropic SDK', () => {
   it('streams a tool call as input_json_delta events adding up to its input', async () => {
     const stream = anthropic.messages.stream({
       model,
-      max_tokens: 64,
+      max_tokens: 256,
+      ...GREEDY,
       messages: [{ role: 'user', content: 'Weather in Rome?' }],
       tools: [weather],
       // One call: each block's deltas add up to its own input.
@@ -142,6 +144,7 @@ describe('/v1/messages with the Anthropic SDK', () => {
     const message = await anthropic.messages.create({
       model,
       max_tokens: 48,
+      ...GREEDY,
       messages: [{ role: 'user', content: 'Is the sky blue?' }],
       output_config: {
         format: {

@@ -25,6 +25,10 @@ export async function anthropicRoutes(app: FastifyInstance, options: AnthropicRo
   renderErrorsAs(app, (error, request) => toAnthropicError(error, request.id), {
     status: anthropicStatus,
   });
+  // Anthropic's SDK reads the request id from `request-id` (hrserve sends `x-request-id`).
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('request-id', request.id);
+  });
 
   app.post('/v1/messages', async (request, reply) => {
     const body = parseRequest(messageCreateRequestSchema, request.body);
@@ -33,6 +37,8 @@ export async function anthropicRoutes(app: FastifyInstance, options: AnthropicRo
       id: messageId(),
       model: body.model,
       stopSequences: body.stop_sequences ?? [],
+      maxTokens: body.max_tokens,
+      requestId: request.id,
     };
     return respond(options.generator, request, reply, native, {
       operation: 'chat',
