@@ -3,6 +3,7 @@
  * - previous_response_id chains: time to first token of turn 1 and of turn 10 (which reads
  *   nine earlier turns, mostly from the KV cache), beside the same turns as chat completions
  *   that send the whole history each time (the stateless reference), interleaved;
+ * - sampled chains: how many turns evaluate part of the earlier answer again;
  * - the store's write latency (create, then complete) at 16 writers at once, p50 and p99,
  *   on SQLite and, when Debian's PostgreSQL is installed, on PostgreSQL.
  *
@@ -166,6 +167,48 @@ async function chainTtft(url: string, reference: string | undefined): Promise<vo
   console.log("  target: the stored chain's turn 10 ≤ 1.2× its turn 1");
 }
 
+/**
+ * Sampled chains (temperature 1.2, not streamed): how often a turn evaluates part of the
+ * earlier answer again, because its text tokenises to other tokens than the model generated
+ * (prompt-realign.ts matches them). Every turn's new text is the same length, so a turn that
+ * writes more tokens to the cache than the chain's least did re-evaluated that many.
+ */
+async function sampledChains(url: string, model: string): Promise<void> {
+  let turnsSeen = 0;
+  let turnsRepeating = 0;
+  let extraTokens = 0;
+  for (let chain = 0; chain < chains * 4; chain++) {
+    let previous = '';
+    const written: number[] = [];
+    for (let step = 0; step < turns; step++) {
+      const response = await fetch(`${url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          input: message(100 + chain, step),
+          max_output_tokens: 32,
+          temperature: 1.2,
+          ...(previous ? { previous_response_id: previous } : {}),
+        }),
+      });
+      const body = (await response.json()) as {
+        id: string;
+        usage: { input_tokens_details: { cache_write_tokens?: number } };
+      };
+      previous = body.id;
+      if (step > 0) written.push(body.usage.input_tokens_details.cache_write_tokens ?? 0);
+    }
+    const least = Math.min(...written);
+    turnsSeen += written.length;
+    turnsRepeating += written.filter((count) => count > least).length;
+    extraTokens += written.reduce((sum, count) => sum + count - least, 0);
+  }
+  console.log(
+    `sampled chains (temperature 1.2): turns re-evaluating part of the earlier answer ${turnsRepeating}/${turnsSeen}, ${extraTokens} tokens in all`,
+  );
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -226,6 +269,10 @@ try {
   await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
   await server.waitForLog((line) => String(line.msg).startsWith('response store open'), 60_000);
   await chainTtft(server.url, reference?.url);
+  const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+    data: Array<{ id: string }>;
+  };
+  await sampledChains(server.url, listed.data[0]?.id ?? '');
 } finally {
   await server.stop();
   reference?.child.kill();
