@@ -1,5 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import { DecodeGate } from './decode-gate.js';
+import { probeLogprobs, type TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
 import type { ThreadChoice } from './thread-policy.js';
 
@@ -19,6 +20,8 @@ export interface GenerationRequest {
   limit: number;
   /** End-of-generation tokens end the stream and are not yielded. */
   isEnd(token: Token): boolean;
+  /** Read each sampled token's log-probability (and the `top` likeliest) with this probe sampler. */
+  logprobs?: { top: number; probe: NativeSampler };
 }
 
 /**
@@ -153,6 +156,13 @@ export class DecodeLoop {
           }
           try {
             const token = (await this.backend.sampleToken(logitIndex, stream.sampler)) as Token;
+            // Only streams that asked: the same logits, read again before the next decode.
+            if (stream.logprobs && token >= 0) {
+              const { probe, top } = stream.logprobs;
+              stream.sampledLogprobs.push(
+                await probeLogprobs(this.backend, logitIndex, probe, token, top),
+              );
+            }
             if (stream.accept(token)) this.requeue(stream);
           } catch (error) {
             stream.fail(error);
@@ -212,6 +222,9 @@ export class TokenStream implements AsyncIterator<Token, undefined> {
   /** Position of `pending[0]`. */
   position: number;
   inRound = false;
+  readonly logprobs: GenerationRequest['logprobs'];
+  /** With `logprobs`: each sampled token's, in order. */
+  readonly sampledLogprobs: TokenLogprob[] = [];
 
   private readonly inputLength: number;
   private readonly limit: number;
@@ -240,6 +253,7 @@ export class TokenStream implements AsyncIterator<Token, undefined> {
     this.inputLength = request.input.length;
     this.limit = request.limit;
     this.isEnd = request.isEnd;
+    this.logprobs = request.logprobs;
   }
 
   /** Whether the loop should give this stream another round now. */

@@ -10,7 +10,8 @@ import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './chat-prompt.js';
 import type { CompiledConstraints, JsonShape } from './constraints.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 import { JsonCloser } from './json-closer.js';
-import { createSampler, tokenBiasOf } from './sampler.js';
+import type { TokenLogprob } from './logprobs.js';
+import { createProbeSampler, createSampler, tokenBiasOf } from './sampler.js';
 import type { Sequence } from './sequence.js';
 import { TextMatcher } from './text-matcher.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   GenerationJob,
   GenerationResult,
   GenerationSink,
+  TextLogprob,
   ToolCall,
 } from './types.js';
 
@@ -71,10 +73,16 @@ export async function generate(
       history: generated,
       ...(grammar ? { grammarState: new LlamaGrammarEvaluationState({ model, grammar }) } : {}),
     });
+  /** With logprobs asked: each generated token's, read beside the sampler by a probe of its own. */
+  const logprobs = job.logprobs
+    ? { top: job.logprobs.top, probe: createProbeSampler(model), into: [] as TokenLogprob[] }
+    : undefined;
   const tokenize = (forced: string) => model.tokenize(forced, false, 'trimLeadingSpace');
   const countToken = (token: Token) => {
     firstTokenAt ??= performance.now();
     generated.push(token);
+    const entry = logprobs?.into.at(-1);
+    if (entry?.token === token) sink.logprob?.(withText(model, entry, generated.at(-2)));
   };
   const budgetLeft = () => job.maxTokens - generated.length;
   const roomFor = (tokens: number) => sequence.hasRoomFor(tokens + 1);
@@ -131,7 +139,7 @@ export async function generate(
       return { kind: 'end', reason: 'length' };
     };
     if (budgetLeft() <= 0) return cut();
-    for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
+    for await (const token of sequence.evaluate(phaseInput, sampler(grammar), logprobs)) {
       if (signal.aborted) return { kind: 'end', reason: 'stop' };
       if (job.stopTokens.includes(token)) return { kind: 'end', reason: 'stop' };
       countToken(token);
@@ -172,7 +180,7 @@ export async function generate(
       if (json) emit(json.closing());
       return 'length';
     };
-    for await (const token of sequence.evaluate(phaseInput, sampler(grammar))) {
+    for await (const token of sequence.evaluate(phaseInput, sampler(grammar), logprobs)) {
       if (signal.aborted) return 'aborted';
       countToken(token);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
@@ -253,50 +261,73 @@ export async function generate(
     return said.includes(TOOL_CALL_OPEN) ? 'call' : 'end';
   };
 
-  let finish: FinishReason = 'tool_calls';
-  let stopSequence: string | undefined;
-  // A required call starts at once; otherwise the model writes text and may open a call itself.
-  let pending =
-    constraints.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
-  let calling = constraints.tools?.choice === 'required';
-  if (!calling) {
-    const end = await textPhase(pending);
-    calling = end.kind === 'tool_call';
-    pending = end.kind === 'tool_call' ? end.carry : [];
-    finish = end.kind === 'end' ? end.reason : 'tool_calls';
-    if (end.kind === 'end') stopSequence = end.stopSequence;
-  }
-  while (calling) {
-    const outcome = await callPhase(pending);
-    calling = false;
-    if (outcome === 'length') finish = 'length';
-    else if (outcome === 'aborted') finish = 'stop';
-    else if (outcome === 'repeated') finish = 'tool_calls';
-    else if (!constraints.tools?.parallel || budgetLeft() <= 0) finish = 'tool_calls';
-    else {
-      const decision = await nextCallOrEnd(tokenize(`}\n${TOOL_CALL_CLOSE}\n`));
-      calling = decision === 'call';
-      pending = [];
-      finish = decision === 'length' ? 'length' : decision === 'aborted' ? 'stop' : 'tool_calls';
+  try {
+    let finish: FinishReason = 'tool_calls';
+    let stopSequence: string | undefined;
+    // A required call starts at once; otherwise the model writes text and may open a call itself.
+    let pending =
+      constraints.tools?.choice === 'required' ? [...input, ...tokenize(TOOL_CALL_OPEN)] : input;
+    let calling = constraints.tools?.choice === 'required';
+    if (!calling) {
+      const end = await textPhase(pending);
+      calling = end.kind === 'tool_call';
+      pending = end.kind === 'tool_call' ? end.carry : [];
+      finish = end.kind === 'end' ? end.reason : 'tool_calls';
+      if (end.kind === 'end') stopSequence = end.stopSequence;
     }
-  }
+    while (calling) {
+      const outcome = await callPhase(pending);
+      calling = false;
+      if (outcome === 'length') finish = 'length';
+      else if (outcome === 'aborted') finish = 'stop';
+      else if (outcome === 'repeated') finish = 'tool_calls';
+      else if (!constraints.tools?.parallel || budgetLeft() <= 0) finish = 'tool_calls';
+      else {
+        const decision = await nextCallOrEnd(tokenize(`}\n${TOOL_CALL_CLOSE}\n`));
+        calling = decision === 'call';
+        pending = [];
+        finish = decision === 'length' ? 'length' : decision === 'aborted' ? 'stop' : 'tool_calls';
+      }
+    }
 
-  const endedAt = performance.now();
+    const endedAt = performance.now();
+    return {
+      finishReason: finish,
+      ...(stopSequence !== undefined ? { stopSequence } : {}),
+      text,
+      toolCalls,
+      promptTokens: reusedTokens + input.length,
+      completionTokens: generated.length + closingTokens.length,
+      // The answer's tokens as the client sees it (a continuation evaluates the closing too).
+      outputTokens: [...generated, ...closingTokens],
+      ...(logprobs
+        ? {
+            logprobs: logprobs.into.map((entry, index) =>
+              withText(model, entry, logprobs.into[index - 1]?.token),
+            ),
+          }
+        : {}),
+      timings: {
+        promptEvaluated: input.length,
+        promptCached: reusedTokens,
+        timeToFirstTokenMs: (firstTokenAt ?? endedAt) - startedAt,
+        decodeMs: firstTokenAt === undefined ? 0 : endedAt - firstTokenAt,
+      },
+    };
+  } finally {
+    logprobs?.probe.dispose();
+  }
+}
+
+/** An entry with its tokens' text, each read after the token before it (its leading space). */
+function withText(model: LlamaModel, entry: TokenLogprob, previous?: Token): TextLogprob {
+  const context = previous === undefined ? [] : [previous];
+  const textOf = (token: Token) => model.detokenize([token], true, context);
   return {
-    finishReason: finish,
-    ...(stopSequence !== undefined ? { stopSequence } : {}),
-    text,
-    toolCalls,
-    promptTokens: reusedTokens + input.length,
-    completionTokens: generated.length + closingTokens.length,
-    // The answer's tokens as the client sees it (a continuation evaluates the closing too).
-    outputTokens: [...generated, ...closingTokens],
-    timings: {
-      promptEvaluated: input.length,
-      promptCached: reusedTokens,
-      timeToFirstTokenMs: (firstTokenAt ?? endedAt) - startedAt,
-      decodeMs: firstTokenAt === undefined ? 0 : endedAt - firstTokenAt,
-    },
+    token: entry.token,
+    text: textOf(entry.token),
+    logprob: entry.logprob,
+    top: entry.top.map((alternative) => ({ ...alternative, text: textOf(alternative.token) })),
   };
 }
 

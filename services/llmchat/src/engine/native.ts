@@ -23,6 +23,19 @@ export interface NativeContext {
   decodeBatch(): Promise<void>;
   /** The sampled token, or -1 when no token can follow (a grammar with no way on). */
   sampleToken(batchLogitIndex: number, sampler: NativeSampler): Promise<number>;
+  /**
+   * The same, answering [token, probabilities, confidence, logits, totalLogitWeight]: with
+   * `logits` [filter tokens, include max, include min, include selected, top N], the top N
+   * logits (sorted) then the filter tokens'; `totalLogitWeight`: Σ exp(logit − max).
+   */
+  sampleToken(
+    batchLogitIndex: number,
+    sampler: NativeSampler,
+    probabilities: boolean,
+    confidence: boolean,
+    logits: [number[], boolean, boolean, boolean, number],
+    totalLogitWeight: boolean,
+  ): Promise<unknown>;
   /** Removes KV cells of positions [start, end) (end -1: to the end). */
   removeTokenCellsFromSequence(sequenceId: number, start: number, end: number): boolean;
   setThreads(threads: number): void;

@@ -75,3 +75,18 @@ export function tokenBiasOf(model: LlamaModel, sampling: SamplingOptions): Map<T
   }
   return bias;
 }
+
+/**
+ * The sampler that reads log-probabilities beside a generation's own (logprobs.ts): greedy
+ * and nothing else, so what it sees at a position is the raw logits of the whole vocabulary.
+ */
+export function createProbeSampler(model: LlamaModel): NativeSampler {
+  const sampler = createNativeSampler(model);
+  try {
+    sampler.applyConfig({ temperature: 0, topK: 0, topP: 1, minP: 0 });
+  } catch (error) {
+    sampler.dispose();
+    throw error;
+  }
+  return sampler;
+}

@@ -1,5 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import type { DecodeLoop } from './decode-loop.js';
+import type { TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
 
 /**
@@ -49,7 +50,12 @@ export class Sequence {
    * (The loop may have decoded t already; `TokenStream.stop` says what to keep.)
    * The sampler is the caller's (one per phase) and is disposed at the end.
    */
-  async *evaluate(input: readonly Token[], sampler: NativeSampler): AsyncGenerator<Token, void> {
+  async *evaluate(
+    input: readonly Token[],
+    sampler: NativeSampler,
+    /** Each yielded token's log-probability goes into `into`, read with `probe`. */
+    logprobs?: { top: number; probe: NativeSampler; into: TokenLogprob[] },
+  ): AsyncGenerator<Token, void> {
     const start = this.held.length;
     const stream = this.loop.generate({
       sequenceId: this.id,
@@ -58,12 +64,19 @@ export class Sequence {
       sampler,
       limit: this.contextSize,
       isEnd: this.isEndOfGeneration,
+      ...(logprobs ? { logprobs: { top: logprobs.top, probe: logprobs.probe } } : {}),
     });
     this.active = stream;
+    let yielded = 0;
     try {
       for (;;) {
         const next = await stream.next();
         if (next.done) return;
+        if (logprobs) {
+          const entry = stream.sampledLogprobs[yielded];
+          if (entry) logprobs.into.push(entry);
+        }
+        yielded += 1;
         yield next.value;
       }
     } finally {

@@ -64,6 +64,8 @@ export interface ToolCalling {
 
 export interface GenerationJob {
   promptTokens: Token[];
+  /** Read each generated token's log-probability, with the `top` likeliest alternatives (0–20). */
+  logprobs?: { top: number };
   /** Upper bound on generated tokens (already clamped to the context left). */
   maxTokens: number;
   sampling: SamplingOptions;
@@ -79,6 +81,8 @@ export interface GenerationJob {
 /** Where generated output goes as it is produced (the generation layer turns it into events). */
 export interface GenerationSink {
   text(delta: string): void;
+  /** A generated token's log-probability (only when the job asked for them). */
+  logprob?(entry: TextLogprob): void;
   toolCallStart(index: number, call: { id: string; name: string }): void;
   toolCallArguments(index: number, fragment: string): void;
 }
@@ -98,6 +102,8 @@ export interface GenerationTimings {
 
 export interface GenerationResult {
   finishReason: FinishReason;
+  /** With `job.logprobs`: every generated token's, in order, with its text. */
+  logprobs?: TextLogprob[];
   /** The stop string that ended the answer (the request's or the chat template's), if one did. */
   stopSequence?: string;
   text: string;
@@ -113,4 +119,14 @@ export interface GenerationResult {
 export type GenerationEvent =
   | { type: 'text'; delta: string }
   | { type: 'tool_call_start'; index: number; id: string; name: string }
-  | { type: 'tool_call_arguments'; index: number; fragment: string };
+  | { type: 'tool_call_arguments'; index: number; fragment: string }
+  | { type: 'logprobs'; entries: TextLogprob[] };
+
+/** A generated token's log-probability as protocols report it: with its text. */
+export interface TextLogprob {
+  token: Token;
+  /** The token's text (special tokens as their text; a split character as U+FFFD). */
+  text: string;
+  logprob: number;
+  top: Array<{ token: Token; text: string; logprob: number }>;
+}

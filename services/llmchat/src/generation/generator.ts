@@ -134,6 +134,7 @@ export class Generator {
       const sink: GenerationSink = options.stream
         ? {
             text: (delta) => events.push({ type: 'text', delta }),
+            logprob: (entry) => events.push({ type: 'logprobs', entries: [entry] }),
             toolCallStart: (index, call) =>
               events.push({ type: 'tool_call_start', index, ...call }),
             toolCallArguments: (index, fragment) =>

@@ -47,6 +47,8 @@ export interface NativeChatRequest {
   contextOverflow?: ContextOverflow;
   /** How long the model stays loaded after this request (Ollama's keep_alive), ms. */
   keepAliveMs?: number;
+  /** Each generated token's log-probability, with the `top` likeliest alternatives (0–20). */
+  logprobs?: { top: number };
 }
 
 /** A finished generation with the time it spent in each stage, as protocols report it. */

@@ -47,6 +47,7 @@ export function jobOf(
     stopTokens: prompt.stopTokens,
     ...(request.constraint ? { constraint: request.constraint } : {}),
     ...(request.tools && request.tools.tools.length > 0 ? { tools: request.tools } : {}),
+    ...(request.logprobs ? { logprobs: request.logprobs } : {}),
   };
 }
 

@@ -118,7 +118,7 @@ export const samplingShape = {
   metadata: z.record(z.string(), z.string()).nullish(),
   service_tier: z.string().nullish(),
   logprobs: z.boolean().nullish(),
-  top_logprobs: z.int().nullish(),
+  top_logprobs: z.int().min(0).max(20).nullish(),
 };
 
 export const chatCompletionRequestSchema = z.object({

@@ -4,6 +4,7 @@ import type {
   FinishReason,
   GenerationEvent,
   GenerationResult,
+  TextLogprob,
   ToolCall,
 } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
@@ -76,6 +77,25 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** A token's log-probability as OpenAI's `ChatCompletionTokenLogprob` (bytes: its UTF-8). */
+export function toTokenLogprob(entry: TextLogprob) {
+  return {
+    token: entry.text,
+    logprob: entry.logprob,
+    bytes: [...Buffer.from(entry.text, 'utf8')],
+    top_logprobs: entry.top.map((alternative) => ({
+      token: alternative.text,
+      logprob: alternative.logprob,
+      bytes: [...Buffer.from(alternative.text, 'utf8')],
+    })),
+  };
+}
+
+/** A choice's `logprobs`: null unless the request asked for them. */
+function choiceLogprobs(entries: readonly TextLogprob[] | undefined) {
+  return entries ? { content: entries.map(toTokenLogprob), refusal: null } : null;
+}
+
 function toWireToolCalls(calls: readonly ToolCall[]) {
   return calls.map((call) => ({
     id: call.id,
@@ -105,7 +125,7 @@ export function toChatCompletion(
           refusal: null,
           ...(hasCalls ? { tool_calls: toWireToolCalls(result.toolCalls) } : {}),
         },
-        logprobs: null,
+        logprobs: choiceLogprobs(result.logprobs),
         finish_reason: result.finishReason,
       },
     ],
@@ -150,6 +170,13 @@ export class ChatChunkBuilder {
 
   delta(delta: ChunkDelta) {
     return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+  }
+
+  /** A chunk carrying log-probabilities of tokens generated, with no text of its own. */
+  logprobs(entries: readonly TextLogprob[]) {
+    return this.chunk([
+      { index: 0, delta: {}, logprobs: choiceLogprobs(entries), finish_reason: null },
+    ]);
   }
 
   finish(reason: FinishReason, extra?: Record<string, unknown>) {
@@ -229,6 +256,10 @@ export function chatCompletionEncoder(
               }),
             ),
           ];
+        case 'logprobs':
+          return [JSON.stringify(chunks.logprobs(event.entries))];
+        default:
+          return [];
       }
     },
     close: (results) => {

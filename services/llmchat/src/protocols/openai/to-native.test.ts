@@ -1,7 +1,13 @@
 import { ApiError } from 'hrserve';
 import { describe, expect, it } from 'vitest';
 import { type ChatCompletionRequest, chatCompletionRequestSchema } from './chat-request.js';
-import { planTools, rejectUnsupported, toChatMessages, toSampling } from './to-native.js';
+import {
+  chatCompletionToNative,
+  planTools,
+  rejectUnsupported,
+  toChatMessages,
+  toSampling,
+} from './to-native.js';
 
 const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 const parse = (patch: Record<string, unknown>): ChatCompletionRequest =>
@@ -109,11 +115,23 @@ describe('request translation', () => {
 
   it.each([
     ['n', { n: 2 }],
-    ['logprobs', { logprobs: true }],
     ['functions', { functions: [] }],
     ['function_call', { function_call: 'auto' }],
     ['modalities', { modalities: ['text', 'audio'] }],
   ])('refuses %s by name', (param, patch) => {
     expect(apiError(() => rejectUnsupported(parse(patch))).param).toBe(param);
+  });
+
+  it('asks for logprobs with top_logprobs alternatives, and refuses top_logprobs alone', () => {
+    const messages = [{ role: 'user', content: 'Hi' }];
+    const native = chatCompletionToNative(
+      parse({ model: 'm', messages, logprobs: true, top_logprobs: 3 }),
+    );
+    expect(native.logprobs).toEqual({ top: 3 });
+    expect(chatCompletionToNative(parse({ model: 'm', messages })).logprobs).toBeUndefined();
+    expect(
+      apiError(() => chatCompletionToNative(parse({ model: 'm', messages, top_logprobs: 3 })))
+        .param,
+    ).toBe('top_logprobs');
   });
 });

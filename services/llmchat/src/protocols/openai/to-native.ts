@@ -26,6 +26,7 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
     );
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const logprobs = chatLogprobs(body);
   return {
     model: body.model,
     prompt: { kind: 'chat', messages: toChatMessages(body.messages), tools: tools.described },
@@ -36,7 +37,19 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
     ...(tools.choice !== 'none'
       ? { tools: { choice: tools.choice, tools: tools.callable, parallel: tools.parallel } }
       : {}),
+    ...(logprobs ? { logprobs } : {}),
   };
+}
+
+/** `logprobs: true` with `top_logprobs` 0–20 alternatives; top_logprobs alone is a mistake. */
+function chatLogprobs(body: ChatCompletionRequest): { top: number } | undefined {
+  const top = body.top_logprobs ?? undefined;
+  if (top !== undefined && !body.logprobs) {
+    throw new ApiError(errorCatalogue.invalidRequest, "'top_logprobs' needs 'logprobs': true.", {
+      param: 'top_logprobs',
+    });
+  }
+  return body.logprobs ? { top: top ?? 0 } : undefined;
 }
 
 /**
@@ -46,6 +59,12 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
  */
 export function completionToNative(body: CompletionRequest): NativeChatRequest[] {
   rejectUnsupported(body);
+  if (body.logprobs) {
+    throw unsupported(
+      'logprobs',
+      "'logprobs' is not supported on /v1/completions yet (it is on /v1/chat/completions); omit it.",
+    );
+  }
   const { prompt } = body;
   const prompts: NativeChatRequest['prompt'][] =
     typeof prompt === 'string'
@@ -94,10 +113,6 @@ export function rejectUnsupported(request: ChatCompletionRequest | CompletionReq
       `'n' must be 1: one choice per request is supported. Send ${request.n} requests instead.`,
     );
   }
-  if (request.logprobs)
-    throw unsupported('logprobs', "'logprobs' is not supported; omit it or set it to false.");
-  if (request.top_logprobs)
-    throw unsupported('top_logprobs', "'top_logprobs' is not supported; omit it.");
   if ('functions' in request && request.functions !== undefined) {
     throw unsupported(
       'functions',

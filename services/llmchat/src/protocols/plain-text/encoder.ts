@@ -18,6 +18,8 @@ export function plainTextEncoder(requestId: string): WireEncoder<never> {
           return [`\n[tool call ${event.name}] `];
         case 'tool_call_arguments':
           return [event.fragment];
+        default:
+          return [];
       }
     },
     close: () => ['\n'],

@@ -1,0 +1,69 @@
+import type { Token } from 'node-llama-cpp';
+import type { NativeContext, NativeSampler } from './native.js';
+
+/**
+ * Log-probabilities of sampled tokens, from the model's own distribution: the log-softmax of
+ * the raw logits, before temperature, truncation (top-k/p, min-p), penalties or a grammar,
+ * as OpenAI and llama-server's `n_probs` report them.
+ */
+export interface TokenLogprob {
+  token: Token;
+  logprob: number;
+  /** The most likely tokens at that position, most likely first (at most 20). */
+  top: Array<{ token: Token; logprob: number }>;
+}
+
+/** The most alternatives any API asks for (OpenAI's top_logprobs: 0–20). */
+export const MAX_TOP_LOGPROBS = 20;
+
+/**
+ * From the probe's answer: `pairs` is [token, logit, token, logit, …] with the `top` highest
+ * first (sorted, so the first is the maximum) then the sampled token's own; `weight` is
+ * Σ exp(logit − max) over the whole vocabulary. log p(t) = logit(t) − max − ln(weight).
+ */
+export function logprobsFromLogits(
+  sampled: Token,
+  pairs: readonly number[],
+  weight: number,
+  top: number,
+): TokenLogprob {
+  const max = pairs[1] ?? 0;
+  const norm = max + Math.log(weight);
+  const entries: Array<{ token: Token; logprob: number }> = [];
+  let sampledLogprob: number | undefined;
+  for (let index = 0; index + 1 < pairs.length; index += 2) {
+    const token = pairs[index] as Token;
+    const logprob = (pairs[index + 1] ?? 0) - norm;
+    if (token === sampled) sampledLogprob ??= logprob;
+    if (entries.length < top && !entries.some((entry) => entry.token === token)) {
+      entries.push({ token, logprob });
+    }
+  }
+  return { token: sampled, logprob: sampledLogprob ?? Number.NEGATIVE_INFINITY, top: entries };
+}
+
+/** The native call that reads a position's logits without the stream's own sampler chain. */
+export type ProbeBackend = Pick<NativeContext, 'sampleToken'>;
+
+/**
+ * Reads the log-probabilities at `logitIndex` (of the batch just decoded) for the token the
+ * stream's sampler chose, with a probe sampler of its own: greedy and nothing else, so the
+ * candidates it sees are the raw logits of the whole vocabulary.
+ */
+export async function probeLogprobs(
+  backend: ProbeBackend,
+  logitIndex: number,
+  probe: NativeSampler,
+  sampled: Token,
+  top: number,
+): Promise<TokenLogprob> {
+  const answer = (await backend.sampleToken(
+    logitIndex,
+    probe,
+    false,
+    false,
+    [[sampled], false, false, false, Math.max(1, top)],
+    true,
+  )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
+  return logprobsFromLogits(sampled, answer[3] ?? [], answer[4] ?? 1, top);
+}
