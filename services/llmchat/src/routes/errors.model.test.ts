@@ -60,7 +60,7 @@ describe('llmchat errors, in the OpenAI shape', () => {
     ['top_p', { top_p: 0 }, 'top_p'],
     ['max_tokens', { max_tokens: -1 }, 'max_tokens'],
     ['n', { n: 3 }, 'n'],
-    ['logprobs', { logprobs: true }, 'logprobs'],
+    ['top_logprobs', { logprobs: true, top_logprobs: 21 }, 'top_logprobs'],
     ['an unknown role', { messages: [{ role: 'wizard', content: 'x' }] }, 'messages.0.role'],
     ['empty messages', { messages: [] }, 'messages'],
     [
