@@ -19,6 +19,7 @@ import requestContextPlugin, {
   requestLoggerFactory,
 } from './plugins/request-context.js';
 import requestSpanPlugin from './plugins/request-span.js';
+import { utf8BodyText } from './plugins/utf8-body.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 /** Answered without an API key and while draining: supervisors and scrapers must always reach them. */
@@ -106,6 +107,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // into a string that a schema then calls "expected object". A route plugin that wants text
   // adds its own parser (llmchat's Ollama routes read any body as JSON, as Ollama does).
   app.removeContentTypeParser('text/plain');
+  // Fastify's own JSON parser decodes leniently (a stray byte becomes U+FFFD); ours refuses
+  // a body that is not UTF-8, then parses as Fastify does (prototype poisoning refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8BodyText(body as Buffer);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 
   // First, so the server span has its route and request id even when a later hook refuses the request.
   await app.register(requestSpanPlugin);

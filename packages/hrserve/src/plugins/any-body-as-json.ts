@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, errorCatalogue } from '../errors/catalogue.js';
+import { utf8BodyText } from './utf8-body.js';
 
 /**
  * Reads every request body in this (encapsulated) context as JSON, whatever its
@@ -12,13 +13,19 @@ export function readAnyBodyAsJson(instance: FastifyInstance): void {
     body: string | Buffer,
     done: (error: Error | null, value?: unknown) => void,
   ) => {
+    let text: string;
     try {
-      const text = body.toString();
+      text = utf8BodyText(body as Buffer);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    try {
       done(null, text === '' ? {} : JSON.parse(text));
     } catch {
       done(new ApiError(errorCatalogue.invalidJson, 'The request body is not valid JSON.'));
     }
   };
-  instance.addContentTypeParser('text/plain', { parseAs: 'string' }, asJson);
-  instance.addContentTypeParser('*', { parseAs: 'string' }, asJson);
+  instance.addContentTypeParser('text/plain', { parseAs: 'buffer' }, asJson);
+  instance.addContentTypeParser('*', { parseAs: 'buffer' }, asJson);
 }

@@ -82,6 +82,25 @@ describe('errors rendered as OpenAI error JSON', () => {
     expect(expectErrorShape(response.json()).code).toBe(code);
   });
 
+  it('a body that is not UTF-8 → 400 naming the byte, not a request on U+FFFD', async () => {
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/zod',
+      payload: Buffer.concat([
+        Buffer.from('{"text":"ok '),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}'),
+      ]),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.statusCode).toBe(400);
+    const error = expectErrorShape(response.json());
+    expect(error.code).toBe('invalid_json');
+    expect(error.message).toBe(
+      'The request body is not valid UTF-8 (byte 12 is 0xc3). Send JSON encoded as UTF-8.',
+    );
+  });
+
   it('a service error keeps its status, param and headers', async () => {
     const response = await testApp.app.inject({ url: '/v1/teapot' });
     expect(response.statusCode).toBe(418);
