@@ -3,7 +3,14 @@ import { ApiError, errorCatalogue, parseRequest } from 'hrserve';
 import { describe, expect, it } from 'vitest';
 import type { GenerationEvent } from '../engine/types.js';
 import type { FinishedGeneration } from '../generation/native-request.js';
-import { TEXT_EVENTS, TEXT_RESULT, TOOL_EVENTS, TOOL_RESULT } from './__fixtures__/generation.js';
+import {
+  LOGPROB_EVENTS,
+  LOGPROB_RESULT,
+  TEXT_EVENTS,
+  TEXT_RESULT,
+  TOOL_EVENTS,
+  TOOL_RESULT,
+} from './__fixtures__/generation.js';
 import { ollamaChatSchema, ollamaGenerateSchema } from './ollama/requests.js';
 import { ollamaEncoder } from './ollama/responses.js';
 import { ollamaChatToNative, ollamaGenerateToNative } from './ollama/to-native.js';
@@ -145,5 +152,28 @@ describe('Ollama', () => {
         error_line: JSON.parse(ollamaEncoder('chat', 'stories').error(FAILURE)),
       }),
     ).toMatchFileSnapshot(golden('ollama-answers'));
+  });
+});
+
+describe('logprobs on every protocol that returns them', () => {
+  const answer: Choice = { events: LOGPROB_EVENTS, result: LOGPROB_RESULT };
+  it('chat chunks and body, legacy completion chunks and body, Ollama lines and body', async () => {
+    const chat = chatCompletionEncoder(IDENTITY, { includeUsage: false });
+    const completion = textCompletionEncoder(
+      { ...IDENTITY, id: 'cmpl-0123456789abcdef01234567' },
+      { includeUsage: false, logprobs: 2 },
+    );
+    await expect(
+      pretty({
+        chat_stream: streamOf(chat, [answer]),
+        chat_body: chat.body([LOGPROB_RESULT]),
+        completion_stream: streamOf(completion, [answer]),
+        completion_body: completion.body([LOGPROB_RESULT]),
+        ollama_chat_stream: streamOf(ollamaEncoder('chat', 'stories', FIXED_CLOCK), [answer]),
+        ollama_generate_body: ollamaEncoder('generate', 'stories', FIXED_CLOCK).body([
+          LOGPROB_RESULT,
+        ]),
+      }),
+    ).toMatchFileSnapshot(golden('logprobs-answers'));
   });
 });

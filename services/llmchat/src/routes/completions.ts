@@ -19,6 +19,9 @@ export function registerCompletions(app: FastifyInstance, generator: Generator):
       stream: body.stream === true,
       encoder: textCompletionEncoder(identity, {
         includeUsage: body.stream_options?.include_usage === true,
+        ...(body.logprobs !== undefined && body.logprobs !== null
+          ? { logprobs: body.logprobs }
+          : {}),
       }),
       framing: SSE,
       attributes: { 'gen_ai.response.id': id },

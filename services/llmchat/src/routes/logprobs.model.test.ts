@@ -1,8 +1,9 @@
+import { Ollama } from 'ollama';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmchat, type TestServer } from '../__fixtures__/llmchat-server.js';
 
-/* logprobs on /v1/chat/completions through the official openai client, on stories260K. */
+/* logprobs through the official clients (openai: chat and legacy completions; ollama: chat and generate), on stories260K. */
 
 const model = 'stories260K';
 const ask = {
@@ -68,5 +69,139 @@ describe('logprobs on chat completions', () => {
     await expect(
       server.openai.chat.completions.create({ ...without, top_logprobs: 2 }),
     ).rejects.toMatchObject({ status: 400, param: 'top_logprobs' });
+  });
+});
+
+describe('logprobs on legacy completions and Ollama', () => {
+  let server: TestServer;
+  let ollama: Ollama;
+  const prompt = 'Once upon a time';
+  beforeAll(async () => {
+    server = await startLlmchat();
+    ollama = new Ollama({ host: server.url });
+  });
+  afterAll(() => server?.close());
+
+  it('legacy completions: logprobs N gives tokens, token_logprobs, top_logprobs and text_offset', async () => {
+    const completion = await server.openai.completions.create({
+      model,
+      prompt,
+      max_tokens: 10,
+      temperature: 0,
+      logprobs: 2,
+    });
+    const [choice] = completion.choices;
+    const logprobs = choice?.logprobs;
+    expect(logprobs?.tokens?.join('')).toBe(choice?.text);
+    expect(logprobs?.tokens).toHaveLength(completion.usage?.completion_tokens ?? -1);
+    let offset = 0;
+    logprobs?.tokens?.forEach((token, index) => {
+      expect(logprobs.text_offset?.[index]).toBe(offset);
+      offset += token.length;
+      const top = logprobs.top_logprobs?.[index] ?? {};
+      expect(Object.keys(top).length).toBeGreaterThanOrEqual(1);
+      // Greedy: the chosen token is the likeliest listed.
+      expect(Math.max(...Object.values(top))).toBeCloseTo(logprobs.token_logprobs?.[index] ?? 1, 6);
+    });
+    // The chat route's values for the same text continuation are the same model's: the streamed form agrees.
+    const stream = await server.openai.completions.create({
+      model,
+      prompt,
+      max_tokens: 10,
+      temperature: 0,
+      logprobs: 0,
+      stream: true,
+    });
+    const streamed: { tokens: string[]; offsets: number[]; values: number[] } = {
+      tokens: [],
+      offsets: [],
+      values: [],
+    };
+    for await (const chunk of stream) {
+      const piece = chunk.choices[0]?.logprobs;
+      expect(piece?.top_logprobs ?? null).toBeNull();
+      streamed.tokens.push(...(piece?.tokens ?? []));
+      streamed.offsets.push(...(piece?.text_offset ?? []));
+      streamed.values.push(...(piece?.token_logprobs ?? []));
+    }
+    expect(streamed.tokens).toEqual(logprobs?.tokens);
+    expect(streamed.offsets).toEqual(logprobs?.text_offset);
+    streamed.values.forEach((value, index) => {
+      expect(value).toBeCloseTo(logprobs?.token_logprobs?.[index] ?? 1, 5);
+    });
+    await expect(
+      server.openai.completions.create({ model, prompt, max_tokens: 2, logprobs: 21 }),
+    ).rejects.toMatchObject({ status: 400, param: 'logprobs' });
+  });
+
+  it('Responses: include message.output_text.logprobs, in the output text and its deltas', async () => {
+    const ask = {
+      model,
+      input: prompt,
+      max_output_tokens: 8,
+      temperature: 0,
+      store: false,
+      include: ['message.output_text.logprobs' as const],
+      top_logprobs: 2,
+    };
+    const response = await server.openai.responses.create(ask);
+    const message = response.output.find((item) => item.type === 'message');
+    const part = message?.type === 'message' ? message.content[0] : undefined;
+    const entries = part?.type === 'output_text' ? (part.logprobs ?? []) : [];
+    expect(entries.map((entry) => entry.token).join('')).toBe(response.output_text);
+    expect(entries).toHaveLength(response.usage?.output_tokens ?? -1);
+    for (const entry of entries) {
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(entry.top_logprobs[0]).toMatchObject({ token: entry.token, logprob: entry.logprob });
+    }
+    const deltas: string[] = [];
+    let done: string[] = [];
+    for await (const event of await server.openai.responses.create({ ...ask, stream: true })) {
+      if (event.type === 'response.output_text.delta') {
+        deltas.push(...event.logprobs.map((entry) => entry.token));
+      }
+      if (event.type === 'response.output_text.done') {
+        done = event.logprobs.map((entry) => entry.token);
+      }
+    }
+    expect(deltas).toEqual(entries.map((entry) => entry.token));
+    expect(done).toEqual(deltas);
+    const plain = await server.openai.responses.create({ model, input: prompt, store: false });
+    const plainPart = plain.output.find((item) => item.type === 'message');
+    expect(plainPart?.type === 'message' && plainPart.content[0]).toMatchObject({ logprobs: [] });
+  });
+
+  it('Ollama chat and generate: logprobs and top_logprobs as Ollama returns them', async () => {
+    const options = { temperature: 0, num_predict: 8 };
+    const chat = await ollama.chat({
+      model,
+      messages: [{ role: 'user', content: prompt }],
+      options,
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    const entries = chat.logprobs ?? [];
+    expect(entries.map((entry) => entry.token).join('')).toBe(chat.message.content);
+    expect(entries).toHaveLength(chat.eval_count);
+    for (const entry of entries) {
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(entry.top_logprobs?.[0]).toMatchObject({ token: entry.token, logprob: entry.logprob });
+    }
+    const streamed: string[] = [];
+    for await (const part of await ollama.generate({
+      model,
+      prompt,
+      options,
+      logprobs: true,
+      stream: true,
+    })) {
+      streamed.push(...(part.logprobs ?? []).map((entry) => entry.token));
+    }
+    const generated = await ollama.generate({ model, prompt, options, logprobs: true });
+    expect(streamed).toEqual(generated.logprobs?.map((entry) => entry.token));
+    expect(streamed.join('')).toBe(generated.response);
+    await expect(
+      ollama.chat({ model, messages: [{ role: 'user', content: prompt }], top_logprobs: 2 }),
+    ).rejects.toMatchObject({ status_code: 400 });
   });
 });

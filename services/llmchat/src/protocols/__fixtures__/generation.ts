@@ -54,3 +54,41 @@ export const TOOL_RESULT: FinishedGeneration = {
   modelId: 'stories260K',
   timings,
 };
+
+/** A two-token answer with logprobs asked (top 2): each token's entry comes before its text. */
+const LOGPROB_ENTRIES = [
+  {
+    token: 3008 as Token,
+    text: 'Hi',
+    logprob: -0.25,
+    top: [
+      { token: 3008 as Token, text: 'Hi', logprob: -0.25 },
+      { token: 592 as Token, text: 'Oh', logprob: -1.75 },
+    ],
+  },
+  {
+    token: 1423 as Token,
+    text: ' ü',
+    logprob: -0.5,
+    top: [
+      { token: 1423 as Token, text: ' ü', logprob: -0.5 },
+      { token: 17 as Token, text: '!', logprob: -2 },
+    ],
+  },
+];
+
+export const LOGPROB_EVENTS: GenerationEvent[] = [
+  { type: 'logprobs', entries: [LOGPROB_ENTRIES[0] as (typeof LOGPROB_ENTRIES)[number]] },
+  { type: 'text', delta: 'Hi' },
+  { type: 'logprobs', entries: [LOGPROB_ENTRIES[1] as (typeof LOGPROB_ENTRIES)[number]] },
+  { type: 'text', delta: ' ü' },
+];
+
+export const LOGPROB_RESULT: FinishedGeneration = {
+  ...TEXT_RESULT,
+  finishReason: 'stop',
+  text: 'Hi ü',
+  completionTokens: 2,
+  outputTokens: [3008, 1423] as Token[],
+  logprobs: LOGPROB_ENTRIES,
+};

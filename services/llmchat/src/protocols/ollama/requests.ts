@@ -56,6 +56,8 @@ export const ollamaChatSchema = z.object({
   stream: z.boolean().default(true),
   keep_alive: keepAlive,
   think: z.unknown().optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.int().min(0).max(20).optional(),
 });
 
 export const ollamaGenerateSchema = z.object({
@@ -74,6 +76,8 @@ export const ollamaGenerateSchema = z.object({
   /** Token ids an earlier /api/generate answer returned: this prompt continues them. */
   context: z.array(z.int().min(0)).max(1_000_000).optional(),
   think: z.unknown().optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.int().min(0).max(20).optional(),
 });
 
 export const ollamaShowSchema = z

@@ -1,8 +1,15 @@
+import type { TextLogprob } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
+import { toTokenLogprob } from '../token-logprobs.js';
 
 import { onlyResult, type WireEncoder } from '../wire-encoder.js';
 
 const NS_PER_MS = 1_000_000;
+
+/** Ollama's `logprobs` field (the same shape as OpenAI's chat entries), present only when asked for. */
+function logprobsOf(entries: readonly TextLogprob[] | undefined) {
+  return entries ? { logprobs: entries.map(toTokenLogprob) } : {};
+}
 
 /** Ollama reports tool arguments as an object. */
 export function toOllamaToolCalls(result: FinishedGeneration) {
@@ -51,26 +58,39 @@ export function ollamaEncoder(
     if (operation === 'generate') {
       // The conversation so far as token ids: sent back as `context`, the next prompt continues it.
       const context = [...result.promptTokenIds, ...result.outputTokens];
-      return { ...stamp(), response: text, ...doneFields(result), context };
+      return {
+        ...stamp(),
+        response: text,
+        ...doneFields(result),
+        context,
+        ...logprobsOf(result.logprobs),
+      };
     }
     const calls = toOllamaToolCalls(result);
     return {
       ...stamp(),
       message: { role: 'assistant', content: text, ...(calls.length ? { tool_calls: calls } : {}) },
       ...doneFields(result),
+      ...logprobsOf(result.logprobs),
     };
   };
   return {
     open: () => [],
     event: (event) => {
-      if (event.type !== 'text') return [];
+      if (event.type !== 'text' && event.type !== 'logprobs') return [];
+      // A token's log-probability comes on a line of its own, with no text (its text follows).
+      const delta = event.type === 'text' ? event.delta : '';
+      const extra = event.type === 'logprobs' ? logprobsOf(event.entries) : {};
       const piece =
         operation === 'chat'
-          ? { ...stamp(), message: { role: 'assistant', content: event.delta }, done: false }
-          : { ...stamp(), response: event.delta, done: false };
+          ? { ...stamp(), message: { role: 'assistant', content: delta }, done: false, ...extra }
+          : { ...stamp(), response: delta, done: false, ...extra };
       return [JSON.stringify(piece)];
     },
-    close: (results) => [JSON.stringify(final(onlyResult(results), ''))],
+    // The streamed lines carried every token's log-probability already.
+    close: (results) => [
+      JSON.stringify({ ...final(onlyResult(results), ''), logprobs: undefined }),
+    ],
     body: (results) => final(onlyResult(results), onlyResult(results).text),
     error: (error) => JSON.stringify({ error: error.message }),
   };

@@ -9,6 +9,7 @@ import type {
 import { llmchatErrors } from '../../errors.js';
 import type { NativeChatRequest } from '../../generation/native-request.js';
 import { parseKeepAlive } from '../../models/keep-alive.js';
+import { requestedLogprobs } from '../token-logprobs.js';
 import type { OllamaChatRequest, OllamaGenerateRequest, OllamaOptions } from './requests.js';
 
 /*
@@ -34,7 +35,7 @@ export function ollamaChatToNative(body: OllamaChatRequest): NativeChatRequest {
         }
       : undefined;
   return {
-    ...common(body.model, body.options, body.keep_alive, constraint),
+    ...common(body, constraint),
     prompt: { kind: 'chat', messages: toChatMessages(body.messages), tools },
     ...(calling ? { tools: calling } : {}),
   };
@@ -66,7 +67,7 @@ export function ollamaGenerateToNative(body: OllamaGenerateRequest): NativeChatR
     { role: 'user' as const, content: body.prompt },
   ];
   return {
-    ...common(body.model, body.options, body.keep_alive, constraintOf(body.format)),
+    ...common(body, constraintOf(body.format)),
     prompt: body.raw ? { kind: 'raw', text: body.prompt } : { kind: 'chat', messages, tools: [] },
     ...(body.context && body.context.length > 0 ? { context: body.context } : {}),
   };
@@ -77,15 +78,15 @@ function unsupported(param: string, message: string): ApiError {
 }
 
 function common(
-  model: string,
-  options: OllamaOptions | undefined,
-  keepAlive: string | number | undefined,
+  body: OllamaChatRequest | OllamaGenerateRequest,
   constraint: Constraint | undefined,
 ): Omit<NativeChatRequest, 'prompt'> {
-  const keepAliveMs = keepAliveOf(keepAlive);
+  const { options } = body;
+  const keepAliveMs = keepAliveOf(body.keep_alive);
   const predict = options?.num_predict;
+  const logprobs = requestedLogprobs(body.logprobs, body.top_logprobs);
   return {
-    model,
+    model: body.model,
     // -1 (or absent): no limit; -2: fill the context.
     ...(predict !== undefined && predict >= 0 ? { maxTokens: predict } : {}),
     ...(options?.num_ctx !== undefined ? { contextWindow: options.num_ctx } : {}),
@@ -93,6 +94,7 @@ function common(
     stop: options?.stop ?? [],
     ...(constraint ? { constraint } : {}),
     ...(keepAliveMs !== undefined ? { keepAliveMs } : {}),
+    ...(logprobs ? { logprobs } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApiError } from 'hrserve';
 import type { GenerationEvent, GenerationResult } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
+import { toTokenLogprob } from '../token-logprobs.js';
 import { onlyResult, type WireEncoder } from '../wire-encoder.js';
 import type { ResponseCreateRequest } from './request.js';
 
@@ -45,8 +46,11 @@ export interface OutputText {
   type: 'output_text';
   text: string;
   annotations: never[];
-  logprobs: never[];
+  /** Each token's, when the request included `message.output_text.logprobs`; else empty. */
+  logprobs: TokenLogprobWire[];
 }
+
+type TokenLogprobWire = ReturnType<typeof toTokenLogprob>;
 
 export interface MessageOutput {
   id: string;
@@ -193,7 +197,14 @@ export function outputItems(
       type: 'message',
       status,
       role: 'assistant',
-      content: [{ type: 'output_text', text: result.text, annotations: [], logprobs: [] }],
+      content: [
+        {
+          type: 'output_text',
+          text: result.text,
+          annotations: [],
+          logprobs: (result.logprobs ?? []).map(toTokenLogprob),
+        },
+      ],
     });
   }
   result.toolCalls.forEach((call, index) => {
@@ -249,6 +260,8 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
   /** Whether `open` ran: the output items are then those streamed. */
   let streaming = false;
   let finished: ResponseObject | undefined;
+  /** Log-probabilities of tokens whose text has not been sent yet: they go with the next delta. */
+  let pendingLogprobs: TokenLogprobWire[] = [];
 
   /** Starts the message item that streamed text goes into; its two opening events. */
   const openMessage = (): string[] => {
@@ -327,7 +340,7 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
         output_index: index,
         content_index: 0,
         text: part.text,
-        logprobs: [],
+        logprobs: part.logprobs,
       }),
       emit({
         type: 'response.content_part.done',
@@ -397,7 +410,11 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
           const chunks = message ? [] : openMessage();
           const current = message as MessageOutput | undefined;
           if (!current) return chunks;
-          (current.content[0] as OutputText).text += event.delta;
+          const part = current.content[0] as OutputText;
+          part.text += event.delta;
+          const logprobs = pendingLogprobs;
+          pendingLogprobs = [];
+          part.logprobs.push(...logprobs);
           chunks.push(
             emit({
               type: 'response.output_text.delta',
@@ -405,11 +422,14 @@ export function responsesEncoder(identity: ResponseIdentity): ResponsesEncoder {
               output_index: output.indexOf(current),
               content_index: 0,
               delta: event.delta,
-              logprobs: [],
+              logprobs,
             }),
           );
           return chunks;
         }
+        case 'logprobs':
+          pendingLogprobs.push(...event.entries.map(toTokenLogprob));
+          return [];
         case 'tool_call_start': {
           const chunks = closeMessage('completed');
           const call: FunctionCallOutput = {

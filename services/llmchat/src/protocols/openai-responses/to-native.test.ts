@@ -158,14 +158,18 @@ describe('Responses request → native request', () => {
     expect(refusal({ ...AGENT_TURN, text: { format: { type: 'json_object' } } })).toMatchObject({
       param: 'text.format',
     });
-    expect(refusal({ model: 'm', input: 'x', top_logprobs: 3 })).toMatchObject({
-      param: 'top_logprobs',
-    });
-    expect(
-      refusal({ model: 'm', input: 'x', include: ['message.output_text.logprobs'] }),
-    ).toMatchObject({ param: 'include' });
     expect(refusal({ ...AGENT_TURN, max_tool_calls: 3 })).toMatchObject({
       param: 'max_tool_calls',
     });
+  });
+
+  it('asks for logprobs with the include value, top_logprobs alternatives implying it', () => {
+    const native = (extra: Record<string, unknown>) =>
+      responseToNative(
+        parseRequest(responseCreateRequestSchema, { model: 'm', input: 'x', ...extra }),
+      );
+    expect(native({ include: ['message.output_text.logprobs'] }).logprobs).toEqual({ top: 0 });
+    expect(native({ top_logprobs: 3 }).logprobs).toEqual({ top: 3 });
+    expect(native({ include: ['reasoning.encrypted_content'] }).logprobs).toBeUndefined();
   });
 });

@@ -192,15 +192,14 @@ function constraintOf(body: ResponseCreateRequest): Constraint | undefined {
   return undefined;
 }
 
-/** Logprobs come with issue "logprobs and several choices"; until then refused by name. */
-function rejectUnsupported(body: ResponseCreateRequest): void {
-  if (body.top_logprobs) {
-    throw unsupported('top_logprobs', "'top_logprobs' is not supported yet; omit it.");
-  }
-  const logprobs = body.include?.find((entry) => entry.includes('logprobs'));
-  if (logprobs) {
-    throw unsupported('include', `'include' value '${logprobs}' is not supported yet; omit it.`);
-  }
+/**
+ * `include: ["message.output_text.logprobs"]` asks for each output token's log-probability;
+ * `top_logprobs` (0–20) for that many alternatives, and implies the include.
+ */
+function responseLogprobs(body: ResponseCreateRequest): { top: number } | undefined {
+  const included = body.include?.includes('message.output_text.logprobs') === true;
+  const top = body.top_logprobs ?? undefined;
+  return included || top !== undefined ? { top: top ?? 0 } : undefined;
 }
 
 /**
@@ -211,8 +210,8 @@ export function responseToNative(
   body: ResponseCreateRequest,
   history: readonly ChatMessage[] = [],
 ): NativeChatRequest {
-  rejectUnsupported(body);
   const tools = planResponseTools(body);
+  const logprobs = responseLogprobs(body);
   const constraint = constraintOf(body);
   if (constraint && tools.choice !== 'none') {
     throw invalid(
@@ -244,5 +243,6 @@ export function responseToNative(
     ...(tools.choice !== 'none'
       ? { tools: { choice: tools.choice, tools: tools.callable, parallel: tools.parallel } }
       : {}),
+    ...(logprobs ? { logprobs } : {}),
   };
 }

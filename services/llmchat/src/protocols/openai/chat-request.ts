@@ -157,6 +157,8 @@ export const completionRequestSchema = z.object({
       .min(1)
       .max(MAX_PROMPTS, { error: `at most ${MAX_PROMPTS} prompts` }),
   ]),
+  // The legacy form: how many alternatives (0–20) to list beside each token's own log-probability.
+  logprobs: z.int().min(0).max(20).nullish(),
   echo: z.boolean().nullish(),
   suffix: z.string().nullish(),
   best_of: z.int().nullish(),

@@ -8,6 +8,7 @@ import type {
   ToolCall,
 } from '../../engine/types.js';
 import type { FinishedGeneration } from '../../generation/native-request.js';
+import { toTokenLogprob } from '../token-logprobs.js';
 import { onlyResult, type WireEncoder } from '../wire-encoder.js';
 
 /*
@@ -75,20 +76,6 @@ export function tokensPerSecond(tokens: number, decodeMs: number): number {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-/** A token's log-probability as OpenAI's `ChatCompletionTokenLogprob` (bytes: its UTF-8). */
-export function toTokenLogprob(entry: TextLogprob) {
-  return {
-    token: entry.text,
-    logprob: entry.logprob,
-    bytes: [...Buffer.from(entry.text, 'utf8')],
-    top_logprobs: entry.top.map((alternative) => ({
-      token: alternative.text,
-      logprob: alternative.logprob,
-      bytes: [...Buffer.from(alternative.text, 'utf8')],
-    })),
-  };
 }
 
 /** A choice's `logprobs`: null unless the request asked for them. */

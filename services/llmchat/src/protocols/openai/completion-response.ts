@@ -1,4 +1,5 @@
 import type { FinishedGeneration } from '../../generation/native-request.js';
+import { toLegacyLogprobs } from '../token-logprobs.js';
 import type { WireEncoder } from '../wire-encoder.js';
 import { type OpenAIAnswerIdentity, streamError, toTimings, totalUsage } from './chat-response.js';
 
@@ -8,15 +9,21 @@ import { type OpenAIAnswerIdentity, streamError, toTimings, totalUsage } from '.
  */
 export function textCompletionEncoder(
   identity: OpenAIAnswerIdentity,
-  options: { includeUsage: boolean },
+  options: {
+    includeUsage: boolean /** The request's `logprobs`: alternatives per token. */;
+    logprobs?: number;
+  },
 ): WireEncoder<unknown> {
   const { id, created, model } = identity;
-  const choice = (index: number, text: string, finishReason: string | null) => ({
-    index,
-    text,
-    logprobs: null,
-    finish_reason: finishReason,
-  });
+  const choice = (
+    index: number,
+    text: string,
+    finishReason: string | null,
+    logprobs: ReturnType<typeof toLegacyLogprobs> | null = null,
+  ) => ({ index, text, logprobs, finish_reason: finishReason });
+  /** Each streamed choice's token texts so far, in characters: where its next text_offset starts. */
+  const tokenTextLength = new Map<number, number>();
+  const top = options.logprobs ?? 0;
   const chunk = (choices: unknown[], extra?: Record<string, unknown>) => ({
     id,
     object: 'text_completion' as const,
@@ -33,8 +40,16 @@ export function textCompletionEncoder(
   return {
     open: () => [],
     // Text completions have no tool calls.
-    event: (event, index) =>
-      event.type === 'text' ? [JSON.stringify(chunk([choice(index, event.delta, null)]))] : [],
+    event: (event, index) => {
+      if (event.type === 'text') return [JSON.stringify(chunk([choice(index, event.delta, null)]))];
+      if (event.type !== 'logprobs') return [];
+      // Offsets count the tokens' own texts (the text events may lag behind, held for stop strings).
+      const startOffset = tokenTextLength.get(index) ?? 0;
+      const logprobs = toLegacyLogprobs(event.entries, { top, startOffset });
+      const ends = startOffset + event.entries.reduce((sum, entry) => sum + entry.text.length, 0);
+      tokenTextLength.set(index, ends);
+      return [JSON.stringify(chunk([choice(index, '', null, logprobs)]))];
+    },
     close: (results) => {
       const finishes = results.map((result, index) =>
         chunk([choice(index, '', result.finishReason)]),
@@ -47,7 +62,16 @@ export function textCompletionEncoder(
       return closing.map((value) => JSON.stringify(value));
     },
     body: (results) => ({
-      ...chunk(results.map((result, index) => choice(index, result.text, result.finishReason))),
+      ...chunk(
+        results.map((result, index) =>
+          choice(
+            index,
+            result.text,
+            result.finishReason,
+            result.logprobs ? toLegacyLogprobs(result.logprobs, { top, startOffset: 0 }) : null,
+          ),
+        ),
+      ),
       usage: totalUsage(results),
     }),
     error: streamError,

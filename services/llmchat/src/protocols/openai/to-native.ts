@@ -8,6 +8,7 @@ import type {
 } from '../../engine/types.js';
 import { llmchatErrors } from '../../errors.js';
 import type { NativeChatRequest } from '../../generation/native-request.js';
+import { requestedLogprobs } from '../token-logprobs.js';
 import type { ChatCompletionRequest, CompletionRequest, MessageInput } from './chat-request.js';
 
 /**
@@ -26,7 +27,7 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
     );
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-  const logprobs = chatLogprobs(body);
+  const logprobs = requestedLogprobs(body.logprobs, body.top_logprobs);
   return {
     model: body.model,
     prompt: { kind: 'chat', messages: toChatMessages(body.messages), tools: tools.described },
@@ -41,17 +42,6 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
   };
 }
 
-/** `logprobs: true` with `top_logprobs` 0–20 alternatives; top_logprobs alone is a mistake. */
-function chatLogprobs(body: ChatCompletionRequest): { top: number } | undefined {
-  const top = body.top_logprobs ?? undefined;
-  if (top !== undefined && !body.logprobs) {
-    throw new ApiError(errorCatalogue.invalidRequest, "'top_logprobs' needs 'logprobs': true.", {
-      param: 'top_logprobs',
-    });
-  }
-  return body.logprobs ? { top: top ?? 0 } : undefined;
-}
-
 /**
  * The legacy text completion: each prompt as is (text after the BOS token, or
  * token ids exactly), 16 tokens unless told; one request per prompt, whose
@@ -59,12 +49,13 @@ function chatLogprobs(body: ChatCompletionRequest): { top: number } | undefined 
  */
 export function completionToNative(body: CompletionRequest): NativeChatRequest[] {
   rejectUnsupported(body);
-  if (body.logprobs) {
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null) {
     throw unsupported(
-      'logprobs',
-      "'logprobs' is not supported on /v1/completions yet (it is on /v1/chat/completions); omit it.",
+      'top_logprobs',
+      "/v1/completions takes the number of alternatives as 'logprobs' (0–20); omit 'top_logprobs'.",
     );
   }
+  const logprobs = body.logprobs ?? undefined;
   const { prompt } = body;
   const prompts: NativeChatRequest['prompt'][] =
     typeof prompt === 'string'
@@ -82,6 +73,7 @@ export function completionToNative(body: CompletionRequest): NativeChatRequest[]
     maxTokens: body.max_tokens ?? 16,
     sampling: toSampling(body),
     stop: stopStrings(body.stop),
+    ...(logprobs !== undefined ? { logprobs: { top: logprobs } } : {}),
   }));
 }
 
