@@ -82,7 +82,9 @@ export async function generate(
     firstTokenAt ??= performance.now();
     generated.push(token);
     const entry = logprobs?.into.at(-1);
-    if (entry?.token === token) sink.logprob?.(withText(model, entry, generated.at(-2)));
+    if (entry?.token === token) {
+      sink.logprob?.(withText(model, entry, generated.at(-2) ?? job.promptTokens.at(-1)));
+    }
   };
   const budgetLeft = () => job.maxTokens - generated.length;
   const roomFor = (tokens: number) => sequence.hasRoomFor(tokens + 1);
@@ -303,7 +305,7 @@ export async function generate(
       ...(logprobs
         ? {
             logprobs: logprobs.into.map((entry, index) =>
-              withText(model, entry, logprobs.into[index - 1]?.token),
+              withText(model, entry, logprobs.into[index - 1]?.token ?? job.promptTokens.at(-1)),
             ),
           }
         : {}),

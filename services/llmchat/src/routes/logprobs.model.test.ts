@@ -134,6 +134,84 @@ describe('logprobs on legacy completions and Ollama', () => {
     ).rejects.toMatchObject({ status: 400, param: 'logprobs' });
   });
 
+  it("agrees with llama-server's n_probs on the same greedy run", async () => {
+    // Recorded from llama.cpp's llama-server (POST /completion, n_probs 3, temperature 0) on
+    // stories260K; the two differ only by float rounding between batch shapes.
+    const llamaServer: Array<[string, number, Array<[string, number]>]> = [
+      [
+        ',',
+        -0.03178,
+        [
+          [',', -0.03178],
+          [' there', -3.5473],
+          [' in', -8.11946],
+        ],
+      ],
+      [
+        ' there',
+        -0.06839,
+        [
+          [' there', -0.06839],
+          [' in', -2.97973],
+          [' a', -4.53498],
+        ],
+      ],
+      [
+        ' was',
+        -0.01598,
+        [
+          [' was', -0.01598],
+          [' we', -4.84424],
+          [' li', -5.11729],
+        ],
+      ],
+      [
+        ' a',
+        -0.00078,
+        [
+          [' a', -0.00078],
+          [' very', -9.20093],
+          [' s', -9.48379],
+        ],
+      ],
+      [
+        ' little',
+        -0.49397,
+        [
+          [' little', -0.49397],
+          [' big', -2.60725],
+          [' b', -2.71782],
+        ],
+      ],
+      [
+        ' g',
+        -0.44626,
+        [
+          [' g', -0.44626],
+          [' b', -1.28892],
+          [' do', -3.84045],
+        ],
+      ],
+    ];
+    const completion = await server.openai.completions.create({
+      model,
+      prompt,
+      max_tokens: 6,
+      temperature: 0,
+      logprobs: 3,
+    });
+    const logprobs = completion.choices[0]?.logprobs;
+    llamaServer.forEach(([token, logprob, top], index) => {
+      expect(logprobs?.tokens?.[index]).toBe(token);
+      expect(Math.abs((logprobs?.token_logprobs?.[index] ?? 0) - logprob)).toBeLessThan(5e-3);
+      const ours = Object.entries(logprobs?.top_logprobs?.[index] ?? {});
+      expect(ours.map(([text]) => text)).toEqual(top.map(([text]) => text));
+      ours.forEach(([, value], rank) => {
+        expect(Math.abs(value - (top[rank]?.[1] ?? 0))).toBeLessThan(5e-3);
+      });
+    });
+  });
+
   it('Responses: include message.output_text.logprobs, in the output text and its deltas', async () => {
     const ask = {
       model,
