@@ -13,6 +13,8 @@ import type {
   GenerationJob,
   GenerationResult,
   GenerationSink,
+  ScoringJob,
+  ScoringResult,
   ToolDefinition,
 } from '../engine/types.js';
 import type { LoadedModel } from '../models/model-manager.js';
@@ -170,6 +172,33 @@ export class ScriptedEngine implements ModelEngine {
         timeToFirstTokenMs: (firstAt ?? endedAt) - startedAt,
         decodeMs: firstAt === undefined ? 0 : endedAt - firstAt,
       },
+    };
+  }
+
+  /** One token per character, then 0 as the end of the turn. */
+  answerTokens(text: string): Token[] {
+    return [...this.tokenize(text), 0 as Token];
+  }
+
+  /** Scores each answer as minus its length (shorter is likelier), on a sequence of the scheduler. */
+  async score(
+    reservation: JobReservation,
+    job: ScoringJob,
+    signal: AbortSignal,
+  ): Promise<ScoringResult> {
+    const own = this.scheduler.own(reservation);
+    if (!own) throw new Error("score() takes a reservation from this engine's reserve()");
+    await own.acquire(job.questions[0]?.promptTokens ?? []);
+    signal.throwIfAborted();
+    const prompts = job.questions.reduce((sum, question) => sum + question.promptTokens.length, 0);
+    const answers = job.questions.flatMap((question) => question.answers);
+    const answerTokens = answers.reduce((sum, answer) => sum + answer.length, 0);
+    return {
+      logprobs: job.questions.map((question) => question.answers.map((answer) => -answer.length)),
+      inputTokens: prompts + answerTokens,
+      cachedTokens: 0,
+      evaluatedTokens: prompts + answerTokens - answers.length,
+      scoreMs: 0,
     };
   }
 

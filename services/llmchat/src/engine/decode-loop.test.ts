@@ -31,10 +31,13 @@ class FakeBackend implements DecodeBackend {
   constructor(private readonly inFlight = { now: 0, most: 0 }) {}
   private current: Added[] = [];
   private outputs: Added[] = [];
+  /** Each output's index within its added tokens. */
+  private offsets: number[] = [];
 
   initBatch(): void {
     this.current = [];
     this.outputs = [];
+    this.offsets = [];
     this.batches.push(this.current);
   }
 
@@ -46,7 +49,10 @@ class FakeBackend implements DecodeBackend {
   ): Uint32Array {
     const added = { sequenceId, position, tokens: [...tokens] };
     this.current.push(added);
-    const indexes = [...logitIndexes].map(() => this.outputs.push(added) - 1);
+    const indexes = [...logitIndexes].map((offset) => {
+      this.offsets.push(offset);
+      return this.outputs.push(added) - 1;
+    });
     return Uint32Array.from(indexes);
   }
 
@@ -71,11 +77,26 @@ class FakeBackend implements DecodeBackend {
     this.threads.push(threads);
   }
 
-  async sampleToken(batchLogitIndex: number): Promise<number> {
+  /**
+   * Samples the last token + 1. Asked for logits (a scoring read), answers as the native
+   * call does — the top-1 pair, then each filter token's — with every filter token's logit
+   * minus its position, so a read tells where it was taken.
+   */
+  async sampleToken(
+    batchLogitIndex: number,
+    _sampler?: NativeSampler,
+    _probabilities?: boolean,
+    _confidence?: boolean,
+    logits?: [number[], boolean, boolean, boolean, number],
+  ): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
     const added = this.outputs[batchLogitIndex];
     if (!added) throw new Error(`no output ${batchLogitIndex}`);
-    return (added.tokens.at(-1) ?? 0) + 1;
+    if (!logits) return (added.tokens.at(-1) ?? 0) + 1;
+    const position = added.position + (this.offsets[batchLogitIndex] ?? 0);
+    const pairs = [0, 0, ...logits[0].flatMap((token) => [token, -position])];
+    // The native answer is a tuple; the overload the loop calls types it as unknown.
+    return [0, undefined, undefined, pairs, 1] as unknown as number;
   }
 }
 
@@ -275,5 +296,44 @@ describe('DecodeLoop', () => {
     await stream.stop();
     expect(asked.slice(0, 3)).toEqual([12, 1, 1]);
     expect(backend.threads).toEqual([2, 1]);
+  });
+
+  it('scores: evaluates the input over rounds, reading candidates at the indexes asked, sampling nothing', async () => {
+    const backend = new FakeBackend();
+    const loop = new DecodeLoop(backend, 2);
+    const stream = loop.generate({
+      sequenceId: 0,
+      position: 5,
+      input: [10, 11, 12, 13] as Token[],
+      sampler: sampler,
+      limit: 64,
+      isEnd: () => false,
+      score: {
+        at: new Map([
+          [1, [99 as Token]],
+          [3, [7 as Token, 8 as Token]],
+        ]),
+        probe: sampler,
+      },
+    });
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    expect(await stream.stop()).toBe(4);
+    // Two rounds of two tokens; index 1 is position 6, index 3 position 8.
+    expect(backend.batches.map((batch) => batch.map((added) => added.tokens))).toEqual([
+      [[10, 11]],
+      [[12, 13]],
+    ]);
+    expect(stream.scored).toEqual(
+      new Map([
+        [1, new Map([[99, -6]])],
+        [
+          3,
+          new Map([
+            [7, -8],
+            [8, -8],
+          ]),
+        ],
+      ]),
+    );
   });
 });

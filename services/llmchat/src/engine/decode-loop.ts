@@ -1,6 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import { DecodeGate } from './decode-gate.js';
-import { probeLogprobs, type TokenLogprob } from './logprobs.js';
+import { probeLogprobs, probeTokenLogprobs, type TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
 import type { ThreadChoice } from './thread-policy.js';
 
@@ -22,6 +22,12 @@ export interface GenerationRequest {
   isEnd(token: Token): boolean;
   /** Read each sampled token's log-probability (and the `top` likeliest) with this probe sampler. */
   logprobs?: { top: number; probe: NativeSampler };
+  /**
+   * Scoring instead of generating: evaluate the input only (nothing is sampled; the stream
+   * ends once it is in the KV cache), reading at each input index listed the
+   * log-probabilities of the candidate next tokens given, with `probe`.
+   */
+  score?: { at: ReadonlyMap<number, readonly Token[]>; probe: NativeSampler };
 }
 
 /**
@@ -138,9 +144,9 @@ export class DecodeLoop {
   private async round(items: Array<{ stream: TokenStream; count: number }>): Promise<void> {
     for (const { stream } of items) stream.inRound = true;
     try {
-      let logitIndexes: Array<number | undefined>;
+      let outputs: BatchOutputs[];
       try {
-        logitIndexes = await this.decode(items);
+        outputs = await this.decode(items);
       } catch (error) {
         for (const { stream } of items) stream.fail(error);
         return;
@@ -148,8 +154,20 @@ export class DecodeLoop {
       // Sampling reads this batch's logits: every sample completes before the next decode.
       await Promise.all(
         items.map(async ({ stream, count }, index) => {
+          const { last: logitIndex, reads } = outputs[index] ?? { reads: [] };
+          if (stream.score) {
+            try {
+              await this.readScores(stream, reads);
+            } catch (error) {
+              stream.fail(error);
+              return;
+            }
+            stream.advance(count);
+            if (stream.pending.length > 0) this.requeue(stream);
+            else stream.end();
+            return;
+          }
           stream.advance(count);
-          const logitIndex = logitIndexes[index];
           if (logitIndex === undefined) {
             this.requeue(stream); // the rest of a long prompt
             return;
@@ -174,10 +192,23 @@ export class DecodeLoop {
     }
   }
 
-  /** Builds and decodes the batch; returns each item's output index (undefined: no logits needed yet). */
+  /** A scoring stream's reads of this batch: each candidate's log-probability at its input index. */
+  private async readScores(stream: TokenStream, reads: BatchOutputs['reads']): Promise<void> {
+    const score = stream.score;
+    if (!score) return;
+    for (const { inputIndex, output } of reads) {
+      const candidates = score.at.get(inputIndex) ?? [];
+      stream.scored.set(
+        inputIndex,
+        await probeTokenLogprobs(this.backend, output, score.probe, candidates),
+      );
+    }
+  }
+
+  /** Builds and decodes the batch; returns each item's output indexes (none: no logits needed yet). */
   private async decode(
     items: Array<{ stream: TokenStream; count: number }>,
-  ): Promise<Array<number | undefined>> {
+  ): Promise<BatchOutputs[]> {
     const size = items.reduce((sum, item) => sum + item.count, 0);
     // node-llama-cpp's addon sets one count for both of llama.cpp's, so it is switched per batch.
     const threads = this.threadsFor(size);
@@ -186,18 +217,35 @@ export class DecodeLoop {
       this.threadsSet = threads;
     }
     this.backend.initBatch(size);
-    const logitIndexes = items.map(({ stream, count }) => {
+    const outputs = items.map(({ stream, count }): BatchOutputs => {
+      const tokens = Uint32Array.from(stream.pending.slice(0, count));
+      if (stream.score) {
+        // The scored input indexes in this chunk of the input.
+        const first = stream.inputDone;
+        const wanted = [...stream.score.at.keys()]
+          .filter((index) => index >= first && index < first + count)
+          .sort((a, b) => a - b);
+        const indexes = this.backend.addToBatch(
+          stream.sequenceId,
+          stream.position,
+          tokens,
+          Uint32Array.from(wanted, (index) => index - first),
+        );
+        return {
+          reads: wanted.map((inputIndex, at) => ({ inputIndex, output: indexes[at] ?? 0 })),
+        };
+      }
       const finishesInput = count === stream.pending.length;
       const indexes = this.backend.addToBatch(
         stream.sequenceId,
         stream.position,
-        Uint32Array.from(stream.pending.slice(0, count)),
+        tokens,
         finishesInput ? Uint32Array.of(count - 1) : new Uint32Array(0),
       );
-      return finishesInput ? indexes[0] : undefined;
+      return finishesInput ? { last: indexes[0], reads: [] } : { reads: [] };
     });
     await this.gate.run(() => this.backend.decodeBatch());
-    return logitIndexes;
+    return outputs;
   }
 
   private requeue(stream: TokenStream): void {
@@ -205,6 +253,12 @@ export class DecodeLoop {
     if (this.closed) stream.fail(new DecodeLoopClosedError());
     else this.queue.add(stream);
   }
+}
+
+/** Where a batch's logits are for one stream: its last token's (to sample), and its scored reads. */
+interface BatchOutputs {
+  last?: number | undefined;
+  reads: Array<{ inputIndex: number; output: number }>;
 }
 
 /**
@@ -225,6 +279,9 @@ export class TokenStream implements AsyncIterator<Token, undefined> {
   readonly logprobs: GenerationRequest['logprobs'];
   /** With `logprobs`: each sampled token's, in order. */
   readonly sampledLogprobs: TokenLogprob[] = [];
+  readonly score: GenerationRequest['score'];
+  /** With `score`: input index → each candidate next token's log-probability there. */
+  readonly scored = new Map<number, Map<Token, number>>();
 
   private readonly inputLength: number;
   private readonly limit: number;
@@ -254,6 +311,12 @@ export class TokenStream implements AsyncIterator<Token, undefined> {
     this.limit = request.limit;
     this.isEnd = request.isEnd;
     this.logprobs = request.logprobs;
+    this.score = request.score;
+  }
+
+  /** Input tokens evaluated so far (while the input lasts). */
+  get inputDone(): number {
+    return Math.min(this.evaluated, this.inputLength);
   }
 
   /** Whether the loop should give this stream another round now. */

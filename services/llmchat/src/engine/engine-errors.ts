@@ -36,11 +36,13 @@ export class ContextLengthExceededError extends Error {
   constructor(
     readonly promptTokens: number,
     readonly contextSize: number,
-    /** What the prompt came as: chat messages or a raw text prompt. */
-    readonly input: 'messages' | 'prompt',
+    /** What the prompt came as: chat messages, a raw text prompt, or a decision's input. */
+    readonly input: 'messages' | 'prompt' | 'input',
   ) {
     super(
-      `This model's maximum context length is ${contextSize} tokens, but the prompt has ${promptTokens} tokens. Shorten the messages or the prompt.`,
+      input === 'input'
+        ? `This model's maximum context length is ${contextSize} tokens, but a question with its input and longest answer needs ${promptTokens} tokens. Shorten the input, the question or its answers.`
+        : `This model's maximum context length is ${contextSize} tokens, but the prompt has ${promptTokens} tokens. Shorten the messages or the prompt.`,
     );
   }
 }

@@ -17,7 +17,9 @@ import { type LoadedModel, loadModel } from './load-model.js';
 import type { JobReservation, ModelEngine, ModelInfo, PreparedJob } from './model-engine.js';
 import { nativeContext } from './native.js';
 import type { EngineOptions, ModelFile } from './options.js';
+import { createProbeSampler } from './sampler.js';
 import { type Priority, type Reservation, SequenceScheduler } from './scheduler.js';
+import { scoreAnswers } from './score.js';
 import { Sequence } from './sequence.js';
 import { SequencePool } from './sequence-pool.js';
 import { threadChoice } from './thread-policy.js';
@@ -26,6 +28,8 @@ import type {
   GenerationJob,
   GenerationResult,
   GenerationSink,
+  ScoringJob,
+  ScoringResult,
   ToolDefinition,
 } from './types.js';
 
@@ -186,6 +190,32 @@ export class LlamaEngine implements ModelEngine {
       sink,
       signal,
     );
+  }
+
+  answerTokens(text: string, prompt: RenderedPrompt): Token[] {
+    const model = this.loaded.model;
+    // As generate.ts appends forced text after a prompt: no leading space of its own.
+    const tokens = model.tokenize(text, false, 'trimLeadingSpace');
+    const end = prompt.stopTokens[0] ?? model.tokens.eos ?? undefined;
+    return end === undefined ? tokens : [...tokens, end];
+  }
+
+  /** Waits for the turn, then scores on the free sequence that best reuses the first prompt. */
+  async score(
+    reservation: JobReservation,
+    job: ScoringJob,
+    signal: AbortSignal,
+  ): Promise<ScoringResult> {
+    const own = this.scheduler.own(reservation);
+    if (!own) throw new Error("score() takes a reservation from this engine's reserve()");
+    const first = job.questions[0]?.promptTokens ?? [];
+    const turn = await own.acquire(first, this.context.contextSize);
+    const probe = createProbeSampler(this.loaded.model);
+    try {
+      return await scoreAnswers(turn.sequence, job, probe, signal);
+    } finally {
+      probe.dispose();
+    }
   }
 
   /**

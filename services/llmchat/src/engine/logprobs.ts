@@ -67,3 +67,36 @@ export async function probeLogprobs(
   )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
   return logprobsFromLogits(sampled, answer[3] ?? [], answer[4] ?? 1, top);
 }
+
+/**
+ * The log-probabilities of `tokens` at `logitIndex` (teacher forcing: how likely each
+ * candidate is as the next token), read with the same greedy probe from the raw logits.
+ */
+export async function probeTokenLogprobs(
+  backend: ProbeBackend,
+  logitIndex: number,
+  probe: NativeSampler,
+  tokens: readonly Token[],
+): Promise<Map<Token, number>> {
+  const answer = (await backend.sampleToken(
+    logitIndex,
+    probe,
+    false,
+    false,
+    [[...tokens], false, false, false, 1],
+    true,
+  )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
+  const pairs = answer[3] ?? [];
+  // The first pair is the top-1 (the maximum logit); the candidates' pairs follow it.
+  const norm = (pairs[1] ?? 0) + Math.log(answer[4] ?? 1);
+  const logprobs = new Map<Token, number>();
+  for (let index = 2; index + 1 < pairs.length; index += 2) {
+    logprobs.set(pairs[index] as Token, (pairs[index + 1] ?? 0) - norm);
+  }
+  // A candidate that is also the top-1 may come only once.
+  const top = pairs[0] as Token | undefined;
+  if (top !== undefined && tokens.includes(top) && !logprobs.has(top)) {
+    logprobs.set(top, (pairs[1] ?? 0) - norm);
+  }
+  return logprobs;
+}

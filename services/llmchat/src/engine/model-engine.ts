@@ -6,6 +6,8 @@ import type {
   GenerationJob,
   GenerationResult,
   GenerationSink,
+  ScoringJob,
+  ScoringResult,
   ToolDefinition,
 } from './types.js';
 
@@ -85,6 +87,17 @@ export interface ModelEngine {
     sink: GenerationSink,
     signal: AbortSignal,
   ): Promise<GenerationResult>;
+  /**
+   * An answer's tokens as the model would write them right after `prompt` (a rendered chat
+   * prompt), then the token that ends its turn: what scoring weighs (the end token keeps
+   * "Paris" from scoring as the start of "Paris, Texas").
+   */
+  answerTokens(text: string, prompt: RenderedPrompt): Token[];
+  /**
+   * Waits for the reservation's turn, then weighs every question's answers on one sequence
+   * (engine/score.ts); stops between reads once `signal` aborts.
+   */
+  score(reservation: JobReservation, job: ScoringJob, signal: AbortSignal): Promise<ScoringResult>;
   /** Waits for the round in progress, then frees the model. */
   dispose(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import type { DecodeLoop } from './decode-loop.js';
+import { ContextLengthExceededError } from './engine-errors.js';
 import type { TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
 
@@ -83,6 +84,47 @@ export class Sequence {
       const kept = await stream.stop();
       this.active = undefined;
       sampler.dispose();
+      this.keep(start, stream.tokens.slice(0, kept));
+    }
+  }
+
+  /**
+   * Evaluates `input` after what the sequence holds (it stays in the KV cache), sampling
+   * nothing, and returns at each input index of `at` the log-probabilities of the candidate
+   * next tokens listed there, read with `probe` (the raw distribution, teacher forcing).
+   * Fails with `ContextLengthExceededError` when the input does not fit.
+   */
+  async score(
+    input: readonly Token[],
+    at: ReadonlyMap<number, readonly Token[]>,
+    probe: NativeSampler,
+  ): Promise<Map<number, Map<Token, number>>> {
+    if (!this.hasRoomFor(input.length)) {
+      throw new ContextLengthExceededError(
+        this.held.length + input.length,
+        this.contextSize,
+        'input',
+      );
+    }
+    const start = this.held.length;
+    const stream = this.loop.generate({
+      sequenceId: this.id,
+      position: start,
+      input,
+      sampler: probe,
+      limit: this.contextSize,
+      isEnd: this.isEndOfGeneration,
+      score: { at, probe },
+    });
+    this.active = stream;
+    try {
+      while (!(await stream.next()).done) {
+        // A scoring stream yields no tokens: it ends once the input is evaluated.
+      }
+      return stream.scored;
+    } finally {
+      const kept = await stream.stop();
+      this.active = undefined;
       this.keep(start, stream.tokens.slice(0, kept));
     }
   }

@@ -130,3 +130,25 @@ export interface TextLogprob {
   logprob: number;
   top: Array<{ token: Token; text: string; logprob: number }>;
 }
+
+/**
+ * Prompts whose answers are weighed, not generated (the Decisions API): each question's
+ * prompt (they share their beginning: the input) and the token sequences of its answers,
+ * each ending where the model's turn would end.
+ */
+export interface ScoringJob {
+  questions: Array<{ promptTokens: Token[]; answers: Token[][] }>;
+}
+
+export interface ScoringResult {
+  /** Per question, per answer: log P(answer | prompt), the sum over its tokens. */
+  logprobs: number[][];
+  /** Prompt and answer tokens the scores were read over (each question's whole prompt counted). */
+  inputTokens: number;
+  /** Of those, tokens whose KV state was reused rather than evaluated. */
+  cachedTokens: number;
+  /** Tokens decoded: prompts' unshared tails and answers' tokens but the last. */
+  evaluatedTokens: number;
+  /** From the turn to the last score, ms. */
+  scoreMs: number;
+}

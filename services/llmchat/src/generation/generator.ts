@@ -6,8 +6,14 @@ import type { GenerationEvent, GenerationSink } from '../engine/types.js';
 import type { LlmchatMetrics } from '../metrics.js';
 import type { ModelManager } from '../models/model-manager.js';
 import { EventChannel } from './event-channel.js';
-import type { FinishedGeneration, NativeChatRequest } from './native-request.js';
+import type {
+  FinishedGeneration,
+  FinishedScoring,
+  NativeChatRequest,
+  NativeScoringRequest,
+} from './native-request.js';
 import { type ContextOverflow, jobOf } from './prepare-job.js';
+import { scoringJobOf } from './prepare-scoring.js';
 import { type Operation, recordGeneration, requestAttributes } from './telemetry.js';
 
 export interface GeneratorOptions {
@@ -43,6 +49,14 @@ export interface Generation {
   /** Resolves when generation ends (also when `signal` stopped it); rejects on failure or timeout. */
   result: Promise<FinishedGeneration>;
 }
+
+const NOTHING_SCORED = {
+  logprobs: [],
+  inputTokens: 0,
+  cachedTokens: 0,
+  evaluatedTokens: 0,
+  scoreMs: 0,
+};
 
 const NO_OUTPUT: GenerationSink = {
   text: () => {},
@@ -84,6 +98,109 @@ export class Generator {
     return admitted.promise.then((generation) => ({ ...generation, result }));
   }
 
+  /**
+   * The model (a client that leaves while it loads stops waiting; the load goes on for
+   * others) and a place in its queue: both released by the caller, in a `finally`.
+   */
+  private async hold(
+    request: { model: string; keepAliveMs?: number },
+    options: { signal?: AbortSignal; priority?: Priority },
+  ) {
+    const { signal } = options;
+    const lease = await this.models.acquire(request.model, {
+      ...(request.keepAliveMs !== undefined ? { keepAliveMs: request.keepAliveMs } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    const engine = lease.engine;
+    try {
+      signal?.throwIfAborted();
+      const reservation = engine.reserve({ priority: options.priority ?? 'interactive', signal });
+      return { lease, engine, reservation };
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Weighs answers instead of generating (the Decisions API): the same model lease, queue,
+   * time limit and request metrics as a generation, under a `decision` span.
+   */
+  score(
+    request: NativeScoringRequest,
+    options: { signal?: AbortSignal; priority?: Priority; attributes?: Attributes },
+  ): Promise<FinishedScoring> {
+    const attributes = {
+      'gen_ai.operation.name': 'decision',
+      'gen_ai.provider.name': 'llama.cpp',
+      'gen_ai.request.model': request.model,
+      'llmchat.questions': request.questions.length,
+      ...options.attributes,
+    };
+    return startSpan(this.tracer, `decision ${request.model}`, attributes, async (span) => {
+      const submittedAt = performance.now();
+      const labels = { gen_ai_request_model: request.model, gen_ai_operation_name: 'decision' };
+      const { lease, engine, reservation } = await this.hold(request, options);
+      try {
+        const loadMs = performance.now() - submittedAt;
+        if (request.questions.length === 0) {
+          // Every question refused (an image in the input): nothing to weigh.
+          const timings = { loadMs, queueMs: 0, totalMs: performance.now() - submittedAt };
+          return { ...NOTHING_SCORED, modelId: engine.info.id, timings };
+        }
+        const job = scoringJobOf(engine, request);
+        const reservedAt = performance.now();
+        const queueMs = await reservation.waitForTurn();
+        options.signal?.throwIfAborted();
+        this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
+        // A timer cleared at the end, as for a generation (see run()).
+        const timeout = new AbortController();
+        const timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
+        const signal = options.signal
+          ? AbortSignal.any([options.signal, timeout.signal])
+          : timeout.signal;
+        try {
+          const scored = await engine.score(reservation, job, signal);
+          const finished: FinishedScoring = {
+            ...scored,
+            modelId: engine.info.id,
+            timings: { loadMs, queueMs, totalMs: performance.now() - submittedAt },
+          };
+          const model = { gen_ai_request_model: request.model };
+          this.metrics.tokens.inc({ ...model, gen_ai_token_type: 'input' }, scored.inputTokens);
+          this.metrics.tokens.inc({ ...model, gen_ai_token_type: 'cached' }, scored.cachedTokens);
+          this.metrics.requestDuration.observe(
+            { ...labels, error_type: '' },
+            (performance.now() - reservedAt) / 1000,
+          );
+          span.setAttributes({
+            'gen_ai.response.model': finished.modelId,
+            'gen_ai.usage.input_tokens': scored.inputTokens,
+            'gen_ai.usage.output_tokens': 0,
+            'llmchat.prompt_cached_tokens': scored.cachedTokens,
+            'llmchat.evaluated_tokens': scored.evaluatedTokens,
+          });
+          return finished;
+        } catch (error) {
+          const failure =
+            timeout.signal.aborted && !options.signal?.aborted
+              ? new GenerationTimeoutError(this.options.generationTimeoutMs)
+              : error;
+          this.metrics.requestDuration.observe(
+            { ...labels, error_type: this.options.errorType(failure) },
+            (performance.now() - reservedAt) / 1000,
+          );
+          throw failure;
+        } finally {
+          clearTimeout(timer);
+        }
+      } finally {
+        reservation.release();
+        lease.release();
+      }
+    });
+  }
+
   private async run(
     request: NativeChatRequest,
     options: SubmitOptions,
@@ -96,21 +213,7 @@ export class Generator {
       gen_ai_request_model: request.model,
       gen_ai_operation_name: options.operation,
     };
-    // A client that leaves while its model loads stops waiting (the load goes on for others).
-    const lease = await this.models.acquire(request.model, {
-      ...(request.keepAliveMs !== undefined ? { keepAliveMs: request.keepAliveMs } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    const engine = lease.engine;
-    const reservation = (() => {
-      try {
-        signal?.throwIfAborted();
-        return engine.reserve({ priority: options.priority ?? 'interactive', signal });
-      } catch (error) {
-        lease.release();
-        throw error;
-      }
-    })();
+    const { lease, engine, reservation } = await this.hold(request, options);
     try {
       const loadMs = performance.now() - submittedAt;
       const prepared = await engine.prepare(request, () =>

@@ -4,6 +4,7 @@ import type {
   GenerationResult,
   GenerationTimings,
   SamplingOptions,
+  ScoringResult,
   ToolCalling,
   ToolDefinition,
 } from '../engine/types.js';
@@ -65,4 +66,23 @@ export interface FinishedGeneration extends GenerationResult {
     /** From submission to the last token. */
     totalMs: number;
   };
+}
+
+/**
+ * Questions whose answers are weighed rather than generated (the Decisions API), free of
+ * any wire format: after the shared conversation, each question is asked as a user turn and
+ * each of its answers scored as the assistant's whole reply.
+ */
+export interface NativeScoringRequest {
+  model: string;
+  /** The conversation every question is asked after (its KV state is shared). */
+  messages: ChatMessage[];
+  questions: Array<{ ask: string; answers: string[] }>;
+  keepAliveMs?: number;
+}
+
+/** Scores with the time spent in each stage. */
+export interface FinishedScoring extends ScoringResult {
+  modelId: string;
+  timings: { loadMs: number; queueMs: number; totalMs: number };
 }

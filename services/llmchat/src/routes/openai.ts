@@ -3,6 +3,7 @@ import type { Generator } from '../generation/generator.js';
 import type { ModelManager } from '../models/model-manager.js';
 import { registerChatCompletions } from './chat-completions.js';
 import { registerCompletions } from './completions.js';
+import { registerDecisions } from './decisions.js';
 import { registerModels } from './models.js';
 
 export interface OpenAIRoutesOptions {
@@ -13,7 +14,7 @@ export interface OpenAIRoutesOptions {
 }
 
 /**
- * OpenAI's API: /v1/chat/completions, /v1/completions, /v1/models. An
+ * OpenAI's API: /v1/chat/completions, /v1/completions, /v1/decisions, /v1/models. An
  * encapsulated plugin (`app.register`) with OpenAI's error shape; each route
  * parses its body, converts it (protocols/openai) and hands it to `respond`.
  */
@@ -21,5 +22,6 @@ export async function openaiRoutes(app: FastifyInstance, options: OpenAIRoutesOp
   renderErrorsAs(app, toOpenAIErrorBody);
   registerChatCompletions(app, options.generator);
   registerCompletions(app, options.generator);
+  registerDecisions(app, options.generator);
   registerModels(app, options.models, options.startedAt);
 }

@@ -1,0 +1,31 @@
+import { type FastifyInstance, parseRequest } from 'hrserve';
+import type { Generator } from '../generation/generator.js';
+import { decisionCreateRequestSchema } from '../protocols/openai-decisions/request.js';
+import { decisionBody } from '../protocols/openai-decisions/response.js';
+import { decisionToNative } from '../protocols/openai-decisions/to-native.js';
+import { clientClosedRequest } from './client-closed.js';
+
+/**
+ * POST /v1/decisions — OpenAI's Decisions API: typed answers with probabilities, weighed by
+ * the model instead of generated (protocols/openai-decisions, engine/score.ts).
+ */
+export function registerDecisions(app: FastifyInstance, generator: Generator): void {
+  app.post('/v1/decisions', async (request, reply) => {
+    const plan = decisionToNative(parseRequest(decisionCreateRequestSchema, request.body));
+    const disconnect = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) disconnect.abort(clientClosedRequest());
+    };
+    reply.raw.once('close', onClose);
+    if (request.raw.socket?.destroyed) disconnect.abort(clientClosedRequest());
+    try {
+      const scored = await generator.score(plan.native, {
+        signal: disconnect.signal,
+        attributes: { 'llmchat.protocol': 'openai' },
+      });
+      return decisionBody(plan, scored);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  });
+}
