@@ -8,6 +8,7 @@ export default defineConfig({
     'bench-llama-server': 'src/bench/vs-llama-server.ts',
     'bench-threads': 'src/bench/threads.ts',
     'bench-responses': 'src/bench/responses.ts',
+    'bench-decisions': 'src/bench/decisions.ts',
     'gpu-check': 'src/gpu-check.ts',
   },
   format: ['esm'],

@@ -175,9 +175,14 @@ export class ScriptedEngine implements ModelEngine {
     };
   }
 
-  /** One token per character, then 0 as the end of the turn. */
+  /** One token per character. */
   answerTokens(text: string): Token[] {
-    return [...this.tokenize(text), 0 as Token];
+    return this.tokenize(text);
+  }
+
+  /** 0 ends a scripted turn. */
+  turnEnd(): Token {
+    return 0 as Token;
   }
 
   /** Scores each answer as minus its length (shorter is likelier), on a sequence of the scheduler. */

@@ -192,12 +192,13 @@ export class LlamaEngine implements ModelEngine {
     );
   }
 
-  answerTokens(text: string, prompt: RenderedPrompt): Token[] {
-    const model = this.loaded.model;
+  answerTokens(text: string): Token[] {
     // As generate.ts appends forced text after a prompt: no leading space of its own.
-    const tokens = model.tokenize(text, false, 'trimLeadingSpace');
-    const end = prompt.stopTokens[0] ?? model.tokens.eos ?? undefined;
-    return end === undefined ? tokens : [...tokens, end];
+    return this.loaded.model.tokenize(text, false, 'trimLeadingSpace');
+  }
+
+  turnEnd(prompt: RenderedPrompt): Token | undefined {
+    return prompt.stopTokens[0] ?? this.loaded.model.tokens.eos ?? undefined;
   }
 
   /** Waits for the turn, then scores on the free sequence that best reuses the first prompt. */

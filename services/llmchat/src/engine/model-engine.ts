@@ -87,12 +87,10 @@ export interface ModelEngine {
     sink: GenerationSink,
     signal: AbortSignal,
   ): Promise<GenerationResult>;
-  /**
-   * An answer's tokens as the model would write them right after `prompt` (a rendered chat
-   * prompt), then the token that ends its turn: what scoring weighs (the end token keeps
-   * "Paris" from scoring as the start of "Paris, Texas").
-   */
-  answerTokens(text: string, prompt: RenderedPrompt): Token[];
+  /** An answer's tokens as the model would write them right after a rendered chat prompt. */
+  answerTokens(text: string): Token[];
+  /** The token that ends the model's turn after `prompt` (the template's, else end-of-sequence). */
+  turnEnd(prompt: RenderedPrompt): Token | undefined;
   /**
    * Waits for the reservation's turn, then weighs every question's answers on one sequence
    * (engine/score.ts); stops between reads once `signal` aborts.

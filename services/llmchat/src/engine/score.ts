@@ -7,7 +7,8 @@ import type { ScoringJob, ScoringResult } from './types.js';
 /**
  * Weighs each question's answers on one sequence, by teacher forcing: log P(answer) is the
  * sum of each answer token's log-probability given the prompt and the answer tokens before
- * it, all read from the raw logits (no sampling).
+ * it, all read from the raw logits (no sampling). (The answers come as disjoint events:
+ * generation/prepare-scoring.ts ends them with the turn's end token where one begins another.)
  *
  * Cost: a question evaluates only what its prompt does not share with what the sequence
  * holds (the input, evaluated by the first question, is reused by the next ones, and by the
