@@ -8,6 +8,7 @@ import {
   QueueFullError,
   QueueTimeoutError,
   TokenOutOfRangeError,
+  TooManyChoicesError,
 } from './engine/engine-errors.js';
 import {
   ModelLoadFailedError,
@@ -76,6 +77,9 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
   }
   if (error instanceof TokenOutOfRangeError) {
     return new ApiError(errorCatalogue.invalidRequest, error.message, { param: 'prompt' });
+  }
+  if (error instanceof TooManyChoicesError) {
+    return new ApiError(errorCatalogue.invalidRequest, error.message, { param: 'n' });
   }
   if (error instanceof InvalidSchemaError) {
     return new ApiError(llmchatErrors.invalidSchema, error.message, { param: error.origin });

@@ -115,7 +115,11 @@ export class ScriptedEngine implements ModelEngine {
     return { 'general.architecture': 'scripted' };
   }
 
-  reserve(options: { priority?: Priority; signal?: AbortSignal }): JobReservation {
+  reserve(options: {
+    priority?: Priority;
+    signal?: AbortSignal;
+    sequences?: number;
+  }): JobReservation {
     return this.scheduler.reserve(options);
   }
 
@@ -137,6 +141,42 @@ export class ScriptedEngine implements ModelEngine {
     if (!own) throw new Error("run() takes a reservation from this engine's reserve()");
     const turn = await own.acquire(job.promptTokens);
     this.jobs.push(job);
+    const result = await this.play(job, sink, signal);
+    turn.sequence.tokens = [...job.promptTokens];
+    return {
+      ...result,
+      timings: {
+        ...result.timings,
+        promptEvaluated: turn.input.length,
+        promptCached: turn.reusedTokens,
+      },
+    };
+  }
+
+  /** Each choice plays the script into its sink, together; the first counts the prompt. */
+  async runChoices(
+    reservation: JobReservation,
+    prepared: PreparedJob,
+    sinks: readonly GenerationSink[],
+    signal: AbortSignal,
+  ): Promise<GenerationResult[]> {
+    const { job } = prepared;
+    const own = this.scheduler.own(reservation);
+    if (!own) throw new Error("runChoices() takes a reservation from this engine's reserve()");
+    await own.acquire(job.promptTokens);
+    own.takeSiblings(job.promptTokens);
+    this.jobs.push(job);
+    const results = await Promise.all(sinks.map((sink) => this.play(job, sink, signal)));
+    return results.map((result, index) =>
+      index === 0 ? result : { ...result, sharedPrompt: true },
+    );
+  }
+
+  private async play(
+    job: GenerationJob,
+    sink: GenerationSink,
+    signal: AbortSignal,
+  ): Promise<GenerationResult> {
     const script = this.script(job);
     const startedAt = performance.now();
     let firstAt: number | undefined;
@@ -157,7 +197,6 @@ export class ScriptedEngine implements ModelEngine {
       sink.text(piece);
     }
     if (script.failWith && !signal.aborted) throw script.failWith;
-    turn.sequence.tokens = [...job.promptTokens];
     const endedAt = performance.now();
     return {
       finishReason,
@@ -167,8 +206,8 @@ export class ScriptedEngine implements ModelEngine {
       completionTokens: count,
       outputTokens: this.tokenize(text),
       timings: {
-        promptEvaluated: turn.input.length,
-        promptCached: turn.reusedTokens,
+        promptEvaluated: job.promptTokens.length,
+        promptCached: 0,
         timeToFirstTokenMs: (firstAt ?? endedAt) - startedAt,
         decodeMs: firstAt === undefined ? 0 : endedAt - firstAt,
       },

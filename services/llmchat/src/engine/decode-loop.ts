@@ -72,6 +72,15 @@ export class DecodeLoop {
     private readonly gate: DecodeGate = new DecodeGate(),
   ) {}
 
+  /**
+   * Runs `operation` on the context between decodes (a KV copy must not overlap one): after
+   * every decode already asked for, before any asked for later.
+   */
+  exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new DecodeLoopClosedError());
+    return this.gate.run(operation);
+  }
+
   /** Starts generating; read tokens from the returned stream, and `stop()` it when done with it. */
   generate(request: GenerationRequest): TokenStream {
     const stream = new TokenStream(request, (ready) => this.schedule(ready));

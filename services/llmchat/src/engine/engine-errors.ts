@@ -81,3 +81,16 @@ export class GenerationTimeoutError extends Error {
     );
   }
 }
+
+/** More choices (n) than the model has sequences: such a job could never start. */
+export class TooManyChoicesError extends Error {
+  override readonly name = 'TooManyChoicesError';
+  constructor(
+    readonly choices: number,
+    readonly sequences: number,
+  ) {
+    super(
+      `'n' is ${choices}, but this model generates at most ${sequences} answers at once (LLMCHAT_PARALLEL=${sequences}). Ask for ${sequences} or fewer, or raise LLMCHAT_PARALLEL.`,
+    );
+  }
+}

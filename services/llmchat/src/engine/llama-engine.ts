@@ -144,7 +144,9 @@ export class LlamaEngine implements ModelEngine {
    * A place in this model's queue, taken before the job is prepared. Throws
    * `QueueFullError` at once when the queue is full; `release()` it in a `finally`.
    */
-  reserve(options: { priority?: Priority; signal?: AbortSignal } = {}): Reservation<Sequence> {
+  reserve(
+    options: { priority?: Priority; signal?: AbortSignal; sequences?: number } = {},
+  ): Reservation<Sequence> {
     return this.scheduler.reserve(options);
   }
 
@@ -189,6 +191,69 @@ export class LlamaEngine implements ModelEngine {
       prepared.constraints,
       sink,
       signal,
+    );
+  }
+
+  /**
+   * n choices: the prompt (all but its last token) is evaluated once on the first sequence
+   * and its KV state copied to the others; each choice then evaluates the last token itself
+   * (so each samples its own first token) and generates, all in the same batches. A seeded
+   * request seeds choice i with seed + i: same request, same choices, yet not n copies.
+   */
+  async runChoices(
+    reservation: JobReservation,
+    prepared: PreparedJob,
+    sinks: readonly GenerationSink[],
+    signal: AbortSignal,
+  ): Promise<GenerationResult[]> {
+    const own = this.scheduler.own(reservation);
+    if (!own || !isLlamaPrepared(prepared)) {
+      throw new Error(
+        "runChoices() takes a reservation and a job from this engine's reserve() and prepare()",
+      );
+    }
+    const { job } = prepared;
+    const model = this.loaded.model;
+    const turn = await own.acquire(job.promptTokens, this.context.contextSize - job.maxTokens);
+    const siblings = own.takeSiblings(job.promptTokens);
+    // The pool leaves at least one prompt token to evaluate.
+    const shared = turn.input.slice(0, -1);
+    const last = turn.input.slice(-1);
+    const sampler = createProbeSampler(model);
+    try {
+      await turn.sequence.prefill(shared, sampler);
+    } finally {
+      sampler.dispose();
+    }
+    for (const sibling of siblings) await sibling.copyFrom(turn.sequence);
+    const cached = turn.reusedTokens + shared.length;
+    const seed = job.sampling.seed;
+    const results = await Promise.all(
+      [turn.sequence, ...siblings].map((sequence, index) =>
+        generate(
+          model,
+          sequence,
+          last,
+          cached,
+          seed === undefined ? job : { ...job, sampling: { ...job.sampling, seed: seed + index } },
+          prepared.constraints,
+          sinks[index] ?? NO_SINK,
+          signal,
+        ),
+      ),
+    );
+    // The prompt was evaluated once: the first choice counts it, with what it reused.
+    return results.map((result, index) =>
+      index === 0
+        ? {
+            ...result,
+            timings: {
+              ...result.timings,
+              promptEvaluated: turn.input.length,
+              promptCached: turn.reusedTokens,
+            },
+          }
+        : { ...result, sharedPrompt: true },
     );
   }
 
@@ -268,6 +333,8 @@ export class LlamaEngine implements ModelEngine {
     await this.loaded.model.dispose();
   }
 }
+
+const NO_SINK: GenerationSink = { text() {}, toolCallStart() {}, toolCallArguments() {} };
 
 /**
  * The context's sequences on one decode loop (see native.ts for why llmchat

@@ -70,7 +70,11 @@ export interface ModelEngine {
   ggufSummary(): Record<string, unknown>;
 
   /** A place in the model's queue, taken before the job is prepared; throws `QueueFullError` when full. */
-  reserve(options: { priority?: Priority; signal?: AbortSignal }): JobReservation;
+  reserve(options: {
+    priority?: Priority;
+    signal?: AbortSignal;
+    sequences?: number;
+  }): JobReservation;
   /**
    * Compiles the job's constraints (cached; `InvalidSchemaError` when a schema is
    * broken), then builds the job: a broken schema is reported before the prompt
@@ -80,6 +84,16 @@ export interface ModelEngine {
     constraints: Pick<GenerationJob, 'constraint' | 'tools'>,
     job: () => GenerationJob,
   ): Promise<PreparedJob>;
+  /**
+   * For a reservation of several sequences (n choices): evaluates the prompt once, copies its
+   * KV state to every choice's sequence, and generates them together, each into its sink.
+   */
+  runChoices(
+    reservation: JobReservation,
+    prepared: PreparedJob,
+    sinks: readonly GenerationSink[],
+    signal: AbortSignal,
+  ): Promise<GenerationResult[]>;
   /** Waits for the reservation's turn and generates; stops at the next token once `signal` aborts. */
   run(
     reservation: JobReservation,

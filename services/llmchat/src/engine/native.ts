@@ -38,6 +38,11 @@ export interface NativeContext {
   ): Promise<unknown>;
   /** Removes KV cells of positions [start, end) (end -1: to the end). */
   removeTokenCellsFromSequence(sequenceId: number, start: number, end: number): boolean;
+  /** Makes the target sequence's KV state a copy of the source's (llama_memory_seq_cp); resolves with the last position copied. */
+  copySequenceStateFromOtherSequence(
+    targetSequenceId: number,
+    sourceSequenceId: number,
+  ): Promise<number>;
   setThreads(threads: number): void;
 }
 
@@ -80,6 +85,7 @@ const CONTEXT_METHODS = [
   'decodeBatch',
   'sampleToken',
   'removeTokenCellsFromSequence',
+  'copySequenceStateFromOtherSequence',
   'setThreads',
 ] as const;
 

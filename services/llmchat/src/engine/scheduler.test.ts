@@ -181,4 +181,31 @@ describe('SequenceScheduler', () => {
     expect(queue.running).toBe(1);
     next.release();
   });
+
+  it('gives a job with several choices that many sequences at once, and makes later jobs wait behind it', async () => {
+    const { scheduler: queue } = scheduler(3);
+    const single = queue.reserve();
+    const three = queue.reserve({ sequences: 3 });
+    const after = queue.reserve();
+    const order: string[] = [];
+    void three.waitForTurn().then(() => order.push('three'));
+    void after.waitForTurn().then(() => order.push('after'));
+    await settled();
+    // Two sequences are free, but the three-choice job came first: nobody overtakes it.
+    expect(order).toEqual([]);
+    expect([queue.running, queue.queued]).toEqual([1, 2]);
+    single.release();
+    await settled();
+    expect(order).toEqual(['three']);
+    expect(queue.running).toBe(3);
+    const leader = await three.acquire(prompt(1, 2, 3));
+    const siblings = three.takeSiblings(prompt(1, 2, 3));
+    expect(new Set([leader.sequence, ...siblings]).size).toBe(3);
+    three.release();
+    await settled();
+    expect(order).toEqual(['three', 'after']);
+    expect(queue.running).toBe(1);
+    after.release();
+    expect(() => queue.reserve({ sequences: 4 })).toThrow(RangeError);
+  });
 });

@@ -43,7 +43,7 @@ export class SequenceScheduler<S extends CachedSequence> {
     if (sequences < 1) throw new RangeError('a scheduler needs at least one sequence');
   }
 
-  /** Jobs holding a sequence now. */
+  /** Sequences held by jobs now (a job with several choices holds one per choice). */
   get running(): number {
     return this.runningBy.interactive + this.runningBy.batch;
   }
@@ -62,11 +62,17 @@ export class SequenceScheduler<S extends CachedSequence> {
    * A place in the queue, or the turn at once when a sequence is free. Throws
    * `QueueFullError` when no place is left; an aborted `signal` gives the place up.
    */
-  reserve(options: { priority?: Priority; signal?: AbortSignal } = {}): Reservation<S> {
+  reserve(
+    options: { priority?: Priority; signal?: AbortSignal; sequences?: number } = {},
+  ): Reservation<S> {
     const priority = options.priority ?? 'interactive';
     if (options.signal?.aborted) throw options.signal.reason;
-    const reservation = new Reservation<S>(this, priority, options.signal);
-    if (this.canStart(priority)) {
+    const size = options.sequences ?? 1;
+    if (size < 1 || size > this.sequences) {
+      throw new RangeError(`a job may hold 1 to ${this.sequences} sequences, not ${size}`);
+    }
+    const reservation = new Reservation<S>(this, priority, options.signal, size);
+    if (this.canStart(reservation)) {
       this.start(reservation);
       return reservation;
     }
@@ -83,18 +89,23 @@ export class SequenceScheduler<S extends CachedSequence> {
     return Math.max(1, this.sequences - 1);
   }
 
-  private canStart(priority: Priority): boolean {
-    if (this.running >= this.sequences) return false;
-    if (priority === 'interactive') return this.waiting.interactive.length === 0;
+  private canStart(reservation: Reservation<S>): boolean {
+    if (!this.fits(reservation)) return false;
+    if (reservation.priority === 'interactive') return this.waiting.interactive.length === 0;
+    return this.waiting.interactive.length === 0 && this.waiting.batch.length === 0;
+  }
+
+  /** Whether the job's sequences are free now (a batch job's within the batch limit). */
+  private fits(reservation: Reservation<S>): boolean {
+    if (this.running + reservation.size > this.sequences) return false;
     return (
-      this.waiting.interactive.length === 0 &&
-      this.waiting.batch.length === 0 &&
-      this.runningBy.batch < this.batchLimit
+      reservation.priority === 'interactive' ||
+      this.runningBy.batch + reservation.size <= this.batchLimit
     );
   }
 
   private start(reservation: Reservation<S>): void {
-    this.runningBy[reservation.priority] += 1;
+    this.runningBy[reservation.priority] += reservation.size;
     reservation.granted();
   }
 
@@ -123,10 +134,10 @@ export class SequenceScheduler<S extends CachedSequence> {
     return true;
   }
 
-  /** Called by a reservation: its turn ends (its sequence, if it took one, is free again). */
-  finish(reservation: Reservation<S>, sequence: S | undefined): void {
-    if (sequence) this.pool.give(sequence);
-    this.runningBy[reservation.priority] -= 1;
+  /** Called by a reservation: its turn ends (the sequences it took are free again). */
+  finish(reservation: Reservation<S>, sequences: readonly S[]): void {
+    for (const sequence of sequences) this.pool.give(sequence);
+    this.runningBy[reservation.priority] -= reservation.size;
     this.grantNext();
   }
 
@@ -141,17 +152,19 @@ export class SequenceScheduler<S extends CachedSequence> {
       : undefined;
   }
 
+  /** First come, first served within a priority: a job waiting for several sequences is not overtaken. */
   private grantNext(): void {
     for (;;) {
       const priority: Priority | undefined =
         this.waiting.interactive.length > 0
           ? 'interactive'
-          : this.waiting.batch.length > 0 && this.runningBy.batch < this.batchLimit
+          : this.waiting.batch.length > 0
             ? 'batch'
             : undefined;
-      if (priority === undefined || this.running >= this.sequences) return;
-      const next = this.waiting[priority].shift();
-      if (next) this.start(next);
+      const next = priority === undefined ? undefined : this.waiting[priority][0];
+      if (!priority || !next || !this.fits(next)) return;
+      this.waiting[priority].shift();
+      this.start(next);
     }
   }
 }
@@ -166,7 +179,7 @@ export class Reservation<S extends CachedSequence> {
   private state: State = 'waiting';
   private readonly reservedAt = performance.now();
   private grantedAt: number | undefined;
-  private sequence: S | undefined;
+  private readonly sequences: S[] = [];
   private readonly turn: Promise<void>;
   private resolveTurn!: () => void;
   private rejectTurn!: (error: unknown) => void;
@@ -177,6 +190,8 @@ export class Reservation<S extends CachedSequence> {
     readonly scheduler: SequenceScheduler<S>,
     readonly priority: Priority,
     private readonly signal: AbortSignal | undefined,
+    /** Sequences the job holds at once (one per choice). */
+    readonly size = 1,
   ) {
     this.turn = new Promise<void>((resolve, reject) => {
       this.resolveTurn = resolve;
@@ -200,9 +215,23 @@ export class Reservation<S extends CachedSequence> {
     await this.turn;
     if (this.state !== 'granted') throw new Error(`acquire() on a ${this.state} reservation`);
     const picked = this.scheduler.take(prompt, maxLength);
-    this.sequence = picked.sequence;
+    this.sequences.push(picked.sequence);
     this.state = 'holding';
     return picked;
+  }
+
+  /**
+   * After `acquire`, the job's other sequences (size − 1 of them), whatever they hold:
+   * the caller copies the first one's state into them.
+   */
+  takeSiblings(prompt: readonly Token[]): S[] {
+    if (this.state !== 'holding') throw new Error(`takeSiblings() on a ${this.state} reservation`);
+    const siblings = Array.from(
+      { length: this.size - this.sequences.length },
+      () => this.scheduler.take(prompt).sequence,
+    );
+    this.sequences.push(...siblings);
+    return siblings;
   }
 
   release(): void {
@@ -214,8 +243,7 @@ export class Reservation<S extends CachedSequence> {
       this.scheduler.withdraw(this);
       this.rejectTurn(new Error('reservation released before its turn'));
     } else {
-      this.scheduler.finish(this, this.sequence);
-      this.sequence = undefined;
+      this.scheduler.finish(this, this.sequences.splice(0));
     }
   }
 

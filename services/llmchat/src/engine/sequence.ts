@@ -18,7 +18,10 @@ export class Sequence {
     readonly id: number,
     readonly contextSize: number,
     private readonly loop: DecodeLoop,
-    private readonly native: Pick<NativeContext, 'removeTokenCellsFromSequence'>,
+    private readonly native: Pick<
+      NativeContext,
+      'removeTokenCellsFromSequence' | 'copySequenceStateFromOtherSequence'
+    >,
     private readonly isEndOfGeneration: (token: Token) => boolean,
   ) {}
 
@@ -94,6 +97,22 @@ export class Sequence {
    * next tokens listed there, read with `probe` (the raw distribution, teacher forcing).
    * Fails with `ContextLengthExceededError` when the input does not fit.
    */
+  /** Evaluates `input` after what the sequence holds, sampling nothing (a prompt to share). */
+  async prefill(input: readonly Token[], sampler: NativeSampler): Promise<void> {
+    await this.score(input, new Map(), sampler);
+  }
+
+  /**
+   * Takes `source`'s tokens and KV state as its own (n choices: the prompt evaluated once,
+   * copied to every choice's sequence). Both sequences must be idle.
+   */
+  async copyFrom(source: Sequence): Promise<void> {
+    await this.loop.exclusive(() =>
+      this.native.copySequenceStateFromOtherSequence(this.id, source.id),
+    );
+    this.held = [...source.held];
+  }
+
   async score(
     input: readonly Token[],
     at: ReadonlyMap<number, readonly Token[]>,

@@ -112,6 +112,8 @@ export interface GenerationResult {
   toolCalls: ToolCall[];
   promptTokens: number;
   completionTokens: number;
+  /** One of several choices whose prompt the first choice counts (usage counts it once). */
+  sharedPrompt?: boolean;
   timings: GenerationTimings;
 }
 

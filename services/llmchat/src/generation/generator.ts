@@ -1,6 +1,6 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { startSpan } from 'hrserve';
-import { GenerationTimeoutError } from '../engine/engine-errors.js';
+import { GenerationTimeoutError, TooManyChoicesError } from '../engine/engine-errors.js';
 import type { Priority } from '../engine/scheduler.js';
 import type { GenerationEvent, GenerationSink } from '../engine/types.js';
 import type { LlmchatMetrics } from '../metrics.js';
@@ -84,18 +84,40 @@ export class Generator {
    * rejects before that with what stopped it: an unknown model, a full queue,
    * a prompt too long, an invalid schema, the signal's reason.
    */
-  submit(request: NativeChatRequest, options: SubmitOptions): Promise<Generation> {
-    const admitted = Promise.withResolvers<Omit<Generation, 'result'>>();
+  async submit(request: NativeChatRequest, options: SubmitOptions): Promise<Generation> {
+    const [generation] = await this.submitChoices({ ...request, choices: 1 }, options);
+    if (!generation) throw new Error('a submission without its generation');
+    return generation;
+  }
+
+  /**
+   * `request.choices` generations of the one prompt (n): the prompt is evaluated once and
+   * its KV state copied to each choice's sequence; they generate together. Resolves once
+   * they hold their sequences, as `submit` does.
+   */
+  submitChoices(request: NativeChatRequest, options: SubmitOptions): Promise<Generation[]> {
+    const admitted = Promise.withResolvers<Array<Omit<Generation, 'result'>>>();
     const attributes = { ...requestAttributes(request, options.operation), ...options.attributes };
-    const result = startSpan(
+    const results = startSpan(
       this.tracer,
       `${options.operation} ${request.model}`,
       attributes,
       (span) => this.run(request, options, span, admitted.resolve),
     );
-    // Before admission the failure is submit's; after it, result's (a no-op here).
-    result.catch(admitted.reject);
-    return admitted.promise.then((generation) => ({ ...generation, result }));
+    // Before admission the failure is submit's; after it, each result's.
+    results.catch(admitted.reject);
+    return admitted.promise.then((generations) =>
+      generations.map((generation, index) => {
+        const result = results.then((finished) => {
+          const one = finished[index];
+          if (!one) throw new Error(`choice ${index} has no result`);
+          return one;
+        });
+        // Every choice's result fails together; the caller may read only some of them.
+        result.catch(() => {});
+        return { ...generation, result };
+      }),
+    );
   }
 
   /**
@@ -104,7 +126,7 @@ export class Generator {
    */
   private async hold(
     request: { model: string; keepAliveMs?: number },
-    options: { signal?: AbortSignal; priority?: Priority },
+    options: { signal?: AbortSignal; priority?: Priority; choices?: number },
   ) {
     const { signal } = options;
     const lease = await this.models.acquire(request.model, {
@@ -114,7 +136,15 @@ export class Generator {
     const engine = lease.engine;
     try {
       signal?.throwIfAborted();
-      const reservation = engine.reserve({ priority: options.priority ?? 'interactive', signal });
+      const choices = options.choices ?? 1;
+      // More choices than the model has sequences could never start.
+      if (choices > engine.info.parallel)
+        throw new TooManyChoicesError(choices, engine.info.parallel);
+      const reservation = engine.reserve({
+        priority: options.priority ?? 'interactive',
+        signal,
+        sequences: choices,
+      });
       return { lease, engine, reservation };
     } catch (error) {
       lease.release();
@@ -205,15 +235,16 @@ export class Generator {
     request: NativeChatRequest,
     options: SubmitOptions,
     span: Span,
-    admit: (generation: Omit<Generation, 'result'>) => void,
-  ): Promise<FinishedGeneration> {
+    admit: (generations: Array<Omit<Generation, 'result'>>) => void,
+  ): Promise<FinishedGeneration[]> {
     const submittedAt = performance.now();
     const { signal } = options;
     const labels = {
       gen_ai_request_model: request.model,
       gen_ai_operation_name: options.operation,
     };
-    const { lease, engine, reservation } = await this.hold(request, options);
+    const choices = request.choices ?? 1;
+    const { lease, engine, reservation } = await this.hold(request, { ...options, choices });
     try {
       const loadMs = performance.now() - submittedAt;
       const prepared = await engine.prepare(request, () =>
@@ -233,36 +264,47 @@ export class Generator {
       const timeout = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const generationSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
-      const events = new EventChannel<GenerationEvent>();
-      const sink: GenerationSink = options.stream
-        ? {
-            text: (delta) => events.push({ type: 'text', delta }),
-            logprob: (entry) => events.push({ type: 'logprobs', entries: [entry] }),
-            toolCallStart: (index, call) =>
-              events.push({ type: 'tool_call_start', index, ...call }),
-            toolCallArguments: (index, fragment) =>
-              events.push({ type: 'tool_call_arguments', index, fragment }),
-          }
-        : NO_OUTPUT;
-      admit({ events, promptTokens: prepared.job.promptTokens.length });
+      const channels = Array.from({ length: choices }, () => new EventChannel<GenerationEvent>());
+      const sinks = channels.map(
+        (events): GenerationSink =>
+          options.stream
+            ? {
+                text: (delta) => events.push({ type: 'text', delta }),
+                logprob: (entry) => events.push({ type: 'logprobs', entries: [entry] }),
+                toolCallStart: (index, call) =>
+                  events.push({ type: 'tool_call_start', index, ...call }),
+                toolCallArguments: (index, fragment) =>
+                  events.push({ type: 'tool_call_arguments', index, fragment }),
+              }
+            : NO_OUTPUT,
+      );
+      const promptTokens = prepared.job.promptTokens.length;
+      admit(channels.map((events) => ({ events, promptTokens })));
       try {
         timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
         const generationStartedAt = Date.now();
-        const generated = await engine.run(reservation, prepared, sink, generationSignal);
+        const generated =
+          choices === 1 && sinks[0]
+            ? [await engine.run(reservation, prepared, sinks[0], generationSignal)]
+            : await engine.runChoices(reservation, prepared, sinks, generationSignal);
         if (timeout.signal.aborted)
           throw new GenerationTimeoutError(this.options.generationTimeoutMs);
-        const finished: FinishedGeneration = {
-          ...generated,
-          modelId: engine.info.id,
-          promptTokenIds: prepared.job.promptTokens,
-          timings: {
-            ...generated.timings,
-            loadMs,
-            queueMs,
-            totalMs: performance.now() - submittedAt,
-          },
-        };
-        recordGeneration(this.metrics, labels, span, finished, generationStartedAt);
+        const finished = generated.map(
+          (one): FinishedGeneration => ({
+            ...one,
+            modelId: engine.info.id,
+            promptTokenIds: prepared.job.promptTokens,
+            timings: {
+              ...one.timings,
+              loadMs,
+              queueMs,
+              totalMs: performance.now() - submittedAt,
+            },
+          }),
+        );
+        for (const one of finished) {
+          recordGeneration(this.metrics, labels, span, one, generationStartedAt);
+        }
         this.metrics.requestDuration.observe(
           { ...labels, error_type: '' },
           (performance.now() - reservedAt) / 1000,
@@ -277,7 +319,7 @@ export class Generator {
         throw error;
       } finally {
         clearTimeout(timer);
-        events.end();
+        for (const events of channels) events.end();
       }
     } finally {
       reservation.release();

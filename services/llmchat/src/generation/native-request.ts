@@ -50,6 +50,8 @@ export interface NativeChatRequest {
   keepAliveMs?: number;
   /** Each generated token's log-probability, with the `top` likeliest alternatives (0–20). */
   logprobs?: { top: number };
+  /** Answers to generate from the one prompt (OpenAI's `n`); 1 when absent. */
+  choices?: number;
 }
 
 /** A finished generation with the time it spent in each stage, as protocols report it. */

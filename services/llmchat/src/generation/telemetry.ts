@@ -39,8 +39,11 @@ export function recordGeneration(
     );
   }
   const model = { gen_ai_request_model: labels.gen_ai_request_model };
-  metrics.tokens.inc({ ...model, gen_ai_token_type: 'input' }, result.promptTokens);
-  metrics.tokens.inc({ ...model, gen_ai_token_type: 'cached' }, timings.promptCached);
+  // n choices of one prompt: the first counts it.
+  if (!result.sharedPrompt) {
+    metrics.tokens.inc({ ...model, gen_ai_token_type: 'input' }, result.promptTokens);
+    metrics.tokens.inc({ ...model, gen_ai_token_type: 'cached' }, timings.promptCached);
+  }
   metrics.tokens.inc({ ...model, gen_ai_token_type: 'output' }, result.completionTokens);
 
   if (result.completionTokens > 0) {

@@ -31,7 +31,7 @@ export interface Answer<Body> {
 /**
  * The HTTP side of every generation route: watches the connection (a client
  * that leaves gives up its place or stops its generations at the next token),
- * submits the request — or several, one per choice — and sends the answer as
+ * submits the request — or several, one per prompt, each with its choices (n) — and sends the answer as
  * one body or as a stream opened once every generation holds a sequence.
  * Errors before that are plain HTTP errors (thrown); after it, the encoder's
  * in-band error ends the stream.
@@ -53,7 +53,7 @@ export async function respond<Body>(
   // gets its 'close' event now: stop before generating for nobody.
   if (request.raw.socket?.destroyed) disconnect.abort(clientClosedRequest());
   const submitted = natives.map((one) =>
-    generator.submit(one, {
+    generator.submitChoices(one, {
       signal: disconnect.signal,
       stream: answer.stream,
       operation: answer.operation,
@@ -65,11 +65,14 @@ export async function respond<Body>(
     }),
   );
   try {
-    const generations = await Promise.all(submitted).catch((error: unknown) => {
-      // One refused (queue full, say): the others, admitted or waiting, stop too.
-      disconnect.abort(error);
-      throw error;
-    });
+    // Each prompt's choices in turn: choice index = prompt × n + choice, as OpenAI numbers them.
+    const generations = (
+      await Promise.all(submitted).catch((error: unknown) => {
+        // One refused (queue full, say): the others, admitted or waiting, stop too.
+        disconnect.abort(error);
+        throw error;
+      })
+    ).flat();
     /** Every result; the first failure stops the other generations too. */
     const results = () =>
       Promise.all(generations.map((generation) => generation.result)).catch((error: unknown) => {

@@ -108,7 +108,8 @@ export const samplingShape = {
   logit_bias: z
     .record(z.string().regex(/^\d+$/, 'expected token ids as keys'), z.number().min(-100).max(100))
     .nullish(),
-  n: z.int().min(1).nullish(),
+  // Choices from one prompt; more than the model's sequences (LLMCHAT_PARALLEL) is a 400 naming it.
+  n: z.int().min(1).max(128).nullish(),
   user: z.string().optional(),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),

@@ -37,9 +37,18 @@ export function toUsage(result: GenerationResult): Usage {
   };
 }
 
-/** The usage of several generations (the choices of one request), summed. */
+/**
+ * The usage of several generations (the choices of one request), summed: every choice's
+ * output, and each prompt once (n choices of one prompt count it once, as OpenAI does).
+ */
 export function totalUsage(results: readonly GenerationResult[]): Usage {
-  const usages = results.map(toUsage);
+  const usages = results.map((result) =>
+    toUsage(
+      result.sharedPrompt
+        ? { ...result, promptTokens: 0, timings: { ...result.timings, promptCached: 0 } }
+        : result,
+    ),
+  );
   const sum = (of: (usage: Usage) => number) =>
     usages.reduce((total, usage) => total + of(usage), 0);
   return {
@@ -91,21 +100,22 @@ function toWireToolCalls(calls: readonly ToolCall[]) {
   }));
 }
 
+/** A `chat.completion`: one choice per generation (n), usage over all of them. */
 export function toChatCompletion(
   id: string,
   created: number,
   model: string,
-  result: GenerationResult,
+  results: readonly GenerationResult[],
 ) {
-  const hasCalls = result.toolCalls.length > 0;
   return {
     id,
     object: 'chat.completion' as const,
     created,
     model,
-    choices: [
-      {
-        index: 0,
+    choices: results.map((result, index) => {
+      const hasCalls = result.toolCalls.length > 0;
+      return {
+        index,
         message: {
           role: 'assistant' as const,
           content: hasCalls && result.text.length === 0 ? null : result.text,
@@ -114,9 +124,9 @@ export function toChatCompletion(
         },
         logprobs: choiceLogprobs(result.logprobs),
         finish_reason: result.finishReason,
-      },
-    ],
-    usage: toUsage(result),
+      };
+    }),
+    usage: totalUsage(results),
   };
 }
 
@@ -131,9 +141,10 @@ export interface ChunkDelta {
   }>;
 }
 
-/** Writes `chat.completion.chunk`s for one completion. */
+/** Writes `chat.completion.chunk`s for one completion; each chunk is for one choice (`index`). */
 export class ChatChunkBuilder {
-  private readonly contentPrefix: string;
+  /** Per choice, a content chunk's JSON around its text. */
+  private readonly contentTemplates = new Map<number, { prefix: string; suffix: string }>();
 
   constructor(
     private readonly id: string,
@@ -141,34 +152,35 @@ export class ChatChunkBuilder {
     private readonly model: string,
     /** With `stream_options.include_usage`, every chunk but the last carries `"usage": null`, as OpenAI sends. */
     private readonly usageNull = false,
-  ) {
-    // Content deltas are the per-token hot path: everything but the text is serialized once.
-    const template = JSON.stringify(this.delta({ content: '\u0000' }));
-    this.contentPrefix = template.slice(0, template.indexOf('"\\u0000"'));
-    this.contentSuffix = template.slice(this.contentPrefix.length + '"\\u0000"'.length);
+  ) {}
+
+  /** The JSON of a content delta chunk, identical to `JSON.stringify(this.delta({ content }, index))`. */
+  contentJson(content: string, index = 0): string {
+    let template = this.contentTemplates.get(index);
+    if (!template) {
+      // Content deltas are the per-token hot path: everything but the text is serialized once.
+      const json = JSON.stringify(this.delta({ content: '\u0000' }, index));
+      const prefix = json.slice(0, json.indexOf('"\\u0000"'));
+      template = { prefix, suffix: json.slice(prefix.length + '"\\u0000"'.length) };
+      this.contentTemplates.set(index, template);
+    }
+    return template.prefix + JSON.stringify(content) + template.suffix;
   }
 
-  private readonly contentSuffix: string;
-
-  /** The JSON of a content delta chunk, identical to `JSON.stringify(this.delta({ content }))`. */
-  contentJson(content: string): string {
-    return this.contentPrefix + JSON.stringify(content) + this.contentSuffix;
-  }
-
-  delta(delta: ChunkDelta) {
-    return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+  delta(delta: ChunkDelta, index = 0) {
+    return this.chunk([{ index, delta, logprobs: null, finish_reason: null }]);
   }
 
   /** A chunk carrying log-probabilities of tokens generated, with no text of its own. */
-  logprobs(entries: readonly TextLogprob[]) {
+  logprobs(entries: readonly TextLogprob[], index = 0) {
     return this.chunk([
-      { index: 0, delta: {}, logprobs: choiceLogprobs(entries), finish_reason: null },
+      { index, delta: {}, logprobs: choiceLogprobs(entries), finish_reason: null },
     ]);
   }
 
-  finish(reason: FinishReason, extra?: Record<string, unknown>) {
+  finish(reason: FinishReason, extra?: Record<string, unknown>, index = 0) {
     return {
-      ...this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: reason }]),
+      ...this.chunk([{ index, delta: {}, logprobs: null, finish_reason: reason }]),
       ...extra,
     };
   }
@@ -215,51 +227,63 @@ export function chatCompletionEncoder(
     options.includeUsage,
   );
   return {
-    open: () => [JSON.stringify(chunks.delta({ role: 'assistant', content: '' }))],
-    event: (event: GenerationEvent) => {
+    open: (choices) =>
+      Array.from({ length: Math.max(1, choices) }, (_, index) =>
+        JSON.stringify(chunks.delta({ role: 'assistant', content: '' }, index)),
+      ),
+    event: (event: GenerationEvent, choice = 0) => {
       switch (event.type) {
         case 'text':
-          return [chunks.contentJson(event.delta)];
+          return [chunks.contentJson(event.delta, choice)];
         case 'tool_call_start':
           return [
             JSON.stringify(
-              chunks.delta({
-                tool_calls: [
-                  {
-                    index: event.index,
-                    id: event.id,
-                    type: 'function',
-                    function: { name: event.name, arguments: '' },
-                  },
-                ],
-              }),
+              chunks.delta(
+                {
+                  tool_calls: [
+                    {
+                      index: event.index,
+                      id: event.id,
+                      type: 'function',
+                      function: { name: event.name, arguments: '' },
+                    },
+                  ],
+                },
+                choice,
+              ),
             ),
           ];
         case 'tool_call_arguments':
           return [
             JSON.stringify(
-              chunks.delta({
-                tool_calls: [{ index: event.index, function: { arguments: event.fragment } }],
-              }),
+              chunks.delta(
+                { tool_calls: [{ index: event.index, function: { arguments: event.fragment } }] },
+                choice,
+              ),
             ),
           ];
         case 'logprobs':
-          return [JSON.stringify(chunks.logprobs(event.entries))];
+          return [JSON.stringify(chunks.logprobs(event.entries, choice))];
         default:
           return [];
       }
     },
     close: (results) => {
-      const result = onlyResult(results);
-      const timings = { timings: toTimings(result) };
+      const timings = { timings: toTimings(onlyResult(results)) };
+      const last = results.length - 1;
+      // Each choice's finish; the llama.cpp timings (the first choice's) on the last chunk.
+      const finishes = results.map((result, index) =>
+        chunks.finish(
+          result.finishReason,
+          !options.includeUsage && index === last ? timings : undefined,
+          index,
+        ),
+      );
       return (
-        options.includeUsage
-          ? [chunks.finish(result.finishReason), chunks.usage(toUsage(result), timings)]
-          : [chunks.finish(result.finishReason, timings)]
+        options.includeUsage ? [...finishes, chunks.usage(totalUsage(results), timings)] : finishes
       ).map((chunk) => JSON.stringify(chunk));
     },
-    body: (results) =>
-      toChatCompletion(identity.id, identity.created, identity.model, onlyResult(results)),
+    body: (results) => toChatCompletion(identity.id, identity.created, identity.model, results),
     error: streamError,
   };
 }

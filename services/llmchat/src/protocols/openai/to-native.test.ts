@@ -114,7 +114,6 @@ describe('request translation', () => {
   });
 
   it.each([
-    ['n', { n: 2 }],
     ['functions', { functions: [] }],
     ['function_call', { function_call: 'auto' }],
     ['modalities', { modalities: ['text', 'audio'] }],

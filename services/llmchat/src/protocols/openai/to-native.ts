@@ -39,6 +39,7 @@ export function chatCompletionToNative(body: ChatCompletionRequest): NativeChatR
       ? { tools: { choice: tools.choice, tools: tools.callable, parallel: tools.parallel } }
       : {}),
     ...(logprobs ? { logprobs } : {}),
+    ...(body.n ? { choices: body.n } : {}),
   };
 }
 
@@ -74,6 +75,7 @@ export function completionToNative(body: CompletionRequest): NativeChatRequest[]
     sampling: toSampling(body),
     stop: stopStrings(body.stop),
     ...(logprobs !== undefined ? { logprobs: { top: logprobs } } : {}),
+    ...(body.n ? { choices: body.n } : {}),
   }));
 }
 
@@ -99,12 +101,6 @@ function unsupported(param: string, message: string): ApiError {
 
 /** Refuses, by name, parameters whose effect we cannot honour (silently ignoring them would change the answer). */
 export function rejectUnsupported(request: ChatCompletionRequest | CompletionRequest): void {
-  if (request.n !== undefined && request.n !== null && request.n !== 1) {
-    throw unsupported(
-      'n',
-      `'n' must be 1: one choice per request is supported. Send ${request.n} requests instead.`,
-    );
-  }
   if ('functions' in request && request.functions !== undefined) {
     throw unsupported(
       'functions',
