@@ -9,6 +9,7 @@ export default defineConfig({
     'bench-threads': 'src/bench/threads.ts',
     'bench-responses': 'src/bench/responses.ts',
     'bench-decisions': 'src/bench/decisions.ts',
+    'bench-choices': 'src/bench/choices.ts',
     'gpu-check': 'src/gpu-check.ts',
   },
   format: ['esm'],
