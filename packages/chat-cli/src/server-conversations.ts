@@ -1,4 +1,5 @@
 import type { CallOptions } from '@hrserve/client';
+import { authHeaders } from './auth-headers.js';
 import type { Turn } from './conversation.js';
 
 export interface ServerConversationSummary {
@@ -34,7 +35,7 @@ export class ServerConversations {
 
   /** The server's conversations, when it keeps them (GET /v1/conversations answers a list). */
   static async detect(baseUrl: string, apiKey?: string): Promise<ServerConversations | undefined> {
-    const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+    const headers = authHeaders(apiKey);
     try {
       const response = await fetch(`${baseUrl}/v1/conversations?limit=1`, {
         headers,

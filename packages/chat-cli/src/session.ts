@@ -1,4 +1,5 @@
 import { fitToBudget, type LlmClient, type Message } from '@hrserve/client';
+import { authHeaders } from './auth-headers.js';
 import type { Conversation } from './conversation.js';
 import type { ServerConversations } from './server-conversations.js';
 
@@ -29,7 +30,7 @@ export class ChatSession {
     this.models = (await this.client.diagnose()).models;
     try {
       const response = await fetch(`${this.baseUrl}/v1/models`, {
-        headers: this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {},
+        headers: authHeaders(this.apiKey),
         signal: AbortSignal.timeout(5000),
       });
       const body = (await response.json()) as {

@@ -15,6 +15,19 @@ async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return events;
 }
 
+/** The stream's events up to and including the first that `last` accepts (the client then leaves). */
+async function eventsUntil<T>(
+  stream: AsyncIterable<T>,
+  last: (event: T, count: number) => boolean,
+): Promise<T[]> {
+  const events: T[] = [];
+  for await (const event of stream) {
+    events.push(event);
+    if (last(event, events.length)) break;
+  }
+  return events;
+}
+
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (let attempt = 0; attempt < 300; attempt++) {
     const value = await read();
@@ -267,11 +280,7 @@ describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
       stream: true,
       max_output_tokens: 24,
     });
-    const firstEvents: OpenAI.Responses.ResponseStreamEvent[] = [];
-    for await (const event of stream) {
-      firstEvents.push(event);
-      if (firstEvents.length === 5) break;
-    }
+    const firstEvents = await eventsUntil(stream, (_, count) => count === 5);
     const created = firstEvents[0];
     if (created?.type !== 'response.created') throw new Error('no response.created first');
     const resumed = await collect(
@@ -295,11 +304,7 @@ describe.each(STORE_BACKENDS)('background responses on $name', (backend) => {
       stream: true,
       max_output_tokens: 4000,
     });
-    const first: OpenAI.Responses.ResponseStreamEvent[] = [];
-    for await (const event of stream) {
-      first.push(event);
-      if (event.type === 'response.output_text.delta') break;
-    }
+    const first = await eventsUntil(stream, (event) => event.type === 'response.output_text.delta');
     const created = first[0];
     if (created?.type !== 'response.created') throw new Error('no response.created first');
     await llmchat.openai.responses.cancel(created.response.id);
