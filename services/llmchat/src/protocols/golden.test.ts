@@ -87,6 +87,29 @@ describe('OpenAI chat completions', () => {
   });
 });
 
+describe('OpenAI chat completions with n: 2', () => {
+  it('a stream: each choice its role, deltas and finish by index; usage counting the prompt once', async () => {
+    const second: Choice = {
+      events: TEXT_EVENTS.slice(0, 1),
+      result: {
+        ...TEXT_RESULT,
+        finishReason: 'stop',
+        text: 'Let me',
+        completionTokens: 2,
+        sharedPrompt: true,
+      },
+    };
+    const first: Choice = { events: TEXT_EVENTS, result: TEXT_RESULT };
+    const encoder = chatCompletionEncoder(IDENTITY, { includeUsage: true });
+    await expect(
+      pretty({
+        stream: streamOf(encoder, [first, second]),
+        body: encoder.body([first.result, second.result]),
+      }),
+    ).toMatchFileSnapshot(golden('openai-chat-choices'));
+  });
+});
+
 describe('OpenAI legacy completions', () => {
   const body = parseRequest(completionRequestSchema, recorded('openai-completion-request.json'));
 
