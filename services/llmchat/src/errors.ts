@@ -70,7 +70,11 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
     );
   }
   if (error instanceof ContextLengthExceededError) {
-    return new ApiError(llmchatErrors.contextLengthExceeded, error.message, {
+    const fix =
+      error.input === 'input'
+        ? 'Shorten the input, the question or its answers.'
+        : 'Shorten the messages or the prompt.';
+    return new ApiError(llmchatErrors.contextLengthExceeded, `${error.message} ${fix}`, {
       param: error.input,
       cause: error,
     });
@@ -79,7 +83,12 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
     return new ApiError(errorCatalogue.invalidRequest, error.message, { param: 'prompt' });
   }
   if (error instanceof TooManyChoicesError) {
-    return new ApiError(errorCatalogue.invalidRequest, error.message, { param: 'n' });
+    const { choices, sequences } = error;
+    return new ApiError(
+      errorCatalogue.invalidRequest,
+      `'n' is ${choices}, but this model generates at most ${sequences} answers at once (LLMCHAT_PARALLEL=${sequences}). Ask for ${sequences} or fewer, or raise LLMCHAT_PARALLEL.`,
+      { param: 'n' },
+    );
   }
   if (error instanceof InvalidSchemaError) {
     return new ApiError(llmchatErrors.invalidSchema, error.message, { param: error.origin });

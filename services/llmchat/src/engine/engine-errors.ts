@@ -36,13 +36,11 @@ export class ContextLengthExceededError extends Error {
   constructor(
     readonly promptTokens: number,
     readonly contextSize: number,
-    /** What the prompt came as: chat messages, a raw text prompt, or a decision's input. */
+    /** The request field the prompt came from: chat messages, a raw prompt, a decision's input. */
     readonly input: 'messages' | 'prompt' | 'input',
   ) {
     super(
-      input === 'input'
-        ? `This model's maximum context length is ${contextSize} tokens, but a question with its input and longest answer needs ${promptTokens} tokens. Shorten the input, the question or its answers.`
-        : `This model's maximum context length is ${contextSize} tokens, but the prompt has ${promptTokens} tokens. Shorten the messages or the prompt.`,
+      `This model's maximum context length is ${contextSize} tokens, but the ${input === 'input' ? 'input with a question and its longest answer' : 'prompt'} has ${promptTokens} tokens.`,
     );
   }
 }
@@ -89,8 +87,6 @@ export class TooManyChoicesError extends Error {
     readonly choices: number,
     readonly sequences: number,
   ) {
-    super(
-      `'n' is ${choices}, but this model generates at most ${sequences} answers at once (LLMCHAT_PARALLEL=${sequences}). Ask for ${sequences} or fewer, or raise LLMCHAT_PARALLEL.`,
-    );
+    super(`${choices} choices asked, but the model has ${sequences} sequences.`);
   }
 }

@@ -78,12 +78,17 @@ export async function generate(
     ? { top: job.logprobs.top, probe: createProbeSampler(model), into: [] as TokenLogprob[] }
     : undefined;
   const tokenize = (forced: string) => model.tokenize(forced, false, 'trimLeadingSpace');
-  const countToken = (token: Token) => {
+  /** The log-probabilities of the answer's text tokens (not of tool calls), as reported. */
+  const contentLogprobs: TextLogprob[] = [];
+  /** A token the answer keeps; `content`: part of its text (a tool call's tokens are not). */
+  const countToken = (token: Token, content = true) => {
     firstTokenAt ??= performance.now();
     generated.push(token);
     const entry = logprobs?.into.at(-1);
-    if (entry?.token === token) {
-      sink.logprob?.(withText(model, entry, generated.at(-2) ?? job.promptTokens.at(-1)));
+    if (content && entry?.token === token) {
+      const reported = withText(model, entry, generated.at(-2) ?? job.promptTokens.at(-1));
+      contentLogprobs.push(reported);
+      sink.logprob?.(reported);
     }
   };
   const budgetLeft = () => job.maxTokens - generated.length;
@@ -184,7 +189,7 @@ export async function generate(
     };
     for await (const token of sequence.evaluate(phaseInput, sampler(grammar), logprobs)) {
       if (signal.aborted) return 'aborted';
-      countToken(token);
+      countToken(token, false);
       const { emit: safe, matched } = matcher.push(decoder.push(token));
       emit(safe);
       if (matched !== undefined) return 'complete';
@@ -302,13 +307,7 @@ export async function generate(
       completionTokens: generated.length + closingTokens.length,
       // The answer's tokens as the client sees it (a continuation evaluates the closing too).
       outputTokens: [...generated, ...closingTokens],
-      ...(logprobs
-        ? {
-            logprobs: logprobs.into.map((entry, index) =>
-              withText(model, entry, logprobs.into[index - 1]?.token ?? job.promptTokens.at(-1)),
-            ),
-          }
-        : {}),
+      ...(logprobs ? { logprobs: contentLogprobs } : {}),
       timings: {
         promptEvaluated: input.length,
         promptCached: reusedTokens,

@@ -32,6 +32,7 @@ import type {
   ScoringResult,
   ToolDefinition,
 } from './types.js';
+import { SILENT_SINK } from './types.js';
 
 /** What the process's models share: the llama.cpp instance, one decode at a time, compiled grammars. */
 export interface EngineShared {
@@ -219,6 +220,7 @@ export class LlamaEngine implements ModelEngine {
     // The pool leaves at least one prompt token to evaluate.
     const shared = turn.input.slice(0, -1);
     const last = turn.input.slice(-1);
+    const prefillStartedAt = performance.now();
     const sampler = createProbeSampler(model);
     try {
       await turn.sequence.prefill(shared, sampler);
@@ -226,9 +228,14 @@ export class LlamaEngine implements ModelEngine {
       sampler.dispose();
     }
     for (const sibling of siblings) await sibling.copyFrom(turn.sequence);
+    const prefillMs = performance.now() - prefillStartedAt;
     const cached = turn.reusedTokens + shared.length;
     const seed = job.sampling.seed;
-    const results = await Promise.all(
+    // One choice failing stops the others, and every one has left the decode loop before the
+    // reservation gives their sequences to the next job.
+    const stop = new AbortController();
+    const choicesSignal = AbortSignal.any([signal, stop.signal]);
+    const settled = await Promise.allSettled(
       [turn.sequence, ...siblings].map((sequence, index) =>
         generate(
           model,
@@ -237,24 +244,37 @@ export class LlamaEngine implements ModelEngine {
           cached,
           seed === undefined ? job : { ...job, sampling: { ...job.sampling, seed: seed + index } },
           prepared.constraints,
-          sinks[index] ?? NO_SINK,
-          signal,
-        ),
+          sinks[index] ?? SILENT_SINK,
+          choicesSignal,
+        ).catch((error: unknown) => {
+          stop.abort(error);
+          throw error;
+        }),
       ),
     );
-    // The prompt was evaluated once: the first choice counts it, with what it reused.
-    return results.map((result, index) =>
-      index === 0
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.flatMap((outcome) =>
+      outcome.status === 'fulfilled' ? [outcome.value] : [],
+    );
+    // The prompt was evaluated once, before any choice's clock started: the first choice
+    // counts it, with what it reused; every choice's first token waited for it.
+    return results.map((result, index) => {
+      const timings = {
+        ...result.timings,
+        timeToFirstTokenMs: result.timings.timeToFirstTokenMs + prefillMs,
+      };
+      return index === 0
         ? {
             ...result,
             timings: {
-              ...result.timings,
+              ...timings,
               promptEvaluated: turn.input.length,
               promptCached: turn.reusedTokens,
             },
           }
-        : { ...result, sharedPrompt: true },
-    );
+        : { ...result, sharedPrompt: true, timings };
+    });
   }
 
   answerTokens(text: string): Token[] {
@@ -333,8 +353,6 @@ export class LlamaEngine implements ModelEngine {
     await this.loaded.model.dispose();
   }
 }
-
-const NO_SINK: GenerationSink = { text() {}, toolCallStart() {}, toolCallArguments() {} };
 
 /**
  * The context's sequences on one decode loop (see native.ts for why llmchat

@@ -46,6 +46,29 @@ export function logprobsFromLogits(
 export type ProbeBackend = Pick<NativeContext, 'sampleToken'>;
 
 /**
+ * The probe's read of a position: with `top` the highest logits first (sorted, so the first
+ * is the maximum) then the `filter` tokens', as [token, logit, …] pairs, and the
+ * log-softmax normaliser (max + ln Σ exp(logit − max) over the whole vocabulary).
+ */
+async function readLogits(
+  backend: ProbeBackend,
+  logitIndex: number,
+  probe: NativeSampler,
+  filter: readonly Token[],
+  top: number,
+): Promise<{ pairs: number[]; weight: number }> {
+  const answer = (await backend.sampleToken(
+    logitIndex,
+    probe,
+    false,
+    false,
+    [[...filter], false, false, false, Math.max(1, top)],
+    true,
+  )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
+  return { pairs: answer[3] ?? [], weight: answer[4] ?? 1 };
+}
+
+/**
  * Reads the log-probabilities at `logitIndex` (of the batch just decoded) for the token the
  * stream's sampler chose, with a probe sampler of its own: greedy and nothing else, so the
  * candidates it sees are the raw logits of the whole vocabulary.
@@ -57,15 +80,8 @@ export async function probeLogprobs(
   sampled: Token,
   top: number,
 ): Promise<TokenLogprob> {
-  const answer = (await backend.sampleToken(
-    logitIndex,
-    probe,
-    false,
-    false,
-    [[sampled], false, false, false, Math.max(1, top)],
-    true,
-  )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
-  return logprobsFromLogits(sampled, answer[3] ?? [], answer[4] ?? 1, top);
+  const { pairs, weight } = await readLogits(backend, logitIndex, probe, [sampled], top);
+  return logprobsFromLogits(sampled, pairs, weight, top);
 }
 
 /**
@@ -78,17 +94,9 @@ export async function probeTokenLogprobs(
   probe: NativeSampler,
   tokens: readonly Token[],
 ): Promise<Map<Token, number>> {
-  const answer = (await backend.sampleToken(
-    logitIndex,
-    probe,
-    false,
-    false,
-    [[...tokens], false, false, false, 1],
-    true,
-  )) as unknown as [number, unknown, unknown, number[] | undefined, number | undefined];
-  const pairs = answer[3] ?? [];
+  const { pairs, weight } = await readLogits(backend, logitIndex, probe, tokens, 1);
   // The first pair is the top-1 (the maximum logit); the candidates' pairs follow it.
-  const norm = (pairs[1] ?? 0) + Math.log(answer[4] ?? 1);
+  const norm = (pairs[1] ?? 0) + Math.log(weight);
   const logprobs = new Map<Token, number>();
   for (let index = 2; index + 1 < pairs.length; index += 2) {
     logprobs.set(pairs[index] as Token, (pairs[index + 1] ?? 0) - norm);

@@ -197,7 +197,7 @@ describe('SequenceScheduler', () => {
     single.release();
     await settled();
     expect(order).toEqual(['three']);
-    expect(queue.running).toBe(3);
+    expect(queue.running).toBe(1); // one job, on all three sequences
     const leader = await three.acquire(prompt(1, 2, 3));
     const siblings = three.takeSiblings(prompt(1, 2, 3));
     expect(new Set([leader.sequence, ...siblings]).size).toBe(3);
@@ -207,5 +207,26 @@ describe('SequenceScheduler', () => {
     expect(queue.running).toBe(1);
     after.release();
     expect(() => queue.reserve({ sequences: 4 })).toThrow(RangeError);
+  });
+
+  it('starts the jobs behind a job of several choices that leaves the queue', async () => {
+    const { scheduler: queue } = scheduler(3);
+    const running = queue.reserve({ sequences: 2 });
+    const controller = new AbortController();
+    const three = queue.reserve({ sequences: 3, signal: controller.signal });
+    const one = queue.reserve();
+    const order: string[] = [];
+    void three.waitForTurn().catch(() => order.push('three gave up'));
+    void one.waitForTurn().then(() => order.push('one'));
+    await settled();
+    expect(order).toEqual([]);
+    // The client of the three-choice job leaves: the one-sequence job behind it fits now.
+    controller.abort(new Error('client left'));
+    await settled();
+    expect(order.sort()).toEqual(['one', 'three gave up']);
+    // Jobs, not sequences: two jobs hold three sequences.
+    expect(queue.running).toBe(2);
+    running.release();
+    one.release();
   });
 });

@@ -32,7 +32,10 @@ export class SequenceScheduler<S extends CachedSequence> {
     interactive: [],
     batch: [],
   };
-  private readonly runningBy: Record<Priority, number> = { interactive: 0, batch: 0 };
+  /** Sequences held, by priority (a job with n choices holds n). */
+  private readonly heldBy: Record<Priority, number> = { interactive: 0, batch: 0 };
+  /** Jobs holding their sequences now. */
+  private runningJobs = 0;
   private rejectedCount = 0;
 
   constructor(
@@ -43,9 +46,14 @@ export class SequenceScheduler<S extends CachedSequence> {
     if (sequences < 1) throw new RangeError('a scheduler needs at least one sequence');
   }
 
-  /** Sequences held by jobs now (a job with several choices holds one per choice). */
+  /** Jobs holding their sequences now (a job with n choices is one job). */
   get running(): number {
-    return this.runningBy.interactive + this.runningBy.batch;
+    return this.runningJobs;
+  }
+
+  /** Sequences held now. */
+  private get held(): number {
+    return this.heldBy.interactive + this.heldBy.batch;
   }
 
   /** Jobs waiting for a sequence now. */
@@ -97,15 +105,16 @@ export class SequenceScheduler<S extends CachedSequence> {
 
   /** Whether the job's sequences are free now (a batch job's within the batch limit). */
   private fits(reservation: Reservation<S>): boolean {
-    if (this.running + reservation.size > this.sequences) return false;
+    if (this.held + reservation.size > this.sequences) return false;
     return (
       reservation.priority === 'interactive' ||
-      this.runningBy.batch + reservation.size <= this.batchLimit
+      this.heldBy.batch + reservation.size <= this.batchLimit
     );
   }
 
   private start(reservation: Reservation<S>): void {
-    this.runningBy[reservation.priority] += reservation.size;
+    this.heldBy[reservation.priority] += reservation.size;
+    this.runningJobs += 1;
     reservation.granted();
   }
 
@@ -125,19 +134,24 @@ export class SequenceScheduler<S extends CachedSequence> {
     reservation.onAbort(leave);
   }
 
-  /** Takes a waiting reservation out of the queue; false when it was not waiting. */
+  /**
+   * Takes a waiting reservation out of the queue; false when it was not waiting. The jobs
+   * behind it may start now (it may have been a job of n choices that none could overtake).
+   */
   withdraw(reservation: Reservation<S>): boolean {
     const queue = this.waiting[reservation.priority];
     const index = queue.indexOf(reservation);
     if (index === -1) return false;
     queue.splice(index, 1);
+    this.grantNext();
     return true;
   }
 
   /** Called by a reservation: its turn ends (the sequences it took are free again). */
   finish(reservation: Reservation<S>, sequences: readonly S[]): void {
     for (const sequence of sequences) this.pool.give(sequence);
-    this.runningBy[reservation.priority] -= reservation.size;
+    this.heldBy[reservation.priority] -= reservation.size;
+    this.runningJobs -= 1;
     this.grantNext();
   }
 

@@ -2,15 +2,13 @@ import type { Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmchat, type TestServer } from '../__fixtures__/llmchat-server.js';
 import type { ModelEngine } from './model-engine.js';
-import type { GenerationResult, GenerationSink } from './types.js';
+import { type GenerationResult, SILENT_SINK } from './types.js';
 
 /*
  * Scoring by teacher forcing agrees with generation: the log-probability the engine scores
  * for a greedy answer's tokens is the sum of the log-probabilities generation reported for
  * them, one by one (stories260K, real weights).
  */
-
-const SILENT: GenerationSink = { text() {}, toolCallStart() {}, toolCallArguments() {} };
 
 describe('engine scoring', () => {
   let server: TestServer;
@@ -39,7 +37,7 @@ describe('engine scoring', () => {
         logprobs: { top: 0 },
       }));
       await reservation.waitForTurn();
-      return await engine.run(reservation, prepared, SILENT, new AbortController().signal);
+      return await engine.run(reservation, prepared, SILENT_SINK, new AbortController().signal);
     } finally {
       reservation.release();
     }

@@ -1,6 +1,5 @@
 import type { Token } from 'node-llama-cpp';
 import type { DecodeLoop } from './decode-loop.js';
-import { ContextLengthExceededError } from './engine-errors.js';
 import type { TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
 
@@ -91,12 +90,6 @@ export class Sequence {
     }
   }
 
-  /**
-   * Evaluates `input` after what the sequence holds (it stays in the KV cache), sampling
-   * nothing, and returns at each input index of `at` the log-probabilities of the candidate
-   * next tokens listed there, read with `probe` (the raw distribution, teacher forcing).
-   * Fails with `ContextLengthExceededError` when the input does not fit.
-   */
   /** Evaluates `input` after what the sequence holds, sampling nothing (a prompt to share). */
   async prefill(input: readonly Token[], sampler: NativeSampler): Promise<void> {
     await this.score(input, new Map(), sampler);
@@ -113,16 +106,21 @@ export class Sequence {
     this.held = [...source.held];
   }
 
+  /**
+   * Evaluates `input` after what the sequence holds (it stays in the KV cache), sampling
+   * nothing, and returns at each input index of `at` the log-probabilities of the candidate
+   * next tokens listed there, read with `probe` (the raw distribution, teacher forcing).
+   * Fails with a RangeError when the input does not fit.
+   */
   async score(
     input: readonly Token[],
     at: ReadonlyMap<number, readonly Token[]>,
     probe: NativeSampler,
   ): Promise<Map<number, Map<Token, number>>> {
     if (!this.hasRoomFor(input.length)) {
-      throw new ContextLengthExceededError(
-        this.held.length + input.length,
-        this.contextSize,
-        'input',
+      // Callers size their input to the context first (prepare-scoring.ts, the pool's maxLength).
+      throw new RangeError(
+        `${this.held.length + input.length} tokens do not fit a sequence of ${this.contextSize}`,
       );
     }
     const start = this.held.length;

@@ -87,6 +87,13 @@ export interface GenerationSink {
   toolCallArguments(index: number, fragment: string): void;
 }
 
+/** A sink that drops the output (a caller that reads only the result). */
+export const SILENT_SINK: GenerationSink = {
+  text: () => {},
+  toolCallStart: () => {},
+  toolCallArguments: () => {},
+};
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface GenerationTimings {

@@ -2,7 +2,7 @@ import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { startSpan } from 'hrserve';
 import { GenerationTimeoutError, TooManyChoicesError } from '../engine/engine-errors.js';
 import type { Priority } from '../engine/scheduler.js';
-import type { GenerationEvent, GenerationSink } from '../engine/types.js';
+import { type GenerationEvent, type GenerationSink, SILENT_SINK } from '../engine/types.js';
 import type { LlmchatMetrics } from '../metrics.js';
 import type { ModelManager } from '../models/model-manager.js';
 import { EventChannel } from './event-channel.js';
@@ -15,6 +15,7 @@ import type {
 import { type ContextOverflow, jobOf } from './prepare-job.js';
 import { scoringJobOf } from './prepare-scoring.js';
 import { type Operation, recordGeneration, requestAttributes } from './telemetry.js';
+import { timeLimit } from './time-limit.js';
 
 export interface GeneratorOptions {
   /** One generation's time limit, from admission on (the queue wait has its own). */
@@ -56,12 +57,6 @@ const NOTHING_SCORED = {
   cachedTokens: 0,
   evaluatedTokens: 0,
   scoreMs: 0,
-};
-
-const NO_OUTPUT: GenerationSink = {
-  text: () => {},
-  toolCallStart: () => {},
-  toolCallArguments: () => {},
 };
 
 /**
@@ -120,6 +115,18 @@ export class Generator {
     );
   }
 
+  /** A request's duration from its reservation on, labelled with how it failed (if it did). */
+  private observeDuration(
+    labels: { gen_ai_request_model: string; gen_ai_operation_name: string },
+    reservedAt: number,
+    error?: unknown,
+  ): void {
+    this.metrics.requestDuration.observe(
+      { ...labels, error_type: error === undefined ? '' : this.options.errorType(error) },
+      (performance.now() - reservedAt) / 1000,
+    );
+  }
+
   /**
    * The model (a client that leaves while it loads stops waiting; the load goes on for
    * others) and a place in its queue: both released by the caller, in a `finally`.
@@ -170,27 +177,23 @@ export class Generator {
     return startSpan(this.tracer, `decision ${request.model}`, attributes, async (span) => {
       const submittedAt = performance.now();
       const labels = { gen_ai_request_model: request.model, gen_ai_operation_name: 'decision' };
+      if (request.questions.length === 0) {
+        // Every question refused (an image in the input): nothing to weigh, no model to load.
+        const entry = await this.models.entryOf(request.model);
+        const timings = { loadMs: 0, queueMs: 0, totalMs: performance.now() - submittedAt };
+        return { ...NOTHING_SCORED, modelId: entry.name, timings };
+      }
       const { lease, engine, reservation } = await this.hold(request, options);
       try {
         const loadMs = performance.now() - submittedAt;
-        if (request.questions.length === 0) {
-          // Every question refused (an image in the input): nothing to weigh.
-          const timings = { loadMs, queueMs: 0, totalMs: performance.now() - submittedAt };
-          return { ...NOTHING_SCORED, modelId: engine.info.id, timings };
-        }
         const job = scoringJobOf(engine, request);
         const reservedAt = performance.now();
         const queueMs = await reservation.waitForTurn();
         options.signal?.throwIfAborted();
         this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
-        // A timer cleared at the end, as for a generation (see run()).
-        const timeout = new AbortController();
-        const timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
-        const signal = options.signal
-          ? AbortSignal.any([options.signal, timeout.signal])
-          : timeout.signal;
+        const limit = timeLimit(this.options.generationTimeoutMs, options.signal);
         try {
-          const scored = await engine.score(reservation, job, signal);
+          const scored = await engine.score(reservation, job, limit.signal);
           const finished: FinishedScoring = {
             ...scored,
             modelId: engine.info.id,
@@ -199,10 +202,7 @@ export class Generator {
           const model = { gen_ai_request_model: request.model };
           this.metrics.tokens.inc({ ...model, gen_ai_token_type: 'input' }, scored.inputTokens);
           this.metrics.tokens.inc({ ...model, gen_ai_token_type: 'cached' }, scored.cachedTokens);
-          this.metrics.requestDuration.observe(
-            { ...labels, error_type: '' },
-            (performance.now() - reservedAt) / 1000,
-          );
+          this.observeDuration(labels, reservedAt);
           span.setAttributes({
             'gen_ai.response.model': finished.modelId,
             'gen_ai.usage.input_tokens': scored.inputTokens,
@@ -213,16 +213,13 @@ export class Generator {
           return finished;
         } catch (error) {
           const failure =
-            timeout.signal.aborted && !options.signal?.aborted
+            limit.expired && !options.signal?.aborted
               ? new GenerationTimeoutError(this.options.generationTimeoutMs)
               : error;
-          this.metrics.requestDuration.observe(
-            { ...labels, error_type: this.options.errorType(failure) },
-            (performance.now() - reservedAt) / 1000,
-          );
+          this.observeDuration(labels, reservedAt, failure);
           throw failure;
         } finally {
-          clearTimeout(timer);
+          limit.clear();
         }
       } finally {
         reservation.release();
@@ -259,11 +256,6 @@ export class Generator {
       this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', queueMs);
 
-      // A timer cleared when the generation ends: AbortSignal.timeout would keep one timer
-      // (and its signal) alive per request for the whole timeout, finished or not.
-      const timeout = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const generationSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
       const channels = Array.from({ length: choices }, () => new EventChannel<GenerationEvent>());
       const sinks = channels.map(
         (events): GenerationSink =>
@@ -276,19 +268,18 @@ export class Generator {
                 toolCallArguments: (index, fragment) =>
                   events.push({ type: 'tool_call_arguments', index, fragment }),
               }
-            : NO_OUTPUT,
+            : SILENT_SINK,
       );
       const promptTokens = prepared.job.promptTokens.length;
       admit(channels.map((events) => ({ events, promptTokens })));
+      const limit = timeLimit(this.options.generationTimeoutMs, signal);
       try {
-        timer = setTimeout(() => timeout.abort(), this.options.generationTimeoutMs);
         const generationStartedAt = Date.now();
         const generated =
           choices === 1 && sinks[0]
-            ? [await engine.run(reservation, prepared, sinks[0], generationSignal)]
-            : await engine.runChoices(reservation, prepared, sinks, generationSignal);
-        if (timeout.signal.aborted)
-          throw new GenerationTimeoutError(this.options.generationTimeoutMs);
+            ? [await engine.run(reservation, prepared, sinks[0], limit.signal)]
+            : await engine.runChoices(reservation, prepared, sinks, limit.signal);
+        if (limit.expired) throw new GenerationTimeoutError(this.options.generationTimeoutMs);
         const finished = generated.map(
           (one): FinishedGeneration => ({
             ...one,
@@ -305,20 +296,25 @@ export class Generator {
         for (const one of finished) {
           recordGeneration(this.metrics, labels, span, one, generationStartedAt);
         }
-        this.metrics.requestDuration.observe(
-          { ...labels, error_type: '' },
-          (performance.now() - reservedAt) / 1000,
-        );
+        if (finished.length > 1) {
+          // The span is the request's: every choice's output, not the last one's.
+          span.setAttributes({
+            'gen_ai.request.choice.count': finished.length,
+            'gen_ai.response.finish_reasons': finished.map((one) => one.finishReason),
+            'gen_ai.usage.output_tokens': finished.reduce(
+              (sum, one) => sum + one.completionTokens,
+              0,
+            ),
+          });
+        }
+        this.observeDuration(labels, reservedAt);
         if (signal?.aborted) span.setAttribute('llmchat.client_disconnected', true);
         return finished;
       } catch (error) {
-        this.metrics.requestDuration.observe(
-          { ...labels, error_type: this.options.errorType(error) },
-          (performance.now() - reservedAt) / 1000,
-        );
+        this.observeDuration(labels, reservedAt, error);
         throw error;
       } finally {
-        clearTimeout(timer);
+        limit.clear();
         for (const events of channels) events.end();
       }
     } finally {

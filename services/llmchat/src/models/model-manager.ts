@@ -142,14 +142,19 @@ export class ModelManager {
     };
   }
 
+  /** The configured model a client named, without loading it; `ModelNotFoundError` when none is. */
+  async entryOf(requested: string): Promise<ModelEntry> {
+    const entry = await this.registry.resolve(requested);
+    if (!entry) throw await this.notFound(requested);
+    return entry;
+  }
+
   /** The model a client named, loaded; `ModelNotFoundError` when no such model is configured. */
   async acquire(
     requested: string,
     options: { keepAliveMs?: number; signal?: AbortSignal } = {},
   ): Promise<ModelLease> {
-    const entry = await this.registry.resolve(requested);
-    if (!entry) throw await this.notFound(requested);
-    return this.acquireEntry(entry, options);
+    return this.acquireEntry(await this.entryOf(requested), options);
   }
 
   /** `requested`, or without a name the default model (else the most recently used loaded one). */

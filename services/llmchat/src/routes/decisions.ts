@@ -3,7 +3,7 @@ import type { Generator } from '../generation/generator.js';
 import { decisionCreateRequestSchema } from '../protocols/openai-decisions/request.js';
 import { decisionBody } from '../protocols/openai-decisions/response.js';
 import { decisionToNative } from '../protocols/openai-decisions/to-native.js';
-import { clientClosedRequest } from './client-closed.js';
+import { watchDisconnect } from './client-closed.js';
 
 /**
  * POST /v1/decisions — OpenAI's Decisions API: typed answers with probabilities, weighed by
@@ -13,11 +13,7 @@ export function registerDecisions(app: FastifyInstance, generator: Generator): v
   app.post('/v1/decisions', async (request, reply) => {
     const plan = decisionToNative(parseRequest(decisionCreateRequestSchema, request.body));
     const disconnect = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) disconnect.abort(clientClosedRequest());
-    };
-    reply.raw.once('close', onClose);
-    if (request.raw.socket?.destroyed) disconnect.abort(clientClosedRequest());
+    const stopWatching = watchDisconnect(request, reply, disconnect);
     try {
       const scored = await generator.score(plan.native, {
         signal: disconnect.signal,
@@ -25,7 +21,7 @@ export function registerDecisions(app: FastifyInstance, generator: Generator): v
       });
       return decisionBody(plan, scored);
     } finally {
-      reply.raw.off('close', onClose);
+      stopWatching();
     }
   });
 }

@@ -6,7 +6,7 @@ import type { Generator } from '../generation/generator.js';
 import type { FinishedGeneration, NativeChatRequest } from '../generation/native-request.js';
 import type { Operation } from '../generation/telemetry.js';
 import type { WireEncoder } from '../protocols/wire-encoder.js';
-import { clientClosedRequest } from './client-closed.js';
+import { clientClosedRequest, watchDisconnect } from './client-closed.js';
 import type { Framing } from './framing.js';
 import { timingHeaders } from './timing-headers.js';
 
@@ -45,13 +45,8 @@ export async function respond<Body>(
 ): Promise<Body | FastifyReply> {
   const natives = Array.isArray(native) ? native : [native];
   const disconnect = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) disconnect.abort(clientClosedRequest());
-  };
-  reply.raw.once('close', onClose);
-  // A client that left while the request was read or prepared (a stored history, say) never
-  // gets its 'close' event now: stop before generating for nobody.
-  if (request.raw.socket?.destroyed) disconnect.abort(clientClosedRequest());
+  // A client that left, even while a stored history was read: no generating for nobody.
+  const stopWatching = watchDisconnect(request, reply, disconnect);
   const submitted = natives.map((one) =>
     generator.submitChoices(one, {
       signal: disconnect.signal,
@@ -131,7 +126,7 @@ export async function respond<Body>(
     await failed(answer, request, apiErrorOf(thrown));
     throw thrown;
   } finally {
-    reply.raw.off('close', onClose);
+    stopWatching();
   }
 }
 
