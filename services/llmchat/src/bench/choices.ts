@@ -6,18 +6,15 @@
  *   pnpm --filter llmchat bench:choices [--model <gguf>] [--rounds 7] [--prompt-words 300] [--max-tokens 32]
  */
 
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnService } from '@hrserve/test-support/spawn';
+import { sharedModel, startBenchLlmchat } from './processes.js';
 import { median } from './stats.js';
-
-const PACKAGE_ROOT = new URL('../', import.meta.url);
 
 const { values } = parseArgs({
   options: {
     model: {
       type: 'string',
-      default: fileURLToPath(new URL('../../../shared/models/synth-100M-q8_0.gguf', PACKAGE_ROOT)),
+      default: sharedModel('synth-100M-q8_0.gguf'),
     },
     rounds: { type: 'string', default: '7' },
     'prompt-words': { type: 'string', default: '300' },
@@ -59,17 +56,11 @@ async function chat(url: string, model: string, prompt: string, n: number): Prom
 const evaluated = (usage: Usage) =>
   usage.prompt_tokens - (usage.prompt_tokens_details?.cached_tokens ?? 0);
 
-const server = await spawnService({
-  cwd: fileURLToPath(PACKAGE_ROOT),
-  env: { LLMCHAT_MODEL: values.model, LLMCHAT_THREADS: '2', LLMCHAT_PARALLEL: String(CHOICES) },
-  startTimeoutMs: 120_000,
+const { server, model } = await startBenchLlmchat(values.model, {
+  LLMCHAT_THREADS: '2',
+  LLMCHAT_PARALLEL: String(CHOICES),
 });
 try {
-  await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
-  const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as {
-    data: Array<{ id: string }>;
-  };
-  const model = listed.data[0]?.id ?? '';
   await chat(server.url, model, promptOf(-1, 'n'), CHOICES);
   await Promise.all([0, 1, 2].map(() => chat(server.url, model, promptOf(-1, 's'), 1)));
   const ways = {

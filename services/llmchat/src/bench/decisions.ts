@@ -10,18 +10,15 @@
  * included); a chat completion's prompt_tokens − cached_tokens.
  */
 
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnService } from '@hrserve/test-support/spawn';
+import { sharedModel, startBenchLlmchat } from './processes.js';
 import { median } from './stats.js';
-
-const PACKAGE_ROOT = new URL('../', import.meta.url);
 
 const { values } = parseArgs({
   options: {
     model: {
       type: 'string',
-      default: fileURLToPath(new URL('../../../shared/models/synth-100M-q8_0.gguf', PACKAGE_ROOT)),
+      default: sharedModel('synth-100M-q8_0.gguf'),
     },
     rounds: { type: 'string', default: '7' },
     'input-words': { type: 'string', default: '300' },
@@ -121,17 +118,11 @@ async function chats(
   };
 }
 
-const server = await spawnService({
-  cwd: fileURLToPath(PACKAGE_ROOT),
-  env: { LLMCHAT_MODEL: values.model, LLMCHAT_THREADS: '2', LLMCHAT_PARALLEL: '3' },
-  startTimeoutMs: 120_000,
+const { server, model } = await startBenchLlmchat(values.model, {
+  LLMCHAT_THREADS: '2',
+  LLMCHAT_PARALLEL: '3',
 });
 try {
-  await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
-  const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as {
-    data: Array<{ id: string }>;
-  };
-  const model = listed.data[0]?.id ?? '';
   // Warm-up: one of each, on inputs no round uses.
   await decision(server.url, model, inputOf(-1, 'd'));
   await chats(server.url, model, inputOf(-1, 's'), false);

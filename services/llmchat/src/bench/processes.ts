@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type SpawnedService, spawnService } from '@hrserve/test-support/spawn';
 
 /** Peak resident memory of a process (VmHWM), in MiB. */
 export function peakRssMiB(pid: number): number {
@@ -70,4 +72,34 @@ export async function startLlamaServer(
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url);
   return { url, child };
+}
+
+/** The shared models folder beside the checkout (../shared/models), where a bench's default GGUF is. */
+export function sharedModel(file: string): string {
+  return fileURLToPath(new URL(`../../../../shared/models/${file}`, import.meta.url));
+}
+
+/**
+ * llmchat from this package's build, as its unit runs it, on `model` with `env`; resolves
+ * once the model is loaded, with the id it serves it under.
+ */
+export async function startBenchLlmchat(
+  model: string,
+  env: Record<string, string>,
+): Promise<{ server: SpawnedService; model: string }> {
+  const server = await spawnService({
+    cwd: fileURLToPath(new URL('../', import.meta.url)),
+    env: { LLMCHAT_MODEL: model, ...env },
+    startTimeoutMs: 120_000,
+  });
+  try {
+    await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
+    const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      data: Array<{ id: string }>;
+    };
+    return { server, model: listed.data[0]?.id ?? '' };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }

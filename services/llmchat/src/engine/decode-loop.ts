@@ -153,7 +153,7 @@ export class DecodeLoop {
   private async round(items: Array<{ stream: TokenStream; count: number }>): Promise<void> {
     for (const { stream } of items) stream.inRound = true;
     try {
-      let outputs: BatchOutputs[];
+      let outputs: BatchOutputs;
       try {
         outputs = await this.decode(items);
       } catch (error) {
@@ -163,10 +163,10 @@ export class DecodeLoop {
       // Sampling reads this batch's logits: every sample completes before the next decode.
       await Promise.all(
         items.map(async ({ stream, count }, index) => {
-          const { last: logitIndex, reads } = outputs[index] ?? { reads: [] };
+          const logitIndex = outputs.last[index];
           if (stream.score) {
             try {
-              await this.readScores(stream, reads);
+              await this.readScores(stream, outputs.reads.get(index) ?? []);
             } catch (error) {
               stream.fail(error);
               return;
@@ -202,7 +202,7 @@ export class DecodeLoop {
   }
 
   /** A scoring stream's reads of this batch: each candidate's log-probability at its input index. */
-  private async readScores(stream: TokenStream, reads: BatchOutputs['reads']): Promise<void> {
+  private async readScores(stream: TokenStream, reads: ScoredReads): Promise<void> {
     const score = stream.score;
     if (!score) return;
     for (const { inputIndex, output } of reads) {
@@ -217,7 +217,7 @@ export class DecodeLoop {
   /** Builds and decodes the batch; returns each item's output indexes (none: no logits needed yet). */
   private async decode(
     items: Array<{ stream: TokenStream; count: number }>,
-  ): Promise<BatchOutputs[]> {
+  ): Promise<BatchOutputs> {
     const size = items.reduce((sum, item) => sum + item.count, 0);
     // node-llama-cpp's addon sets one count for both of llama.cpp's, so it is switched per batch.
     const threads = this.threadsFor(size);
@@ -226,7 +226,8 @@ export class DecodeLoop {
       this.threadsSet = threads;
     }
     this.backend.initBatch(size);
-    const outputs = items.map(({ stream, count }): BatchOutputs => {
+    const reads = new Map<number, ScoredReads>();
+    const last = items.map(({ stream, count }, item): number | undefined => {
       const tokens = Uint32Array.from(stream.pending.slice(0, count));
       if (stream.score) {
         // The scored input indexes in this chunk of the input.
@@ -240,9 +241,11 @@ export class DecodeLoop {
           tokens,
           Uint32Array.from(wanted, (index) => index - first),
         );
-        return {
-          reads: wanted.map((inputIndex, at) => ({ inputIndex, output: indexes[at] ?? 0 })),
-        };
+        reads.set(
+          item,
+          wanted.map((inputIndex, at) => ({ inputIndex, output: indexes[at] ?? 0 })),
+        );
+        return undefined;
       }
       const finishesInput = count === stream.pending.length;
       const indexes = this.backend.addToBatch(
@@ -251,10 +254,10 @@ export class DecodeLoop {
         tokens,
         finishesInput ? Uint32Array.of(count - 1) : new Uint32Array(0),
       );
-      return finishesInput ? { last: indexes[0], reads: [] } : { reads: [] };
+      return finishesInput ? indexes[0] : undefined;
     });
     await this.gate.run(() => this.backend.decodeBatch());
-    return outputs;
+    return { last, reads };
   }
 
   private requeue(stream: TokenStream): void {
@@ -264,10 +267,16 @@ export class DecodeLoop {
   }
 }
 
-/** Where a batch's logits are for one stream: its last token's (to sample), and its scored reads. */
+type ScoredReads = Array<{ inputIndex: number; output: number }>;
+
+/**
+ * Where a batch's logits are: per item, its last token's (to sample; undefined: none needed
+ * yet), as before scoring existed (the per-token path allocates nothing more); and, only for
+ * scoring items, the reads asked for.
+ */
 interface BatchOutputs {
-  last?: number | undefined;
-  reads: Array<{ inputIndex: number; output: number }>;
+  last: Array<number | undefined>;
+  reads: Map<number, ScoredReads>;
 }
 
 /**
