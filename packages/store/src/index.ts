@@ -1,11 +1,18 @@
 export type { Backend } from './backend.js';
 export {
+  type BatchStatus,
+  BatchesRepository,
+  type Lease,
+  type StoredBatch,
+} from './batches.js';
+export {
   ConversationsRepository,
   type Metadata,
   type NewConversation,
   type StoredConversation,
 } from './conversations.js';
 export { serviceDataDir } from './data-dir.js';
+export { FilesRepository, type StoredFile } from './files.js';
 export { MigrationError, StoreConflictError, UnknownCursorError } from './errors.js';
 export { classifyFault, type StoreFault, StoreUnavailableError } from './faults.js';
 export type { ItemInput, JsonObject, StoredItem } from './items.js';
@@ -16,6 +23,14 @@ export type {
   StoreLogger,
   StoreOptions,
 } from './options.js';
+export {
+  type ClaimedJob,
+  type FinishedJob,
+  type JobCounts,
+  type JobStatus,
+  JobsRepository,
+  type NewJob,
+} from './jobs.js';
 export { MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
 export {
   type ChainedResponse,

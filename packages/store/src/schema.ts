@@ -13,6 +13,9 @@ export interface StoreSchema {
   response_input_items: ResponseInputItemsTable;
   conversations: ConversationsTable;
   conversation_items: ConversationItemsTable;
+  files: FilesTable;
+  batches: BatchesTable;
+  jobs: JobsTable;
 }
 
 export interface ResponsesTable {
@@ -59,4 +62,58 @@ export interface ConversationItemsTable {
   item_id: string;
   created_at: number;
   body: string;
+}
+
+export interface FilesTable {
+  seq: Generated<number>;
+  id: string;
+  purpose: string;
+  filename: string;
+  bytes: number;
+  /** JSONL lines (0 for files that are not JSONL). */
+  lines: number;
+  created_at: number;
+  expires_at: number | null;
+  /** The file's name inside the service's files directory. */
+  stored_name: string;
+}
+
+export interface BatchesTable {
+  seq: Generated<number>;
+  id: string;
+  /** The Batch API's status; `body.status` says the same. */
+  status: string;
+  created_at: number;
+  /** Epoch milliseconds after which an unfinished batch expires (its completion window). */
+  expires_at: number;
+  /** Who holds the batch's current step (validating, finalizing, cancelling), until when. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** The Batch object as JSON, without the live request counts of a running batch. */
+  body: string;
+}
+
+/**
+ * Units of background work, claimed with leases: a worker that stops (crash, kill -9) stops
+ * renewing its lease, and another claims the job when it runs out.
+ */
+export interface JobsTable {
+  seq: Generated<number>;
+  id: string;
+  /** Which runner takes it (`batch`). */
+  queue: string;
+  /** What it belongs to (a batch id): counted, cancelled and read back together. */
+  group_id: string;
+  /** Its place in the group (a batch line's index). */
+  position: number;
+  status: string;
+  payload: string;
+  /** What the job produced, as JSON, once finished. */
+  result: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Claims so far: a job whose workers keep dying is failed, not claimed for ever. */
+  attempts: Generated<number>;
+  created_at: number;
+  finished_at: number | null;
 }

@@ -1,8 +1,11 @@
 import { sql } from 'kysely';
 import type { Backend } from './backend.js';
+import { BatchesRepository } from './batches.js';
 import { ConversationsRepository } from './conversations.js';
 import { type Database, openDatabase } from './database.js';
+import { FilesRepository } from './files.js';
 import { guard, toStoreError } from './guard.js';
+import { JobsRepository } from './jobs.js';
 import { migrate } from './migrate.js';
 import type { RetentionOptions, StoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
@@ -18,6 +21,11 @@ export interface Store extends AsyncDisposable {
   readonly migrationsRun: readonly string[];
   readonly responses: ResponsesRepository;
   readonly conversations: ConversationsRepository;
+  /** Files' metadata (their bytes are on the service's disk). */
+  readonly files: FilesRepository;
+  readonly batches: BatchesRepository;
+  /** Background work claimed with leases (a batch's lines). */
+  readonly jobs: JobsRepository;
   /** Applies the retention limits now (the background pruner does it every interval). */
   prune(now?: number): Promise<PruneResult>;
   /** Resolves when the database answers; `StoreUnavailableError` otherwise (for /health). */
@@ -58,6 +66,9 @@ class OpenStore implements Store {
   readonly migrationsRun: readonly string[];
   readonly responses: ResponsesRepository;
   readonly conversations: ConversationsRepository;
+  readonly files: FilesRepository;
+  readonly batches: BatchesRepository;
+  readonly jobs: JobsRepository;
   readonly #database: Database;
   readonly #limits: RetentionLimits & { intervalMs: number };
   readonly #pruner: Pruner | undefined;
@@ -76,6 +87,9 @@ class OpenStore implements Store {
     this.migrationsRun = migrationsRun;
     this.responses = new ResponsesRepository(database.db, database.backend);
     this.conversations = new ConversationsRepository(database.db);
+    this.files = new FilesRepository(database.db);
+    this.batches = new BatchesRepository(database.db);
+    this.jobs = new JobsRepository(database.db, database.backend);
     if (limits.ttlMs > 0 || limits.maxResponses > 0) {
       this.#pruner = new Pruner({
         prune: () => this.prune(),

@@ -1,5 +1,6 @@
-import type { CreateTableBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Backend } from '../backend.js';
+import { withSequence } from './sequence-column.js';
 
 /**
  * Responses with their input items, conversations with their items. Items go when their
@@ -64,20 +65,4 @@ export async function up(db: Kysely<unknown>, backend: Backend): Promise<void> {
     // Items are retrieved and deleted by id within their conversation.
     .addUniqueConstraint('conversation_items_item', ['conversation_id', 'item_id'])
     .execute();
-}
-
-/**
- * A never-reused insertion sequence as the primary key. SQLite's AUTOINCREMENT needs an
- * INTEGER PRIMARY KEY (a plain rowid would reuse the largest value once it is deleted);
- * Postgres has identity columns.
- */
-function withSequence<Table extends string, Column extends string>(
-  table: CreateTableBuilder<Table, Column>,
-  backend: Backend,
-): CreateTableBuilder<Table, Column | 'seq'> {
-  return backend === 'postgres'
-    ? table.addColumn('seq', 'bigint', (column) =>
-        column.primaryKey().generatedByDefaultAsIdentity(),
-      )
-    : table.addColumn('seq', 'integer', (column) => column.primaryKey().autoIncrement());
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Backend } from '../backend.js';
 import * as initial from './0001-initial.js';
+import * as filesBatchesJobs from './0002-files-batches-jobs.js';
 
 /** One schema version: its `up` is given the backend for the few DDL spellings that differ. */
 export interface StoreMigration {
@@ -14,4 +15,5 @@ export interface StoreMigration {
  */
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0001-initial': initial,
+  '0002-files-batches-jobs': filesBatchesJobs,
 };

@@ -1,0 +1,257 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { StoredFile } from './files.js';
+import { toRow as fileRow } from './files.js';
+import { guard } from './guard.js';
+import { fromJson, type JsonObject, toJson } from './items.js';
+import { cancelJobs, insertJobs, type NewJob } from './jobs.js';
+import type { Page, PageRequest } from './pagination.js';
+import type { BatchesTable, StoreSchema } from './schema.js';
+import { pageOfTable } from './table-page.js';
+
+export type BatchStatus =
+  | 'validating'
+  | 'failed'
+  | 'in_progress'
+  | 'finalizing'
+  | 'completed'
+  | 'expired'
+  | 'cancelling'
+  | 'cancelled';
+
+export interface StoredBatch {
+  id: string;
+  status: BatchStatus;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  /** The Batch object as last stored. */
+  body: JsonObject;
+}
+
+/** A batch step a runner has claimed: it holds the batch's lease until `until`. */
+export interface Lease {
+  owner: string;
+  until: number;
+}
+
+/**
+ * Batches and the steps that move them along. Each step (validate, finalize, cancel,
+ * expire) is taken by one runner under a lease on the batch row, so a runner that stops
+ * mid-step leaves it to another once the lease runs out; every write of a step is fenced by
+ * that lease.
+ */
+export class BatchesRepository {
+  readonly #db: Kysely<StoreSchema>;
+
+  constructor(db: Kysely<StoreSchema>) {
+    this.#db = db;
+  }
+
+  /** Stores a new batch, leased to its creator (who validates it at once). */
+  create(batch: StoredBatch, lease: Lease): Promise<StoredBatch> {
+    return guard(async () => {
+      await this.#db
+        .insertInto('batches')
+        .values({
+          id: batch.id,
+          status: batch.status,
+          created_at: batch.createdAt,
+          expires_at: batch.expiresAt,
+          lease_owner: lease.owner,
+          lease_until: lease.until,
+          body: toJson(batch.body),
+        })
+        .execute();
+      return batch;
+    });
+  }
+
+  get(id: string): Promise<StoredBatch | undefined> {
+    return guard(async () => {
+      const row = await this.#db
+        .selectFrom('batches')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toStoredBatch(row);
+    });
+  }
+
+  list(page: PageRequest): Promise<Page<StoredBatch>> {
+    return guard(() => pageOfTable(this.#db, 'batches', page, toStoredBatch));
+  }
+
+  /**
+   * A batch with a step to take, leased to `lease.owner`: one validating, finalizing or
+   * cancelling whose lease is free (its runner stopped), or one in progress that is past its
+   * window or has no job left to run. Undefined when there is none.
+   */
+  claimStep(lease: Lease, now: number): Promise<StoredBatch | undefined> {
+    return guard(async () => {
+      const candidates = await this.#db
+        .selectFrom('batches as b')
+        .select('b.id')
+        .where((eb) => eb.or([eb('b.lease_until', 'is', null), eb('b.lease_until', '<', now)]))
+        .where((eb) =>
+          eb.or([
+            eb('b.status', 'in', ['validating', 'finalizing', 'cancelling']),
+            eb.and([
+              eb('b.status', '=', 'in_progress'),
+              eb.or([
+                eb('b.expires_at', '<', now),
+                eb.not(
+                  eb.exists(
+                    eb
+                      .selectFrom('jobs as j')
+                      .select(sql.lit(1).as('one'))
+                      .whereRef('j.group_id', '=', 'b.id')
+                      .where('j.status', 'in', ['queued', 'running']),
+                  ),
+                ),
+              ]),
+            ]),
+          ]),
+        )
+        .orderBy('b.seq')
+        .limit(4)
+        .execute();
+      for (const { id } of candidates) {
+        const row = await this.#db
+          .updateTable('batches')
+          .set({ lease_owner: lease.owner, lease_until: lease.until })
+          .where('id', '=', id)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .returningAll()
+          .executeTakeFirst();
+        if (row) return toStoredBatch(row);
+      }
+      return undefined;
+    });
+  }
+
+  /** Extends a step's lease; false when `owner` no longer holds it. */
+  renew(id: string, lease: Lease): Promise<boolean> {
+    return guard(async () => {
+      const result = await this.#db
+        .updateTable('batches')
+        .set({ lease_until: lease.until })
+        .where('id', '=', id)
+        .where('lease_owner', '=', lease.owner)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  /**
+   * Moves a batch on from one of `from` to `next`, if `owner` holds its lease (or, without
+   * an owner, whoever does); the lease is kept while the step goes on (`keepLease`) or
+   * given up. Undefined when the batch is not in one of `from` or the lease is not `owner`'s.
+   */
+  transition(
+    id: string,
+    from: readonly BatchStatus[],
+    next: { status: BatchStatus; body: JsonObject },
+    options: { owner?: string; keepLease?: boolean } = {},
+  ): Promise<StoredBatch | undefined> {
+    return guard(async () => {
+      let query = this.#db
+        .updateTable('batches')
+        .set({
+          status: next.status,
+          body: toJson(next.body),
+          ...(options.keepLease ? {} : { lease_owner: null, lease_until: null }),
+        })
+        .where('id', '=', id)
+        .where('status', 'in', [...from]);
+      if (options.owner !== undefined) query = query.where('lease_owner', '=', options.owner);
+      const row = await query.returningAll().executeTakeFirst();
+      return row && toStoredBatch(row);
+    });
+  }
+
+  /**
+   * Validation passed: the batch's jobs are queued and it is in progress, in one
+   * transaction (a validation cut short queues nothing). False when `owner` lost the lease.
+   */
+  start(id: string, owner: string, jobs: readonly NewJob[], body: JsonObject, at: number) {
+    return guard(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('batches')
+          .set({ status: 'in_progress', body: toJson(body), lease_owner: null, lease_until: null })
+          .where('id', '=', id)
+          .where('status', '=', 'validating')
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        await insertJobs(trx, jobs, at);
+        return true;
+      }),
+    );
+  }
+
+  /**
+   * Cancels a validating or running batch: it is `cancelling`, its queued jobs will not run
+   * and its running ones stop; a runner then writes what finished and marks it cancelled.
+   * Undefined when the batch is not validating or in progress.
+   */
+  cancel(id: string, body: JsonObject, at: number): Promise<StoredBatch | undefined> {
+    return guard(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('batches')
+          .set({ status: 'cancelling', body: toJson(body), lease_owner: null, lease_until: null })
+          .where('id', '=', id)
+          .where('status', 'in', ['validating', 'in_progress'])
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        await cancelJobs(trx, id, at);
+        return toStoredBatch(row);
+      }),
+    );
+  }
+
+  /**
+   * The last step: records the output files, the batch's final state, and drops its jobs
+   * (their results are in the files now), in one transaction. False when `owner` lost the
+   * lease (another runner finishes it).
+   */
+  finish(
+    id: string,
+    owner: string,
+    final: { status: BatchStatus; body: JsonObject; files: readonly StoredFile[] },
+  ): Promise<boolean> {
+    return guard(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('batches')
+          .set({
+            status: final.status,
+            body: toJson(final.body),
+            lease_owner: null,
+            lease_until: null,
+          })
+          .where('id', '=', id)
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        if (final.files.length > 0) {
+          await trx.insertInto('files').values(final.files.map(fileRow)).execute();
+        }
+        await trx.deleteFrom('jobs').where('group_id', '=', id).execute();
+        return true;
+      }),
+    );
+  }
+}
+
+function toStoredBatch(row: Selectable<BatchesTable>): StoredBatch {
+  return {
+    id: row.id,
+    status: row.status as BatchStatus,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    body: fromJson<JsonObject>(row.body),
+  };
+}
