@@ -20,6 +20,7 @@ import requestContextPlugin, {
 } from './plugins/request-context.js';
 import requestSpanPlugin from './plugins/request-span.js';
 import { utf8BodyText } from './plugins/utf8-body.js';
+import workPriorityPlugin from './plugins/work-priority.js';
 import { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';
 
 /** Answered without an API key and while draining: supervisors and scrapers must always reach them. */
@@ -139,6 +140,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => stopExportLog());
   await app.register(lifecyclePlugin, { openPaths: DRAIN_OPEN_PATHS, retryAfterSeconds: 5 });
   await app.register(clientJobIdPlugin);
+  await app.register(workPriorityPlugin);
   await app.register(authPlugin, { apiKeys: config.API_KEYS, openPaths: OPEN_PATHS });
   return app;
 }

@@ -40,6 +40,7 @@ export {
   toOpenAIErrorBody,
 } from './errors/openai-error-body.js';
 export { describeIssues, parseRequest } from './errors/validate.js';
+export { type ListPage, type ListPageRequest, listBody, pageRequestOf } from './list-page.js';
 export { type MemoryLimits, readMemoryLimits } from './memory-limit.js';
 export { readAnyBodyAsJson } from './plugins/any-body-as-json.js';
 // Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
@@ -48,6 +49,7 @@ export type { ClientJobIdDecoration } from './plugins/client-job-id.js';
 export {
   type DomainErrorMapper,
   type ErrorBodyRenderer,
+  mapErrorsWith,
   renderErrorsAs,
   routeNotFound,
   sendApiError,
@@ -56,12 +58,18 @@ export { Health, type HealthStatus } from './plugins/health.js';
 export { Lifecycle } from './plugins/lifecycle.js';
 export type { MetricsOptions } from './plugins/metrics.js';
 export { REQUEST_ID_HEADER, TRACE_ID_HEADER } from './plugins/request-context.js';
+export type { WorkPriorityDecoration } from './plugins/work-priority.js';
 export { type PrettyLogOptions, prettyLogLine } from './pretty-log.js';
 export {
   AdmissionQueue,
   type AdmissionQueueOptions,
   type Slot,
 } from './scheduling/admission-queue.js';
+export {
+  BATCH_WORK_HEADER,
+  batchWorkHeaders,
+  type WorkPriority,
+} from './scheduling/work-priority.js';
 export { type RunningService, type ServeOptions, serve } from './serve.js';
 export type { TelemetryStatus } from './telemetry/export-status.js';
 export { getActiveTelemetry, type Telemetry } from './telemetry/setup.js';

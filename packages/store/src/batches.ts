@@ -24,6 +24,8 @@ export interface StoredBatch {
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;
+  /** W3C traceparent of the batch's span, or null. */
+  traceParent: string | null;
   /** The Batch object as last stored. */
   body: JsonObject;
 }
@@ -59,6 +61,7 @@ export class BatchesRepository {
           expires_at: batch.expiresAt,
           lease_owner: lease.owner,
           lease_until: lease.until,
+          trace_parent: batch.traceParent,
           body: toJson(batch.body),
         })
         .execute();
@@ -79,6 +82,41 @@ export class BatchesRepository {
 
   list(page: PageRequest): Promise<Page<StoredBatch>> {
     return guard(() => pageOfTable(this.#db, 'batches', page, toStoredBatch));
+  }
+
+  /** Batches not finished yet, oldest first (for /health's progress). */
+  listUnfinished(limit: number): Promise<StoredBatch[]> {
+    return guard(async () => {
+      const rows = await this.#db
+        .selectFrom('batches')
+        .selectAll()
+        .where('status', 'in', ['validating', 'in_progress', 'finalizing', 'cancelling'])
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map(toStoredBatch);
+    });
+  }
+
+  /**
+   * Ends a batch's window: its queued and running jobs are cancelled (those that finished
+   * stay), in the same transaction as the move to `finalizing`, under `owner`'s lease.
+   */
+  expire(id: string, owner: string, body: JsonObject, at: number): Promise<boolean> {
+    return guard(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('batches')
+          .set({ status: 'finalizing', body: toJson(body) })
+          .where('id', '=', id)
+          .where('status', '=', 'in_progress')
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        await cancelJobs(trx, id, at);
+        return true;
+      }),
+    );
   }
 
   /**
@@ -126,6 +164,18 @@ export class BatchesRepository {
         if (row) return toStoredBatch(row);
       }
       return undefined;
+    });
+  }
+
+  /** Frees every step lease at once: for a database one process uses (SQLite), after a kill. */
+  releaseLeases(): Promise<number> {
+    return guard(async () => {
+      const result = await this.#db
+        .updateTable('batches')
+        .set({ lease_owner: null, lease_until: null })
+        .where('lease_owner', 'is not', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     });
   }
 
@@ -252,6 +302,7 @@ function toStoredBatch(row: Selectable<BatchesTable>): StoredBatch {
     status: row.status as BatchStatus,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    traceParent: row.trace_parent,
     body: fromJson<JsonObject>(row.body),
   };
 }

@@ -1,7 +1,7 @@
 export type { Backend } from './backend.js';
 export {
-  type BatchStatus,
   BatchesRepository,
+  type BatchStatus,
   type Lease,
   type StoredBatch,
 } from './batches.js';
@@ -12,17 +12,10 @@ export {
   type StoredConversation,
 } from './conversations.js';
 export { serviceDataDir } from './data-dir.js';
-export { FilesRepository, type StoredFile } from './files.js';
 export { MigrationError, StoreConflictError, UnknownCursorError } from './errors.js';
 export { classifyFault, type StoreFault, StoreUnavailableError } from './faults.js';
+export { FilesRepository, type StoredFile } from './files.js';
 export type { ItemInput, JsonObject, StoredItem } from './items.js';
-export type {
-  PostgresOptions,
-  RetentionOptions,
-  SqliteOptions,
-  StoreLogger,
-  StoreOptions,
-} from './options.js';
 export {
   type ClaimedJob,
   type FinishedJob,
@@ -31,6 +24,13 @@ export {
   JobsRepository,
   type NewJob,
 } from './jobs.js';
+export type {
+  PostgresOptions,
+  RetentionOptions,
+  SqliteOptions,
+  StoreLogger,
+  StoreOptions,
+} from './options.js';
 export { MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination.js';
 export {
   type ChainedResponse,
@@ -42,4 +42,10 @@ export {
 } from './responses.js';
 export type { PruneResult } from './retention.js';
 export { SQLITE_FILE } from './sqlite/open-sqlite.js';
+export {
+  StateStore,
+  type StateStoreLogger,
+  type StoreHealth,
+  StoreNotReadyError,
+} from './state-store.js';
 export { openStore, type Store } from './store.js';

@@ -131,7 +131,14 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
   it('moves a batch through its steps under a lease: start queues its jobs, cancel stops them, finish drops them', async () => {
     const id = newId('batch');
     await store.batches.create(
-      { id, status: 'validating', createdAt: 1_000, expiresAt: 1_000_000, body: { id } },
+      {
+        id,
+        status: 'validating',
+        createdAt: 1_000,
+        expiresAt: 1_000_000,
+        traceParent: null,
+        body: { id },
+      },
       { owner: 'a', until: 2_000 },
     );
     // Leased to its creator: nobody else takes the validation.
@@ -187,6 +194,7 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
           status: 'validating',
           createdAt: 1_000,
           expiresAt: id === late ? 5_000 : 1e12,
+          traceParent: null,
           body: {},
         },
         { owner: 'a', until: 2_000 },

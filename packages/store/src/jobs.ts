@@ -168,6 +168,23 @@ export class JobsRepository {
     });
   }
 
+  /**
+   * Gives every running job of `queue` back to the queue at once: for a database one
+   * process uses (SQLite), whose previous run was killed holding them; their attempts stay
+   * counted.
+   */
+  requeueRunning(queue: string): Promise<number> {
+    return guard(async () => {
+      const result = await this.#db
+        .updateTable('jobs')
+        .set({ status: 'queued', lease_owner: null, lease_until: null })
+        .where('queue', '=', queue)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
   counts(groupId: string): Promise<JobCounts> {
     return guard(async () => {
       const rows = await this.#db

@@ -89,6 +89,8 @@ export interface BatchesTable {
   /** Who holds the batch's current step (validating, finalizing, cancelling), until when. */
   lease_owner: string | null;
   lease_until: number | null;
+  /** W3C traceparent of the batch's span, which its lines' spans link to (null without telemetry). */
+  trace_parent: string | null;
   /** The Batch object as JSON, without the live request counts of a running batch. */
   body: string;
 }

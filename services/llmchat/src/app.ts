@@ -1,3 +1,4 @@
+import { StateStore } from '@hrserve/store';
 import { buildApp, type FastifyInstance, getActiveTelemetry, readMemoryLimits } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { LlmchatConfig } from './config.js';
@@ -15,7 +16,6 @@ import { ollamaRoutes } from './routes/ollama/register.js';
 import { openaiRoutes } from './routes/openai.js';
 import { responsesRoutes } from './routes/responses/register.js';
 import { registerTokenize } from './routes/tokenize.js';
-import { StateStore } from './state/state-store.js';
 
 export interface LlmchatApp {
   app: FastifyInstance;

@@ -1,4 +1,9 @@
-import { StoreConflictError, StoreUnavailableError, UnknownCursorError } from '@hrserve/store';
+import {
+  StoreConflictError,
+  StoreNotReadyError,
+  StoreUnavailableError,
+  UnknownCursorError,
+} from '@hrserve/store';
 import { ApiError, defineError, errorCatalogue, isApiError } from 'hrserve';
 import { DecodeLoopClosedError } from './engine/decode-loop.js';
 import {
@@ -25,7 +30,6 @@ import {
   ResponseNotContinuableError,
   ResponseNotFoundError,
 } from './responses/response-errors.js';
-import { StoreNotReadyError } from './state/state-store.js';
 
 /** llmchat's entries in the platform's error catalogue. */
 export const llmchatErrors = {

@@ -28,7 +28,7 @@ async function spawnLlmchat(env: Record<string, string>) {
   });
   running.push(service);
   await service.waitForLog((line) => line.msg === 'model loaded');
-  await service.waitForLog((line) => String(line.msg).startsWith('response store open'));
+  await service.waitForLog((line) => String(line.msg).startsWith('store open'));
   return {
     service,
     openai: new OpenAI({ baseURL: `${service.url}/v1`, apiKey: 'x', maxRetries: 0 }),

@@ -35,6 +35,8 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
 
   app.addHook('onRequest', async (request) => {
     if (options.openPaths.has(request.url.split('?', 1)[0] ?? '')) return;
+    // A batch line this process sent itself: its batch was created with a key.
+    if (request.workPriority === 'batch') return;
     const key = presentedKey(request);
     if (key === undefined) {
       throw new ApiError(

@@ -233,6 +233,21 @@ export function renderErrorsAs(
   }
 }
 
+/**
+ * Adds a plugin's own domain-error mapper to an encapsulated context (a shared package's
+ * routes: the batch API's file and batch errors): its errors map first, then the service's.
+ */
+export function mapErrorsWith(instance: FastifyInstance, mapError: DomainErrorMapper): void {
+  const inherited = optionsOf(instance);
+  if (!inherited) throw new Error('mapErrorsWith needs the app built by hrserve (buildApp).');
+  const own: ErrorsOptions = {
+    ...inherited,
+    mapError: (error) => mapError(error) ?? inherited.mapError?.(error),
+  };
+  contextOptions.set(instance, own);
+  instance.setErrorHandler(errorHandlerFor(own));
+}
+
 /** One handler renders every error, as `{"error":{message,type,param,code}}` unless a context says otherwise. */
 const errorsPlugin: FastifyPluginAsync<ErrorsOptions> = async (app, options) => {
   contextOptions.set(app, options);

@@ -26,6 +26,7 @@ export async function up(db: Kysely<unknown>, backend: Backend): Promise<void> {
     .addColumn('expires_at', 'bigint', (column) => column.notNull())
     .addColumn('lease_owner', 'text')
     .addColumn('lease_until', 'bigint')
+    .addColumn('trace_parent', 'text')
     .addColumn('body', 'text', (column) => column.notNull())
     .execute();
   // Runners look for batches with a step to take (validating, finalizing, cancelling).

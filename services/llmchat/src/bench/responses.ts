@@ -267,7 +267,7 @@ const reference = values['llama-server']
   : undefined;
 try {
   await server.waitForLog((line) => line.msg === 'model loaded', 120_000);
-  await server.waitForLog((line) => String(line.msg).startsWith('response store open'), 60_000);
+  await server.waitForLog((line) => String(line.msg).startsWith('store open'), 60_000);
   await chainTtft(server.url, reference?.url);
   const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as {
     data: Array<{ id: string }>;

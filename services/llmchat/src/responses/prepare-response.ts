@@ -1,4 +1,4 @@
-import type { Store } from '@hrserve/store';
+import type { StateStore, Store } from '@hrserve/store';
 import { ApiError, errorCatalogue } from 'hrserve';
 import type { NativeChatRequest } from '../generation/native-request.js';
 import {
@@ -17,7 +17,6 @@ import {
   responsesId,
 } from '../protocols/openai-responses/response.js';
 import { responseToNative } from '../protocols/openai-responses/to-native.js';
-import type { StateStore } from '../state/state-store.js';
 import { chainHistory, conversationHistory } from './history.js';
 
 /**

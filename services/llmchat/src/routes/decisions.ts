@@ -17,6 +17,7 @@ export function registerDecisions(app: FastifyInstance, generator: Generator): v
     try {
       const scored = await generator.score(plan.native, {
         signal: disconnect.signal,
+        priority: request.workPriority,
         attributes: { 'llmchat.protocol': 'openai' },
       });
       return decisionBody(plan, scored);

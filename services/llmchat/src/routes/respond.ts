@@ -50,6 +50,8 @@ export async function respond<Body>(
   const submitted = natives.map((one) =>
     generator.submitChoices(one, {
       signal: disconnect.signal,
+      // A batch line (sent by the batch runner through this route) waits for free sequences.
+      priority: request.workPriority,
       stream: answer.stream,
       operation: answer.operation,
       attributes: {

@@ -1,5 +1,5 @@
-import type { StoredConversation } from '@hrserve/store';
-import { type FastifyInstance, parseRequest } from 'hrserve';
+import type { StateStore, StoredConversation } from '@hrserve/store';
+import { type FastifyInstance, listBody, pageRequestOf, parseRequest } from 'hrserve';
 import {
   duplicateIdError,
   duplicateItemId,
@@ -15,8 +15,6 @@ import {
   ConversationItemNotFoundError,
   ConversationNotFoundError,
 } from '../../responses/response-errors.js';
-import type { StateStore } from '../../state/state-store.js';
-import { listBody, pageRequestOf } from '../list-page.js';
 
 type ById = { Params: { id: string } };
 type ByItem = { Params: { id: string; item: string } };

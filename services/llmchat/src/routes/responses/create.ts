@@ -1,9 +1,9 @@
+import type { StateStore } from '@hrserve/store';
 import { type FastifyInstance, parseRequest } from 'hrserve';
 import type { Generator } from '../../generation/generator.js';
 import { responseCreateRequestSchema } from '../../protocols/openai-responses/request.js';
 import type { BackgroundResponses } from '../../responses/background.js';
 import { prepareResponse } from '../../responses/prepare-response.js';
-import type { StateStore } from '../../state/state-store.js';
 import { RESPONSES_SSE } from '../framing.js';
 import { respond } from '../respond.js';
 

@@ -1,7 +1,7 @@
+import type { StateStore } from '@hrserve/store';
 import { type FastifyInstance, renderErrorsAs, toOpenAIErrorBody } from 'hrserve';
 import type { Generator } from '../../generation/generator.js';
 import type { BackgroundResponses } from '../../responses/background.js';
-import type { StateStore } from '../../state/state-store.js';
 import { registerConversations } from './conversations.js';
 import { registerCreateResponse } from './create.js';
 import { registerStoredResponses } from './stored.js';

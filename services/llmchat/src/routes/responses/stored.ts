@@ -1,9 +1,15 @@
-import { ApiError, errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
+import type { StateStore } from '@hrserve/store';
+import {
+  ApiError,
+  errorCatalogue,
+  type FastifyInstance,
+  listBody,
+  pageRequestOf,
+  parseRequest,
+} from 'hrserve';
 import { z } from 'zod';
 import type { BackgroundResponses } from '../../responses/background.js';
 import { NotCancellableError, ResponseNotFoundError } from '../../responses/response-errors.js';
-import type { StateStore } from '../../state/state-store.js';
-import { listBody, pageRequestOf } from '../list-page.js';
 
 type ById = { Params: { id: string } };
 

@@ -1,12 +1,13 @@
-import {
-  classifyFault,
-  openStore,
-  type Store,
-  type StoreFault,
-  type StoreOptions,
-  StoreUnavailableError,
-} from '@hrserve/store';
-import type { FastifyBaseLogger } from 'hrserve';
+import { classifyFault, type StoreFault, StoreUnavailableError } from './faults.js';
+import type { StoreOptions } from './options.js';
+import { openStore, type Store } from './store.js';
+
+/** The subset of pino's logger a StateStore reports to. */
+export interface StateStoreLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
 
 /** The store is not open (yet, or any more): stateful routes answer 503, stateless ones go on. */
 export class StoreNotReadyError extends Error {
@@ -16,7 +17,7 @@ export class StoreNotReadyError extends Error {
     readonly fault: StoreFault | 'opening' | 'cannot_open' | 'closed',
     options?: { cause?: unknown },
   ) {
-    super(`the response store is not open (${fault})`, options);
+    super(`the store is not open (${fault})`, options);
   }
 }
 
@@ -31,7 +32,7 @@ const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
 
 /**
- * llmchat's handle on its durable store. The store opens in the background: a database
+ * A service's handle on its durable store. The store opens in the background: a database
  * that is down at start delays nothing but the stateful routes, which answer 503 until it
  * opens (retried, backing off to every 30 s). A schema that cannot be migrated is not
  * retried: it needs an operator (the log says what).
@@ -46,8 +47,8 @@ export class StateStore {
 
   constructor(
     private readonly options: StoreOptions,
-    private readonly log: FastifyBaseLogger,
-    /** Runs once the store is open, before routes use it (failing orphaned responses). */
+    private readonly log: StateStoreLogger,
+    /** Runs once the store is open, before routes use it (failing orphaned responses, say). */
     private readonly onOpen: (store: Store) => Promise<void> = async () => {},
     private readonly open: (options: StoreOptions) => Promise<Store> = openStore,
   ) {
@@ -97,7 +98,7 @@ export class StateStore {
       this.#store = store;
       this.log.info(
         { backend: store.backend, location: store.location, migrations: store.migrationsRun },
-        `response store open (${store.backend} at ${store.location})`,
+        `store open (${store.backend} at ${store.location})`,
       );
     } catch (error) {
       if (this.#closed) return;
@@ -107,14 +108,14 @@ export class StateStore {
         this.#fault = 'cannot_open';
         this.log.error(
           { err: error },
-          `the response store cannot be opened: ${error instanceof Error ? error.message : String(error)}. /v1/responses and /v1/conversations answer 503 until this is fixed and the service restarted; chat completions work.`,
+          `the store cannot be opened: ${error instanceof Error ? error.message : String(error)}. Stateful routes answer 503 until this is fixed and the service restarted; stateless ones work.`,
         );
         return;
       }
       this.#fault = fault;
       this.log.warn(
         { err: error, retry_in_ms: delayMs },
-        `the response store is unavailable (${fault}); trying again in ${Math.round(delayMs / 1000)} s. Stateful routes answer 503 meanwhile; chat completions work.`,
+        `the store is unavailable (${fault}); trying again in ${Math.round(delayMs / 1000)} s. Stateful routes answer 503 meanwhile; stateless ones work.`,
       );
       this.#retry = setTimeout(() => {
         this.#opening = this.#attempt(Math.min(delayMs * 2, MAX_RETRY_MS));
