@@ -131,7 +131,7 @@ describe('batches', () => {
         response: { status_code: 200, body: { text: line.custom_id, priority: 'batch' } },
         error: null,
       });
-      expect(line.response.request_id).toBe(line.id);
+      expect(line.response?.request_id).toBe(line.id);
     }
     const errors = await linesOf(client, batch.error_file_id);
     expect(errors).toEqual([
@@ -144,7 +144,7 @@ describe('batches', () => {
         error: null,
       }),
     ]);
-    const outputFile = await client.files.retrieve(batch.output_file_id!);
+    const outputFile = await client.files.retrieve(String(batch.output_file_id));
     expect(outputFile).toMatchObject({
       purpose: 'batch_output',
       filename: `${batch.id}_output.jsonl`,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Store, StoreNotReadyError } from '@hrserve/store';
 import type { Tracer } from '@opentelemetry/api';
 import { type FastifyInstance, mapErrorsWith } from 'hrserve';
@@ -12,6 +13,7 @@ import type { BodyCheck } from './input-validation.js';
 import { JobRunner } from './job-runner.js';
 import { executeLine, type LinePayload, lineFailure } from './line-executor.js';
 import { BatchMetrics } from './metrics.js';
+import type { BatchSettings } from './settings.js';
 
 export interface BatchApiOptions {
   /** The service's name, in lease owners (logs and the jobs table say who ran what). */
@@ -44,6 +46,27 @@ export interface BatchApiOptions {
   tracer: Tracer;
   /** Files in the owner id, for tests that simulate several hosts. */
   owner?: string;
+}
+
+/**
+ * The options a service's parsed settings give (`batchSettings`): files in `FILES_DIR` or
+ * `$DATA_DIR/files`, the limits named by their settings, the lease.
+ */
+export function batchOptionsOf(
+  settings: BatchSettings & { DATA_DIR: string },
+  defaultConcurrency: number,
+): Pick<BatchApiOptions, 'filesDir' | 'limits' | 'concurrency' | 'leaseMs'> {
+  return {
+    filesDir: settings.FILES_DIR ?? join(settings.DATA_DIR, 'files'),
+    limits: {
+      maxFileBytes: settings.FILES_MAX_BYTES,
+      maxLines: settings.BATCH_MAX_LINES,
+      bytesSetting: 'FILES_MAX_BYTES',
+      linesSetting: 'BATCH_MAX_LINES',
+    },
+    concurrency: settings.BATCH_CONCURRENCY ?? defaultConcurrency,
+    leaseMs: settings.BATCH_LEASE,
+  };
 }
 
 /** Times a busy service (429, 503) is asked again for one line before its answer is kept. */
@@ -174,6 +197,7 @@ export class BatchApi {
         owner: api.owner,
         leaseMs: options.leaseMs ?? 30_000,
         tracer: options.tracer,
+        onCancelled: (batchId) => api.#runner.abortGroup(batchId),
       });
     });
     app.health.addDetail('batches', () => ({

@@ -73,29 +73,28 @@ describe('batches across stops, instances and keys', () => {
     const databaseUrl = await createDatabase(inject('postgresAdminUrl'));
     // Instances sharing a database share the files directory (one host here).
     const filesDir = await mkdtemp(join(tmpdir(), 'hrserve-batches-shared-'));
-    const [a, b] = await Promise.all(
-      ['a', 'b'].map((name) => startEchoService({ name, store: { databaseUrl }, filesDir })),
-    );
+    const a = await startEchoService({ name: 'a', store: { databaseUrl }, filesDir });
+    const b = await startEchoService({ name: 'b', store: { databaseUrl }, filesDir });
     try {
       const lines = Array.from({ length: 30 }, (_, i) => echoLine(`s${i}`, { delay_ms: 40 }));
-      const batch = await runBatch(clientOf(a!), lines);
+      const batch = await runBatch(clientOf(a), lines);
       expect(batch).toMatchObject({
         status: 'completed',
         request_counts: { total: 30, completed: 30, failed: 0 },
       });
       // Either instance serves the result.
-      const output = await linesOf(clientOf(b!), batch.output_file_id);
+      const output = await linesOf(clientOf(b), batch.output_file_id);
       expect(output.map((line) => line.custom_id).sort()).toEqual(
         lines.map((line) => line.custom_id).sort(),
       );
-      const servedBy = new Set(output.map((line) => line.response.body.served_by));
+      const servedBy = new Set(output.map((line) => line.response?.body.served_by));
       expect(servedBy).toEqual(new Set(['a', 'b']));
       // No line began twice anywhere.
-      const begun = [...a!.begun, ...b!.begun].filter((text) => text.startsWith('s'));
+      const begun = [...a.begun, ...b.begun].filter((text) => text.startsWith('s'));
       expect(begun.length).toBe(30);
       expect(new Set(begun).size).toBe(30);
     } finally {
-      await Promise.all([a?.close(), b?.close()]);
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -25,6 +25,8 @@ export interface BatchesRoutesOptions {
   owner: string;
   leaseMs: number;
   tracer: Tracer;
+  /** A batch was cancelled here: its lines running in this process stop now. */
+  onCancelled(batchId: string): void;
 }
 
 const idParams = z.object({ id: z.string().min(1) });
@@ -35,7 +37,7 @@ const idParams = z.object({ id: z.string().min(1) });
  * the runner validates it, runs its lines and writes its output files.
  */
 export async function batchesRoutes(app: FastifyInstance, options: BatchesRoutesOptions) {
-  const { store, steps, endpoints, owner, leaseMs, tracer } = options;
+  const { store, steps, endpoints, owner, leaseMs, tracer, onCancelled } = options;
 
   /** The Batch object with live counts while its lines run. */
   const present = async (batch: StoredBatch) =>
@@ -133,6 +135,7 @@ export async function batchesRoutes(app: FastifyInstance, options: BatchesRoutes
       throw new BatchNotCancellableError(id, now?.status ?? batch.status);
     }
     request.log.info({ batch_id: id }, 'batch cancelled');
+    onCancelled(id);
     steps.wake();
     return present(cancelled);
   });

@@ -1,4 +1,4 @@
-export { BatchApi, type BatchApiOptions, type BatchProgress } from './batch-api.js';
+export { BatchApi, type BatchApiOptions, type BatchProgress, batchOptionsOf } from './batch-api.js';
 export { BATCH_QUEUE } from './batch-steps.js';
 export {
   BatchNotCancellableError,
@@ -12,3 +12,4 @@ export {
 export { FileStorage, type FileWriter, type SavedFile, type UploadLimits } from './file-storage.js';
 export type { BodyCheck } from './input-validation.js';
 export { type JobOutcome, JobRunner, type JobRunnerOptions } from './job-runner.js';
+export { type BatchSettings, batchSettings } from './settings.js';

@@ -81,6 +81,16 @@ export class JobRunner {
     this.#wakeup?.();
   }
 
+  /**
+   * Stops this process's running jobs of a group now (its batch was cancelled here); other
+   * processes find out at their next renewal. Their results are dropped.
+   */
+  abortGroup(groupId: string): void {
+    for (const { job, controller } of this.#running.values()) {
+      if (job.groupId === groupId) controller.abort(LEASE_LOST);
+    }
+  }
+
   /** Stops claiming, stops the running jobs and gives them back to the queue. */
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -41,6 +41,7 @@ export {
   type StoredResponse,
 } from './responses.js';
 export type { PruneResult } from './retention.js';
+export { storeSettings } from './settings.js';
 export { SQLITE_FILE } from './sqlite/open-sqlite.js';
 export {
   StateStore,

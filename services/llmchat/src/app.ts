@@ -1,3 +1,4 @@
+import { BatchApi, batchOptionsOf } from '@hrserve/batches';
 import { StateStore } from '@hrserve/store';
 import { buildApp, type FastifyInstance, getActiveTelemetry, readMemoryLimits } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
@@ -12,6 +13,7 @@ import type { ModelLoader } from './models/residency.js';
 import { BackgroundResponses } from './responses/background.js';
 import { failOrphanedResponses } from './responses/orphans.js';
 import { anthropicRoutes } from './routes/anthropic/register.js';
+import { llmchatBatchEndpoints } from './routes/batch-endpoints.js';
 import { ollamaRoutes } from './routes/ollama/register.js';
 import { openaiRoutes } from './routes/openai.js';
 import { responsesRoutes } from './routes/responses/register.js';
@@ -25,6 +27,8 @@ export interface LlmchatApp {
   generator: Generator;
   /** Stored responses and conversations; opens in the background. */
   state: StateStore;
+  /** The Files and Batch APIs; batches run once `start()` is called (startLlmchat does). */
+  batches: BatchApi;
 }
 
 /** What llmchat is built from besides its config; tests replace the model loader with a scripted engine. */
@@ -100,6 +104,14 @@ export async function buildLlmchatApp(
   await app.register(ollamaRoutes, { generator, models });
   await app.register(anthropicRoutes, { generator, models });
   registerTokenize(app, models);
+  const batches = await BatchApi.register(app, {
+    service: config.SERVICE_NAME,
+    store: () => state.current(),
+    endpoints: llmchatBatchEndpoints,
+    // Every sequence by default: the scheduler still leaves one free for interactive requests.
+    ...batchOptionsOf(config, config.LLMCHAT_PARALLEL),
+    tracer: getActiveTelemetry().tracer,
+  });
 
   // The platform's health contract: `model` is the default model's id (null without one).
   app.health.addDetail('model', () => models.registry.defaultModel?.name ?? null);
@@ -118,10 +130,12 @@ export async function buildLlmchatApp(
   app.health.addDetail('queue', () => models.queueTotals());
   app.health.addDetail('store', () => state.health());
   app.addHook('onClose', async () => {
-    // Background responses stop (stored as failed) before the store and the models close.
+    // Batch lines go back to their queue, background responses stop (stored as failed),
+    // before the store and the models close.
+    await batches.close();
     await background.close();
     await state.close();
     await models.close();
   });
-  return { app, models, generator, state };
+  return { app, models, generator, state, batches };
 }

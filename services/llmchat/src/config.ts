@@ -1,6 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { serviceDataDir } from '@hrserve/store';
+import { batchSettings } from '@hrserve/batches';
+import { storeSettings } from '@hrserve/store';
 import { baseConfigSchema, envDuration, envList, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
 import type { EngineOptions } from './engine/options.js';
@@ -124,28 +125,8 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     .describe(
       'A prompt longer than the context: error (400 context_length_exceeded, default) or truncate (drop the oldest turns, keep the system prompt).',
     ),
-  DATABASE_URL: z
-    .preprocess(
-      (value) => (value === '' ? undefined : value),
-      z
-        .string()
-        .regex(
-          /^postgres(ql)?:\/\/\S+$/,
-          'expected a PostgreSQL URL such as postgres://user:password@host:5432/database',
-        )
-        .optional(),
-    )
-    .describe(
-      'PostgreSQL URL for stored responses and conversations, shared by every instance given the same URL (default: unset, SQLite in DATA_DIR).',
-    ),
-  DATA_DIR: z
-    .preprocess(
-      (value) => (value === '' ? undefined : value),
-      z.string().default(serviceDataDir('llmchat', process.env)),
-    )
-    .describe(
-      "Directory of the service's own state (SQLite's store.sqlite without DATABASE_URL), created 0700 (default $XDG_DATA_HOME/hrserve/llmchat, i.e. ~/.local/share/hrserve/llmchat).",
-    ),
+  ...storeSettings('llmchat'),
+  ...batchSettings,
   RESPONSES_TTL: envDuration(
     'How long a stored response is kept after its creation, e.g. 30d, 12h, or 0 for no limit (default 30d, as OpenAI keeps them). Conversations are kept until deleted.',
     '30d',

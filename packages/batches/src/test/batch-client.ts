@@ -3,6 +3,14 @@ import type { Batch } from 'openai/resources/batches';
 import { expect } from 'vitest';
 import type { EchoService } from '../__fixtures__/echo-service.js';
 
+/** A line of an output or error file, as a test reads it. */
+export interface OutputLine {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string; body: Record<string, unknown> } | null;
+  error: { code: string; message: string } | null;
+}
+
 export const FINISHED = ['completed', 'failed', 'cancelled', 'expired'];
 
 /** The official client against a test service. */
@@ -43,7 +51,7 @@ export async function linesOf(client: OpenAI, fileId: string | null | undefined)
   return text
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line) as OutputLine);
 }
 
 export async function runBatch(client: OpenAI, lines: unknown[]) {
