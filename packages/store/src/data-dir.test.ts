@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceDataDir } from './data-dir.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { SQLITE_FILE } from './sqlite/open-sqlite.js';
 import { openStore } from './store.js';
 import { BACKENDS, removeTestDirectories } from './test/backends.js';
@@ -38,7 +39,7 @@ describe('a SQLite store in a data directory', () => {
       expect(store).toMatchObject({
         backend: 'sqlite',
         location: join(dataDir, SQLITE_FILE),
-        migrationsRun: ['0001-initial'],
+        migrationsRun: Object.keys(MIGRATIONS),
       });
       expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
       expect((await stat(join(parent, 'hrserve'))).mode & 0o777).toBe(0o700);

@@ -1,4 +1,6 @@
 import { basename } from 'node:path';
+import { BatchApi, batchOptionsOf } from '@hrserve/batches';
+import { StateStore } from '@hrserve/store';
 import {
   AdmissionQueue,
   ApiError,
@@ -6,12 +8,14 @@ import {
   errorCatalogue,
   type FastifyInstance,
   getActiveTelemetry,
+  parseRequest,
 } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { EmbedConfig } from './config.js';
 import { type Embedder, EmbedderClosedError } from './engine/embedder.js';
 import { EmbedMetrics } from './metrics.js';
 import { registerEmbeddings } from './routes/embeddings.js';
+import { embeddingsRequestSchema } from './routes/embeddings-request.js';
 import { registerModels } from './routes/models.js';
 import { ollamaEmbeddingRoutes } from './routes/ollama.js';
 
@@ -19,6 +23,10 @@ export interface EmbedApp {
   app: FastifyInstance;
   /** Hands the loaded model to the routes; until then they answer 503. */
   setEmbedder(embedder: Embedder): void;
+  /** Files, batches and their metadata; opens in the background. */
+  state: StateStore;
+  /** The Files and Batch APIs; batches run once `start()` is called (main.ts does, with the model loaded). */
+  batches: BatchApi;
 }
 
 /** The shared runtime plus embed's routes; the model is set once loaded. */
@@ -75,7 +83,29 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
     waiting: queue.queued,
     rejected: queue.rejected,
   }));
+  const state = new StateStore(
+    {
+      service: config.SERVICE_NAME,
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      logger: app.log,
+    },
+    app.log,
+  );
+  void state.start();
+  const batches = await BatchApi.register(app, {
+    service: config.SERVICE_NAME,
+    store: () => state.current(),
+    // A line's body is checked by the route's schema; its model, per line, when it runs.
+    endpoints: { '/v1/embeddings': (body) => void parseRequest(embeddingsRequestSchema, body) },
+    ...batchOptionsOf(config, config.EMBED_CONCURRENCY),
+    tracer: getActiveTelemetry().tracer,
+  });
+  app.health.addDetail('store', () => state.health());
   app.addHook('onClose', async () => {
+    // Batch lines go back to their queue before the store and the model close.
+    await batches.close();
+    await state.close();
     await loaded?.dispose();
   });
   return {
@@ -83,5 +113,7 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
     setEmbedder: (embedder) => {
       loaded = embedder;
     },
+    state,
+    batches,
   };
 }

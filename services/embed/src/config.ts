@@ -1,5 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
+import { batchSettings } from '@hrserve/batches';
+import { storeSettings } from '@hrserve/store';
 import { baseConfigSchema, envList, envPositiveInteger } from 'hrserve';
 import { z } from 'zod';
 
@@ -50,6 +52,8 @@ export const embedConfigSchema = baseConfigSchema({ name: 'embed', port: 2021 })
     .enum(['auto', 'false', 'cuda', 'vulkan', 'metal'])
     .default('auto')
     .describe('GPU backend: auto (detect, else CPU), false (CPU only), cuda, vulkan or metal.'),
+  ...storeSettings('embed'),
+  ...batchSettings,
 });
 
 export type EmbedConfig = z.infer<typeof embedConfigSchema>;

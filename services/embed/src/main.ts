@@ -7,7 +7,7 @@ import { Embedder } from './engine/embedder.js';
 import { loadModel, ModelLoadError } from './engine/load.js';
 
 const config = loadConfigOrExit(embedConfigSchema);
-const { app, setEmbedder } = await buildEmbedApp(config);
+const { app, setEmbedder, batches } = await buildEmbedApp(config);
 // Listen first: /health answers "loading" (503) while the model loads.
 app.health.set('loading', `loading ${basename(config.EMBED_MODEL)}`);
 await serve(app, config);
@@ -28,6 +28,10 @@ try {
     },
     'model loaded',
   );
+  // Once the store opens (it may be down now: batches wait for it, requests do not).
+  batches.start().catch((error: unknown) => {
+    app.log.error({ err: error }, 'batches cannot run: the files directory or the store failed');
+  });
 } catch (error) {
   // No model, no service: say what is wrong and how to fix it, and exit non-zero so systemd shows a failure.
   const message =

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../errors/catalogue.js';
 import { AdmissionQueue } from './admission-queue.js';
 
@@ -79,5 +79,48 @@ describe('AdmissionQueue', () => {
     first.release();
     (await second).release();
     expect(() => queue.refuseIfFull()).not.toThrow();
+  });
+  it('admits batch work only where interactive work leaves room, and never to the last slot', async () => {
+    const queue = new AdmissionQueue({ ...options, concurrency: 3 });
+    const batchOne = await queue.acquire(undefined, 'batch');
+    const batchTwo = await queue.acquire(undefined, 'batch');
+    const order: string[] = [];
+    // The third slot is kept for interactive work: this batch item waits.
+    const batchThree = queue.acquire(undefined, 'batch').then((slot) => {
+      order.push('batch');
+      return slot;
+    });
+    expect([queue.active, queue.queued]).toEqual([2, 1]);
+    const interactive = await queue.acquire();
+    expect(queue.active).toBe(3);
+    const waitingInteractive = queue.acquire().then((slot) => {
+      order.push('interactive');
+      return slot;
+    });
+    batchOne.release();
+    // The interactive waiter goes first, though the batch item waited longer.
+    (await waitingInteractive).release();
+    interactive.release();
+    await batchThree;
+    expect(order).toEqual(['interactive', 'batch']);
+    batchTwo.release();
+  });
+
+  it('lets batch work wait without a time limit, and leave when aborted', async () => {
+    vi.useFakeTimers();
+    try {
+      const queue = new AdmissionQueue({ ...options, concurrency: 1, maxWaitMs: 100 });
+      const held = await queue.acquire();
+      const controller = new AbortController();
+      const waiting = queue.acquire(controller.signal, 'batch');
+      vi.advanceTimersByTime(10_000);
+      expect(queue.queued).toBe(1);
+      controller.abort(new Error('cancelled'));
+      await expect(waiting).rejects.toThrow('cancelled');
+      expect(queue.queued).toBe(0);
+      held.release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError, errorCatalogue } from '../errors/catalogue.js';
+import type { WorkPriority } from './work-priority.js';
 
 export interface AdmissionQueueOptions {
   /** Work items that may run at once (e.g. context sequences). */
@@ -19,6 +20,7 @@ export interface Slot {
 }
 
 interface Waiter {
+  priority: WorkPriority;
   enqueuedAt: number;
   resolve(slot: Slot): void;
   reject(error: unknown): void;
@@ -30,10 +32,16 @@ interface Waiter {
  * items run, at most `maxWaiting` wait in FIFO order, and anything beyond is
  * refused immediately (429 with Retry-After) rather than piling up. A waiter
  * whose client goes away (abort signal) leaves the queue at once.
+ *
+ * Batch work (a batch's lines) waits behind every interactive item, without a time limit,
+ * and (with more than one slot) never takes the last free slot: an interactive request
+ * arriving finds one free instead of waiting behind a batch.
  */
 export class AdmissionQueue {
   private running = 0;
+  private runningBatch = 0;
   private readonly waiting: Waiter[] = [];
+  private readonly waitingBatch: Waiter[] = [];
   private rejectedCount = 0;
 
   constructor(private readonly options: AdmissionQueueOptions) {
@@ -47,7 +55,22 @@ export class AdmissionQueue {
 
   /** Items waiting for a slot now. */
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.length + this.waitingBatch.length;
+  }
+
+  /** Batch items leave one slot to interactive ones (when there is more than one). */
+  private get batchLimit(): number {
+    return Math.max(1, this.options.concurrency - 1);
+  }
+
+  /** A batch item may start now: a slot within the batch limit, and nobody waiting ahead. */
+  private get freeForBatch(): boolean {
+    return (
+      this.running < this.options.concurrency &&
+      this.runningBatch < this.batchLimit &&
+      this.waiting.length === 0 &&
+      this.waitingBatch.length === 0
+    );
   }
 
   /** Items refused since start (queue full or waited too long). */
@@ -83,13 +106,17 @@ export class AdmissionQueue {
     );
   }
 
-  /** Waits for a slot; throws a 429 `ApiError` when the queue is full, or the abort reason when aborted. */
-  acquire(signal?: AbortSignal): Promise<Slot> {
+  /**
+   * Waits for a slot; throws a 429 `ApiError` when the queue is full, or the abort reason
+   * when aborted. `batch` work waits behind interactive work (see the class).
+   */
+  acquire(signal?: AbortSignal, priority: WorkPriority = 'interactive'): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const enqueuedAt = performance.now();
+    if (priority === 'batch') return this.acquireForBatch(signal, enqueuedAt);
     if (this.free) {
       this.running += 1;
-      return Promise.resolve(this.slot(0));
+      return Promise.resolve(this.slot(0, 'interactive'));
     }
     if (this.full) return Promise.reject(this.refusal());
     return new Promise<Slot>((resolve, reject) => {
@@ -110,6 +137,7 @@ export class AdmissionQueue {
         reject(signal?.reason);
       };
       const waiter: Waiter = {
+        priority: 'interactive',
         enqueuedAt,
         resolve,
         reject,
@@ -123,13 +151,43 @@ export class AdmissionQueue {
     });
   }
 
-  private remove(waiter: Waiter): void {
-    const index = this.waiting.indexOf(waiter);
-    if (index !== -1) this.waiting.splice(index, 1);
-    waiter.cleanup();
+  /** A batch item's slot: no time limit, its own bound on waiters. */
+  private acquireForBatch(signal: AbortSignal | undefined, enqueuedAt: number): Promise<Slot> {
+    if (this.freeForBatch) {
+      this.running += 1;
+      this.runningBatch += 1;
+      return Promise.resolve(this.slot(0, 'batch'));
+    }
+    if (this.waitingBatch.length >= this.options.maxWaiting) {
+      return Promise.reject(this.refusal());
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const onAbort = () => {
+        this.remove(waiter);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        priority: 'batch',
+        enqueuedAt,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waitingBatch.push(waiter);
+    });
   }
 
-  private slot(waitedMs: number): Slot {
+  private remove(waiter: Waiter): void {
+    const queue = waiter.priority === 'batch' ? this.waitingBatch : this.waiting;
+    const index = queue.indexOf(waiter);
+    if (index !== -1) queue.splice(index, 1);
+    waiter.cleanup();
+    // A batch waiter that leaves may unblock none; an interactive one may unblock batch work.
+    this.next();
+  }
+
+  private slot(waitedMs: number, priority: WorkPriority): Slot {
     let released = false;
     return {
       waitedMs,
@@ -137,6 +195,7 @@ export class AdmissionQueue {
         if (released) return;
         released = true;
         this.running -= 1;
+        if (priority === 'batch') this.runningBatch -= 1;
         this.next();
       },
     };
@@ -144,11 +203,20 @@ export class AdmissionQueue {
 
   private next(): void {
     while (this.running < this.options.concurrency) {
-      const waiter = this.waiting.shift();
-      if (!waiter) return;
-      waiter.cleanup();
+      const interactive = this.waiting.shift();
+      if (interactive) {
+        interactive.cleanup();
+        this.running += 1;
+        interactive.resolve(this.slot(performance.now() - interactive.enqueuedAt, 'interactive'));
+        continue;
+      }
+      if (this.runningBatch >= this.batchLimit) return;
+      const batch = this.waitingBatch.shift();
+      if (!batch) return;
+      batch.cleanup();
       this.running += 1;
-      waiter.resolve(this.slot(performance.now() - waiter.enqueuedAt));
+      this.runningBatch += 1;
+      batch.resolve(this.slot(performance.now() - batch.enqueuedAt, 'batch'));
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   type FastifyReply,
   parseRequest,
   startSpan,
+  type WorkPriority,
 } from 'hrserve';
 import type { Token } from 'node-llama-cpp';
 import type { EmbedConfig } from '../config.js';
@@ -129,6 +130,8 @@ export async function embedInputs(
     api?: string;
     /** Aborted when the client leaves: its inputs not started yet are dropped. */
     signal: AbortSignal;
+    /** `batch` for a batch's line: it waits while interactive requests need the engine. */
+    priority?: WorkPriority;
   },
 ): Promise<{ vectors: number[][]; promptTokens: number; durationMs: number }> {
   const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
@@ -150,7 +153,7 @@ export async function embedInputs(
   };
   return startSpan(deps.tracer, `embeddings ${context.model}`, attributes, async (span) => {
     const startedAt = performance.now();
-    const slot = await deps.queue.acquire(context.signal);
+    const slot = await deps.queue.acquire(context.signal, context.priority);
     try {
       const vectors = await embedder.embed(inputs, context.signal);
       span.setAttributes({
@@ -187,6 +190,7 @@ export function registerEmbeddings(app: FastifyInstance, deps: EmbeddingsDeps): 
       encodingFormat: body.encoding_format ?? 'float',
       clientJobId: request.clientJobId,
       signal: clientGone(reply),
+      priority: request.workPriority,
     });
     return {
       object: 'list',
