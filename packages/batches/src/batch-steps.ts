@@ -44,6 +44,7 @@ export class BatchSteps {
   readonly #options: BatchStepsOptions;
   #loop: Promise<void> | undefined;
   #wakeup: (() => void) | undefined;
+  #woken = false;
   #stopping = false;
   #lastWarning = 0;
 
@@ -56,6 +57,8 @@ export class BatchSteps {
   }
 
   wake(): void {
+    // Remembered when nobody sleeps now: the next sleep returns at once.
+    this.#woken = true;
     this.#wakeup?.();
   }
 
@@ -352,13 +355,19 @@ export class BatchSteps {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#woken = false;
+        this.#wakeup = undefined;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       timer.unref();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
       this.#wakeup = done;
     });
   }

@@ -57,6 +57,7 @@ export class JobRunner {
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #wakeup: (() => void) | undefined;
+  #woken = false;
   #stopping = false;
   #pausedUntil = 0;
   #lastWarning = 0;
@@ -78,6 +79,8 @@ export class JobRunner {
 
   /** There may be new work (a batch was started here): look now, not at the next poll. */
   wake(): void {
+    // Remembered when nobody sleeps now: the next sleep returns at once.
+    this.#woken = true;
     this.#wakeup?.();
   }
 
@@ -190,13 +193,19 @@ export class JobRunner {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#woken = false;
+        this.#wakeup = undefined;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       timer.unref();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
       this.#wakeup = done;
     });
   }

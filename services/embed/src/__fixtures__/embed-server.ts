@@ -28,11 +28,14 @@ export async function startEmbed(env: Record<string, string> = {}): Promise<Test
     PORT: '0',
     ...env,
   });
-  const { app, setEmbedder } = await buildEmbedApp(config);
+  const { app, setEmbedder, state, batches } = await buildEmbedApp(config);
   const embedder = await Embedder.create(await loadModel(config, app.log), config);
   setEmbedder(embedder);
   app.health.set('ok');
+  // Files and batches work from the first request (main.ts lets the store open meanwhile).
+  await state.start();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  await batches.start();
   return {
     app,
     embedder,
