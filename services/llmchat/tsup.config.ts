@@ -10,6 +10,7 @@ export default defineConfig({
     'bench-responses': 'src/bench/responses.ts',
     'bench-decisions': 'src/bench/decisions.ts',
     'bench-choices': 'src/bench/choices.ts',
+    'bench-batches': 'src/bench/batches.ts',
     'gpu-check': 'src/gpu-check.ts',
   },
   format: ['esm'],
