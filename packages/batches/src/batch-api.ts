@@ -69,6 +69,11 @@ export function batchOptionsOf(
   };
 }
 
+/** A lease owner unique to this process: the service, host, pid and a random part. */
+export function runnerOwner(service: string): string {
+  return `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
 /** Times a busy service (429, 503) is asked again for one line before its answer is kept. */
 const MAX_RETRIES = 30;
 
@@ -104,9 +109,7 @@ export class BatchApi {
     options: BatchApiOptions,
   ) {
     this.#options = options;
-    this.owner =
-      options.owner ??
-      `${options.service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.owner = options.owner ?? runnerOwner(options.service);
     const leaseMs = options.leaseMs ?? 30_000;
     const pollMs = options.pollMs ?? 1_000;
     this.#storage = options.storage ?? new FileStorage(options.filesDir);

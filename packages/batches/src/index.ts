@@ -1,4 +1,10 @@
-export { BatchApi, type BatchApiOptions, type BatchProgress, batchOptionsOf } from './batch-api.js';
+export {
+  BatchApi,
+  type BatchApiOptions,
+  type BatchProgress,
+  batchOptionsOf,
+  runnerOwner,
+} from './batch-api.js';
 export { BATCH_QUEUE } from './batch-steps.js';
 export {
   BatchNotCancellableError,

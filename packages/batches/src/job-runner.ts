@@ -27,7 +27,10 @@ export interface JobRunnerOptions {
   jobs(): JobsRepository;
   /** Runs one job. It should not throw; if it does, the job fails with `failure`'s result. */
   run(job: ClaimedJob, signal: AbortSignal): Promise<JobOutcome>;
-  /** The result recorded for a job that threw, or whose attempts ran out (`error` undefined). */
+  /**
+   * The result recorded for a job that threw, or whose attempts ran out (`error` undefined);
+   * it may record the failure elsewhere too (a background response stored as failed).
+   */
   failure(job: ClaimedJob, error: unknown): unknown;
   /** Called once a job's outcome is recorded. */
   onFinished?(job: ClaimedJob, status: 'succeeded' | 'failed'): void;
@@ -145,14 +148,22 @@ export class JobRunner {
   async #execute(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const { maxAttempts, owner } = this.#options;
     let outcome: JobOutcome;
-    if (job.attempts > maxAttempts) {
-      outcome = { status: 'failed', result: this.#options.failure(job, undefined) };
-    } else {
-      try {
-        outcome = await this.#options.run(job, signal);
-      } catch (error) {
-        outcome = { status: 'failed', result: this.#options.failure(job, error) };
+    try {
+      if (job.attempts > maxAttempts) {
+        outcome = { status: 'failed', result: await this.#options.failure(job, undefined) };
+      } else {
+        try {
+          outcome = await this.#options.run(job, signal);
+        } catch (error) {
+          // Stopped from here: what it threw is the stop, not the job's failure.
+          if (signal.aborted) outcome = { status: 'retry', afterMs: 0 };
+          else outcome = { status: 'failed', result: await this.#options.failure(job, error) };
+        }
       }
+    } catch (error) {
+      // `failure` itself failed (the store is down): the lease runs out, another claim retries.
+      this.#warn(error, 'recording a failed background job failed; it will run again');
+      return;
     }
     // Stopped: its result (a cut answer) is not the job's.
     if (signal.reason === LEASE_LOST) return;

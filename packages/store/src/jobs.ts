@@ -185,6 +185,21 @@ export class JobsRepository {
     });
   }
 
+  /**
+   * Cancels a group's queued and running jobs (a background response cancelled or deleted):
+   * a running one's worker finds out at its next renewal, and cannot record a result.
+   */
+  cancelGroup(groupId: string, at: number): Promise<void> {
+    return guard(() => this.#db.transaction().execute((trx) => cancelJobs(trx, groupId, at)));
+  }
+
+  /** Forgets a group's jobs (their work is recorded elsewhere: a finished response). */
+  deleteGroup(groupId: string): Promise<void> {
+    return guard(async () => {
+      await this.#db.deleteFrom('jobs').where('group_id', '=', groupId).execute();
+    });
+  }
+
   counts(groupId: string): Promise<JobCounts> {
     return guard(async () => {
       const rows = await this.#db

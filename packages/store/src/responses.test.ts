@@ -203,7 +203,7 @@ describe.each(BACKENDS)('responses on $name', (backend) => {
       await store.responses.markInProgress(queued.id, responseBody(queued.id, 'in_progress')),
     ).toBe(true);
     expect((await store.responses.get(queued.id))?.status).toBe('in_progress');
-    // Only from queued: a cancelled (or finished) response is not brought back.
+    // A cancelled (or finished) response is not brought back.
     await store.responses.markCancelled(running.id, {
       body: responseBody(running.id, 'cancelled'),
       at: 3,

@@ -4,6 +4,7 @@ import type { Backend } from './backend.js';
 import { UnknownCursorError } from './errors.js';
 import { guard } from './guard.js';
 import { fromJson, type ItemInput, type JsonObject, type StoredItem, toJson } from './items.js';
+import { insertJobs, type NewJob } from './jobs.js';
 import { checkLimit, type Page, type PageRequest, toPage } from './pagination.js';
 import type { ResponsesTable, StoreSchema } from './schema.js';
 import { pageOfTable } from './table-page.js';
@@ -61,6 +62,11 @@ export interface NewResponse {
    * finished: its input and output). Skipped when that conversation was deleted meanwhile.
    */
   conversationItems?: readonly ItemInput[] | undefined;
+  /**
+   * The job that runs it (a background response), queued in the same transaction: a crash
+   * leaves either both or neither.
+   */
+  job?: NewJob | undefined;
 }
 
 /** How a running response ends. */
@@ -104,6 +110,7 @@ export class ResponsesRepository {
           })
           .execute();
         await insertInputItems(trx, response.id, response.inputItems);
+        if (response.job) await insertJobs(trx, [response.job], response.createdAt);
         if (response.conversationId && response.conversationItems) {
           await appendConversationItems(
             trx,
@@ -256,7 +263,8 @@ export class ResponsesRepository {
 
   /**
    * A queued response started (a background response got its sequence): `in_progress` with
-   * this body. Nothing changes when it is no longer queued (cancelled meanwhile); false then.
+   * this body; also one in progress already, which a runner resumes after its first one
+   * stopped. Nothing changes when it has finished (cancelled meanwhile); false then.
    */
   markInProgress(id: string, body: object): Promise<boolean> {
     return guard(async () => {
@@ -264,7 +272,7 @@ export class ResponsesRepository {
         .updateTable('responses')
         .set({ status: 'in_progress', body: toJson(body) })
         .where('id', '=', id)
-        .where('status', '=', 'queued')
+        .where('status', 'in', ['queued', 'in_progress'])
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     });
@@ -274,12 +282,30 @@ export class ResponsesRepository {
    * Responses still queued or in progress, oldest first, at most `limit`: after a crash,
    * what its process left running (a service that alone uses the store fails them at start).
    */
-  listUnfinished(limit: number): Promise<StoredResponse[]> {
+  listUnfinished(
+    limit: number,
+    options: {
+      /** Leave out those a job still runs (durable background responses: they resume). */
+      withoutJobs?: boolean;
+    } = {},
+  ): Promise<StoredResponse[]> {
     return guard(async () => {
       const rows = await this.#db
         .selectFrom('responses')
         .selectAll()
         .where('status', 'in', ['queued', 'in_progress'])
+        .$if(options.withoutJobs === true, (query) =>
+          query.where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('jobs')
+                  .select('jobs.id')
+                  .whereRef('jobs.group_id', '=', 'responses.id')
+                  .where('jobs.status', 'in', ['queued', 'running']),
+              ),
+            ),
+          ),
+        )
         .orderBy('seq', 'asc')
         .limit(checkLimit(limit))
         .execute();

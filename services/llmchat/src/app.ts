@@ -29,6 +29,8 @@ export interface LlmchatApp {
   state: StateStore;
   /** The Files and Batch APIs; batches run once `start()` is called (startLlmchat does). */
   batches: BatchApi;
+  /** Background responses; durable ones run once `resume()` is called (startLlmchat does). */
+  background: BackgroundResponses;
 }
 
 /** What llmchat is built from besides its config; tests replace the model loader with a scripted engine. */
@@ -97,7 +99,11 @@ export async function buildLlmchatApp(
     },
   );
   void state.start();
-  const background = new BackgroundResponses(generator, app.log);
+  const background = new BackgroundResponses(generator, app.log, state, {
+    service: config.SERVICE_NAME,
+    concurrency: config.LLMCHAT_PARALLEL,
+    leaseMs: config.BATCH_LEASE,
+  });
   const startedAt = Math.floor(Date.now() / 1000);
   await app.register(openaiRoutes, { generator, models, startedAt });
   await app.register(responsesRoutes, { generator, state, background });
@@ -137,5 +143,5 @@ export async function buildLlmchatApp(
     await state.close();
     await models.close();
   });
-  return { app, models, generator, state, batches };
+  return { app, models, generator, state, batches, background };
 }

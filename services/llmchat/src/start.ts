@@ -30,8 +30,13 @@ export async function checkModelsToServe({ models }: LlmchatApp, modelsDir: stri
   );
 }
 
-/** Loads the default model, if there is one, says ok, and begins running batches. */
-export async function loadDefaultModel({ app, models, batches }: LlmchatApp): Promise<void> {
+/** Loads the default model, if there is one, says ok, and begins running batches and background responses. */
+export async function loadDefaultModel({
+  app,
+  models,
+  batches,
+  background,
+}: LlmchatApp): Promise<void> {
   const preload = models.registry.defaultModel;
   if (preload) {
     app.health.set('loading', `loading ${preload.name}`);
@@ -59,5 +64,8 @@ export async function loadDefaultModel({ app, models, batches }: LlmchatApp): Pr
   // Once the store opens (it may be down now: batches wait for it, requests do not).
   batches.start().catch((error: unknown) => {
     app.log.error({ err: error }, 'batches cannot run: the files directory or the store failed');
+  });
+  background.resume().catch((error: unknown) => {
+    app.log.error({ err: error }, 'background responses cannot run: the store failed');
   });
 }

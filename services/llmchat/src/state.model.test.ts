@@ -36,7 +36,7 @@ async function spawnLlmchat(env: Record<string, string>) {
 }
 
 describe('kill -9, then a restart on the same data directory', () => {
-  it('loses no stored response or conversation, and fails what was running', async () => {
+  it('loses no stored response or conversation, resumes a background response, fails a streamed one', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'llmchat-state-'));
     const first = await spawnLlmchat({ DATA_DIR: dataDir });
     const done = await first.openai.responses.create({
@@ -57,6 +57,24 @@ describe('kill -9, then a restart on the same data directory', () => {
       background: true,
       max_output_tokens: 100_000,
     });
+    // A streamed background response runs in its process only: read until it is under way.
+    const streamed = await first.openai.responses.create({
+      model,
+      input: 'Another long story',
+      background: true,
+      stream: true,
+      max_output_tokens: 100_000,
+    });
+    let streamedId = '';
+    for await (const event of streamed) {
+      if (event.type === 'response.created') streamedId = event.response.id;
+      if (event.type === 'response.output_text.delta') break;
+    }
+    for (let i = 0; i < 100; i++) {
+      const polled = await first.openai.responses.retrieve(runningResponse.id);
+      if (polled.status === 'in_progress') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     first.service.child.kill('SIGKILL');
     await first.service.exited;
 
@@ -65,9 +83,18 @@ describe('kill -9, then a restart on the same data directory', () => {
     expect(await second.openai.conversations.retrieve(conversation.id)).toEqual(conversation);
     const items = await second.openai.conversations.items.list(conversation.id);
     expect(items.data).toHaveLength(2);
-    const orphan = await second.openai.responses.retrieve(runningResponse.id);
+    // The streamed one could only be streamed by the process that died: failed.
+    const orphan = await second.openai.responses.retrieve(streamedId);
     expect(orphan.status).toBe('failed');
     expect(orphan.error?.message).toMatch(/server stopped while this response was running/);
+    // The other is durable: its job runs again, from the start, to its end.
+    let resumed = await second.openai.responses.retrieve(runningResponse.id);
+    for (let i = 0; i < 600 && ['queued', 'in_progress'].includes(resumed.status ?? ''); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      resumed = await second.openai.responses.retrieve(runningResponse.id);
+    }
+    expect(resumed.status).toBe('incomplete');
+    expect(resumed.output_text.length).toBeGreaterThan(0);
     // The chain goes on where it stopped.
     const next = await second.openai.responses.create({
       model,

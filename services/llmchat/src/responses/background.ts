@@ -1,4 +1,6 @@
 import { PassThrough } from 'node:stream';
+import { type JobOutcome, JobRunner, runnerOwner } from '@hrserve/batches';
+import type { ClaimedJob, StateStore } from '@hrserve/store';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ApiError,
@@ -6,12 +8,34 @@ import {
   type FastifyBaseLogger,
   type FastifyReply,
   type FastifyRequest,
+  parseRequest,
 } from 'hrserve';
 import { apiErrorOf } from '../errors.js';
 import type { Generator } from '../generation/generator.js';
+import { responseCreateRequestSchema } from '../protocols/openai-responses/request.js';
 import type { ResponseObject } from '../protocols/openai-responses/response.js';
 import { RESPONSES_SSE } from '../routes/framing.js';
-import type { PreparedResponse } from './prepare-response.js';
+import { type PreparedResponse, prepareResponse } from './prepare-response.js';
+
+/** The job queue durable background responses run from. */
+export const RESPONSE_QUEUE = 'response';
+
+/** A durable background response's job: enough to prepare it again and run it. */
+interface ResponseJob {
+  response_id: string;
+  created_at_ms: number;
+  /** The request body as the client sent it (parsed again when the job runs). */
+  request: unknown;
+  client_job_id: string | null;
+}
+
+export interface BackgroundOptions {
+  service: string;
+  /** Durable background responses running at once in this process. */
+  concurrency: number;
+  /** How long a claimed response stays claimed without renewal (BATCH_LEASE). */
+  leaseMs: number;
+}
 
 /** A background response running in this process, and every event it has produced. */
 interface Run {
@@ -22,8 +46,6 @@ interface Run {
   done: boolean;
   /** Called on each new event and at the end. */
   listeners: Set<() => void>;
-  /** Whether events are kept (a streamed run's, for resuming); else dropped as they come. */
-  keepEvents: boolean;
   finished: Promise<void>;
 }
 
@@ -36,17 +58,78 @@ const KEEP_EVENTS_MS = 10 * 60_000;
 /**
  * `background: true` responses: stored queued, answered at once (or streamed), generated
  * at the engine's batch priority (interactive requests are admitted first), polled with
- * GET, cancelled with POST /cancel, and their stream resumed with `starting_after`, for
- * ten minutes after they finish, from this process's memory.
+ * GET, cancelled with POST /cancel.
+ *
+ * One that is not streamed is durable: stored with a job in the same transaction, and run
+ * by the job runner batches use (`@hrserve/batches`), so any instance on the store may run
+ * it and a restart after a crash runs it again from the start. A streamed one runs in this
+ * process, which keeps its events so the stream can be resumed with `starting_after` for
+ * ten minutes after it ends; a crash fails it (its stream cannot be resumed elsewhere).
  */
 export class BackgroundResponses {
   readonly #runs = new Map<string, Run>();
+  readonly #jobs: JobRunner;
   #closed = false;
+  #resumed: Promise<void> | undefined;
 
   constructor(
     private readonly generator: Generator,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    private readonly state: StateStore,
+    options: BackgroundOptions,
+  ) {
+    this.#jobs = new JobRunner({
+      queue: RESPONSE_QUEUE,
+      owner: runnerOwner(options.service),
+      concurrency: options.concurrency,
+      leaseMs: options.leaseMs,
+      pollMs: 1_000,
+      maxAttempts: 3,
+      jobs: () => state.current().jobs,
+      run: (job, signal) => this.#runJob(job, signal),
+      failure: (job, error) => this.#jobFailed(job, error),
+      // The response holds the outcome: the job is done with.
+      onFinished: (job) => {
+        state
+          .current()
+          .jobs.deleteGroup(job.groupId)
+          .catch((error: unknown) =>
+            log.warn({ err: error, response_id: job.groupId }, 'dropping a finished job failed'),
+          );
+      },
+      log,
+    });
+  }
+
+  /**
+   * Begins running durable background responses once the store is open: those queued, and
+   * (with SQLite, one process) those the last run held when it was killed.
+   */
+  resume(): Promise<void> {
+    this.#resumed ??= (async () => {
+      for (;;) {
+        if (this.#closed) return;
+        try {
+          const store = this.state.current();
+          if (store.backend === 'sqlite') {
+            const resumed = await store.jobs.requeueRunning(RESPONSE_QUEUE);
+            if (resumed > 0) {
+              this.log.warn(
+                { responses: resumed },
+                `running again ${resumed} background responses the last run left unfinished`,
+              );
+            }
+          }
+          this.#jobs.start();
+          return;
+        } catch (error) {
+          if ((error as Error).name !== 'StoreNotReadyError') throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250).unref());
+        }
+      }
+    })();
+    return this.#resumed;
+  }
 
   async start(
     prepared: PreparedResponse,
@@ -54,6 +137,25 @@ export class BackgroundResponses {
     reply: FastifyReply,
     attributes: Attributes,
   ): Promise<ResponseObject | FastifyReply> {
+    // Streamed: in this process, which keeps the events. Else durable, on the job runner.
+    const streamed = (request.body as { stream?: unknown }).stream === true;
+    if (!streamed) {
+      const payload: ResponseJob = {
+        response_id: prepared.id,
+        created_at_ms: prepared.createdAtMs,
+        request: request.body,
+        client_job_id: request.clientJobId,
+      };
+      await prepared.begin('queued', {
+        id: `${prepared.id}:run`,
+        queue: RESPONSE_QUEUE,
+        groupId: prepared.id,
+        position: 0,
+        payload,
+      });
+      this.#jobs.wake();
+      return prepared.snapshot('queued');
+    }
     await prepared.begin('queued');
     const run: Run = {
       prepared,
@@ -61,19 +163,14 @@ export class BackgroundResponses {
       events: [],
       done: false,
       listeners: new Set(),
-      keepEvents: true,
       finished: Promise.resolve(),
     };
-    // Only a streamed background response can be resumed: the others keep no events.
-    const streamed = (request.body as { stream?: unknown }).stream === true;
-    if (!streamed) run.keepEvents = false;
     this.#runs.set(prepared.id, run);
     run.finished = this.#run(run, {
       ...attributes,
       background: true,
       ...(request.clientJobId ? { client_job_id: request.clientJobId } : {}),
     });
-    if (!streamed) return prepared.snapshot('queued');
     return this.stream(prepared.id, -1, reply) ?? reply;
   }
 
@@ -114,19 +211,30 @@ export class BackgroundResponses {
 
   /**
    * Stops `id` if it runs here and waits until it is stored as cancelled; false when it
-   * does not run here (the route then marks it cancelled in the store).
+   * does not run in this process's memory (the route then marks it cancelled in the store):
+   * a durable one's job is cancelled, and stopped at once if this process runs it (another
+   * instance stops it at its next lease renewal).
    */
   async cancel(id: string): Promise<boolean> {
     const run = this.#runs.get(id);
-    if (!run || run.done) return false;
+    if (!run || run.done) {
+      await this.state.current().jobs.cancelGroup(id, Date.now());
+      this.#jobs.abortGroup(id);
+      return false;
+    }
     run.abort.abort(CANCELLED);
     await run.finished;
     return true;
   }
 
-  /** At shutdown: every running response is stopped and stored as failed. */
+  /**
+   * At shutdown: every streamed response running here is stopped and stored as failed;
+   * durable ones go back to their queue, for the next run (or another instance) to resume.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#resumed?.catch(() => {});
+    await this.#jobs.stop();
     const running = [...this.#runs.values()].filter((run) => !run.done);
     for (const run of running) {
       run.abort.abort(
@@ -139,11 +247,76 @@ export class BackgroundResponses {
     await Promise.all(running.map((run) => run.finished));
   }
 
+  /** Runs a durable background response from its job: prepared again, then generated. */
+  async #runJob(job: ClaimedJob, signal: AbortSignal): Promise<JobOutcome> {
+    const payload = job.payload as ResponseJob;
+    const body = parseRequest(responseCreateRequestSchema, payload.request);
+    const prepared = await prepareResponse(body, this.state, Date.now, {
+      id: payload.response_id,
+      createdAtMs: payload.created_at_ms,
+    });
+    // Cancelled or deleted before it started: nothing to do.
+    if (!(await prepared.started())) return { status: 'succeeded', result: null };
+    try {
+      const generation = await this.generator.submit(prepared.native, {
+        signal,
+        priority: 'batch',
+        stream: false,
+        operation: 'chat',
+        attributes: {
+          'gen_ai.response.id': prepared.id,
+          background: true,
+          stored: true,
+          'llmchat.attempt': job.attempts,
+          ...(payload.client_job_id ? { client_job_id: payload.client_job_id } : {}),
+        },
+      });
+      const result = await generation.result;
+      signal.throwIfAborted();
+      await prepared.finish(prepared.encoder.final([result]));
+      return { status: 'succeeded', result: null };
+    } catch (error) {
+      // Stopped here (cancelled, shutting down): the canceller or the next claim decides.
+      if (signal.aborted) throw error;
+      const failure = apiErrorOf(error);
+      this.log.warn({ err: error, response_id: prepared.id }, 'background response failed');
+      await prepared.fail(prepared.encoder.failed(failure, 'failed'));
+      return { status: 'failed', result: { code: failure.code, message: failure.message } };
+    }
+  }
+
+  /**
+   * A durable response that could not be run (its request no longer prepares: the previous
+   * response was deleted, say), or whose runner stopped `maxAttempts` times: stored failed.
+   */
+  async #jobFailed(job: ClaimedJob, error: unknown): Promise<unknown> {
+    const { response_id: id } = job.payload as ResponseJob;
+    const message =
+      error === undefined
+        ? `The server stopped ${job.attempts - 1} times while running this response (killed or crashed); it was not run again. Create it again.`
+        : apiErrorOf(error).message;
+    if (error !== undefined)
+      this.log.warn({ err: error, response_id: id }, 'background response failed');
+    const store = this.state.current();
+    const stored = await store.responses.get(id);
+    if (stored) {
+      await store.responses.markFailed(id, {
+        body: {
+          ...stored.body,
+          status: 'failed',
+          completed_at: Math.floor(Date.now() / 1000),
+          error: { code: error === undefined ? 'server_error' : apiErrorOf(error).code, message },
+        },
+        at: Date.now(),
+      });
+    }
+    return { message };
+  }
+
   async #run(run: Run, attributes: Attributes): Promise<void> {
     const { prepared, abort } = run;
     const { encoder } = prepared;
     const push = (events: string[]) => {
-      if (!run.keepEvents) return;
       run.events.push(...events);
       for (const listener of [...run.listeners]) listener();
     };

@@ -1,4 +1,4 @@
-import type { StateStore, Store } from '@hrserve/store';
+import type { NewJob, StateStore, Store } from '@hrserve/store';
 import { ApiError, errorCatalogue } from 'hrserve';
 import type { NativeChatRequest } from '../generation/native-request.js';
 import {
@@ -28,13 +28,16 @@ import { chainHistory, conversationHistory } from './history.js';
  */
 export interface PreparedResponse {
   id: string;
+  /** Epoch milliseconds: when it was created (its `created_at`, in seconds). */
+  createdAtMs: number;
   native: NativeChatRequest;
   encoder: ResponsesEncoder;
   /** Whether the response is kept (GET finds it). */
   stored: boolean;
   /** The Response object before its answer. */
   snapshot(status: 'queued' | 'in_progress'): ResponseObject;
-  begin(status: 'queued' | 'in_progress'): Promise<void>;
+  /** Stores it, with the job that will run it (a durable background response) if given. */
+  begin(status: 'queued' | 'in_progress', job?: NewJob): Promise<void>;
   /** A queued (background) response got its sequence; false when it is no longer queued (cancelled meanwhile). */
   started(): Promise<boolean>;
   finish(final: ResponseObject): Promise<void>;
@@ -76,6 +79,8 @@ export async function prepareResponse(
   body: ResponseCreateRequest,
   state: StateStore,
   now: () => number = Date.now,
+  /** A stored response prepared again to run it (a durable background response's job). */
+  resume?: { id: string; createdAtMs: number },
 ): Promise<PreparedResponse> {
   const conversationId = conversationIdOf(body.conversation);
   checkStateOptions(body, conversationId);
@@ -96,9 +101,9 @@ export async function prepareResponse(
   const duplicate = duplicateItemId([...(conversationId ? history : []), ...inputItems]);
   if (duplicate) throw duplicateIdError(duplicate, 'input');
 
-  const createdAtMs = now();
+  const createdAtMs = resume?.createdAtMs ?? now();
   const identity: ResponseIdentity = {
-    id: responsesId('resp'),
+    id: resume?.id ?? responsesId('resp'),
     createdAt: Math.floor(createdAtMs / 1000),
     request: body,
     store: stored,
@@ -113,6 +118,7 @@ export async function prepareResponse(
       : NOT_STORED;
   return {
     id: identity.id,
+    createdAtMs,
     native,
     encoder,
     stored,
@@ -140,8 +146,9 @@ function storedLife(
 ): ResponseLife {
   const { id, encoder } = identity;
   return {
-    begin: async (status) => {
+    begin: async (status, job) => {
       await store.responses.create({
+        job,
         id,
         status,
         model: identity.request.model,

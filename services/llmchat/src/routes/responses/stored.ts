@@ -52,7 +52,8 @@ export function registerStoredResponses(
 
   app.delete<ById>('/v1/responses/:id', async (request) => {
     const { id } = request.params;
-    if (background.has(id)) await background.cancel(id);
+    // Stopped first, wherever it runs (nothing happens for one that is not running).
+    await background.cancel(id);
     if (!(await state.current().responses.delete(id))) throw new ResponseNotFoundError(id);
     return { id, object: 'response', deleted: true };
   });
