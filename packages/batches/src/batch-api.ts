@@ -142,6 +142,10 @@ export class BatchApi {
           metrics.line('released');
           return { status: 'retry', afterMs: 0 };
         }
+        if (answer.preempted) {
+          metrics.line('preempted');
+          return { status: 'retry', afterMs: 0 };
+        }
         if (answer.retryAfterMs !== undefined) {
           const tries = (retries.get(job.id) ?? 0) + 1;
           if (tries <= MAX_RETRIES) {

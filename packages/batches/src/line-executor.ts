@@ -11,7 +11,12 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { batchWorkHeaders, CLIENT_JOB_ID_ATTRIBUTE, type FastifyInstance } from 'hrserve';
+import {
+  batchWorkHeaders,
+  CLIENT_JOB_ID_ATTRIBUTE,
+  errorCatalogue,
+  type FastifyInstance,
+} from 'hrserve';
 import { newId } from './ids.js';
 
 /** A batch line as its job carries it. */
@@ -39,6 +44,8 @@ export interface LineAnswer {
   output: LineOutput;
   /** Set when the service is too busy now: run it again after this many milliseconds. */
   retryAfterMs?: number;
+  /** The line gave its resources to interactive work (a 503 `preempted`): always run again. */
+  preempted?: boolean;
 }
 
 /** Statuses that mean "not now", not "this request is wrong". */
@@ -110,10 +117,12 @@ export async function executeLine(
       error: null,
     };
     if (RETRYABLE.has(response.statusCode)) {
-      const seconds = Number(response.headers['retry-after']);
+      const seconds = Number(response.headers['retry-after'] ?? Number.NaN);
+      const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
       return {
         output,
-        retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000,
+        retryAfterMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000,
+        preempted: code === errorCatalogue.preempted.code,
       };
     }
     return { output };

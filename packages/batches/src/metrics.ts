@@ -14,7 +14,7 @@ export class BatchMetrics {
     });
     this.#lines = new Counter({
       name: 'hrserve_batch_lines_total',
-      help: 'Batch lines this process ran, by outcome: succeeded (2xx), failed (in the error file), retried (the service was busy; run again later), released (given back at shutdown).',
+      help: 'Batch lines this process ran, by outcome: succeeded (2xx), failed (in the error file), retried (the service was busy; run again later), preempted (gave its sequence to an interactive request; run again), released (given back at shutdown).',
       labelNames: ['outcome'],
       registers: [registry],
     });
@@ -32,7 +32,7 @@ export class BatchMetrics {
     this.#batches.inc({ status });
   }
 
-  line(outcome: 'succeeded' | 'failed' | 'retried' | 'released'): void {
+  line(outcome: 'succeeded' | 'failed' | 'retried' | 'preempted' | 'released'): void {
     this.#lines.inc({ outcome });
   }
 }

@@ -239,6 +239,42 @@ describe('batches on llmchat', () => {
     }
     expect(health).toMatchObject({ queue: { running: 0 }, batches: { running_lines: 0 } });
   });
+
+  it('takes a sequence back from a batch for an interactive request; the preempted line runs again', async () => {
+    const lines = Array.from({ length: 8 }, (_, i) => chatLine(`held-${i}`, { max_tokens: 1500 }));
+    const created = await submit(server.openai, lines);
+    await waitFor(server.openai, created.id, (batch) => batch.status === 'in_progress');
+    const preemptions = async () => {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(
+        /hrserve_batch_lines_total\{[^}]*outcome="preempted"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
+      );
+    };
+    // Every sequence runs a line: an interactive request finds none free, and gets one back.
+    for (let attempt = 0; attempt < 5 && (await preemptions()) === 0; attempt++) {
+      for (let i = 0; i < 100; i++) {
+        const health = (await (await fetch(`${server.url}/health`)).json()) as {
+          queue: { running: number };
+        };
+        if (health.queue.running === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const chat = await server.openai.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 4,
+      });
+      expect(chat.choices[0]?.message.content).toBeTypeOf('string');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await preemptions()).toBeGreaterThan(0);
+    const batch = await waitFor(server.openai, created.id);
+    expect(batch.request_counts).toEqual({ total: 8, completed: 8, failed: 0 });
+    const output = await linesOf(server.openai, batch.output_file_id);
+    expect(output.map((line) => line.custom_id).sort()).toEqual(
+      lines.map((line) => line.custom_id).sort(),
+    );
+  });
 });
 
 describe('batches across kill -9 and instances', () => {

@@ -10,6 +10,7 @@ import {
   ContextLengthExceededError,
   GenerationTimeoutError,
   InvalidSchemaError,
+  PreemptedError,
   QueueFullError,
   QueueTimeoutError,
   TokenOutOfRangeError,
@@ -72,6 +73,12 @@ export function llmchatApiError(error: unknown): ApiError | undefined {
       error.message,
       { headers: { 'retry-after': String(error.retryAfterSeconds) } },
     );
+  }
+  if (error instanceof PreemptedError) {
+    // Only batch work is preempted, and its runner runs it again at once, behind interactive work.
+    return new ApiError(errorCatalogue.preempted, error.message, {
+      headers: { 'retry-after': '0' },
+    });
   }
   if (error instanceof ContextLengthExceededError) {
     const fix =

@@ -44,6 +44,11 @@ export const errorCatalogue = {
   notReady: defineError('service_not_ready', 503, 'server_error'),
   draining: defineError('service_draining', 503, 'server_error'),
   overloaded: defineError('service_overloaded', 503, 'server_error'),
+  /**
+   * Batch work (a batch line) that gave its resources to interactive work and stopped: the
+   * batch runner runs it again, behind interactive work. Never a client's answer.
+   */
+  preempted: defineError('preempted', 503, 'server_error'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export interface ApiErrorOptions {

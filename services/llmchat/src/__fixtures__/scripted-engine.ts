@@ -119,6 +119,7 @@ export class ScriptedEngine implements ModelEngine {
     priority?: Priority;
     signal?: AbortSignal;
     sequences?: number;
+    preemptible?: boolean;
   }): JobReservation {
     return this.scheduler.reserve(options);
   }

@@ -30,6 +30,19 @@ export class QueueTimeoutError extends Error {
   }
 }
 
+/**
+ * A preemptible batch job gave its sequences to an interactive job that found none free.
+ * Its work so far is dropped; whoever runs it (the batch runner) runs it again later.
+ */
+export class PreemptedError extends Error {
+  override readonly name = 'PreemptedError';
+  constructor() {
+    super(
+      'This batch work gave its sequence to an interactive request and stopped; it runs again when a sequence is free.',
+    );
+  }
+}
+
 /** The prompt does not fit the model's context (with room for one answer token). */
 export class ContextLengthExceededError extends Error {
   override readonly name = 'ContextLengthExceededError';

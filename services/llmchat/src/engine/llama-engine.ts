@@ -146,7 +146,12 @@ export class LlamaEngine implements ModelEngine {
    * `QueueFullError` at once when the queue is full; `release()` it in a `finally`.
    */
   reserve(
-    options: { priority?: Priority; signal?: AbortSignal; sequences?: number } = {},
+    options: {
+      priority?: Priority;
+      signal?: AbortSignal;
+      sequences?: number;
+      preemptible?: boolean;
+    } = {},
   ): Reservation<Sequence> {
     return this.scheduler.reserve(options);
   }

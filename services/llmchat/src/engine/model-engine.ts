@@ -36,6 +36,11 @@ export interface ModelInfo {
 export interface JobReservation {
   /** Resolves with the milliseconds waited once a sequence is free for the job. */
   waitForTurn(): Promise<number>;
+  /**
+   * Aborted, with a `PreemptedError`, when the scheduler takes a preemptible batch job's
+   * sequences back for an interactive job.
+   */
+  readonly preempted: AbortSignal;
   release(): void;
 }
 
@@ -74,6 +79,8 @@ export interface ModelEngine {
     priority?: Priority;
     signal?: AbortSignal;
     sequences?: number;
+    /** A batch job that gives its sequences to an interactive job that finds none free. */
+    preemptible?: boolean;
   }): JobReservation;
   /**
    * Compiles the job's constraints (cached; `InvalidSchemaError` when a schema is

@@ -1,6 +1,6 @@
 import type { Token } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { QueueFullError, QueueTimeoutError } from './engine-errors.js';
+import { PreemptedError, QueueFullError, QueueTimeoutError } from './engine-errors.js';
 import { type SchedulerOptions, SequenceScheduler } from './scheduler.js';
 import { type CachedSequence, SequencePool } from './sequence-pool.js';
 
@@ -139,6 +139,60 @@ describe('SequenceScheduler', () => {
     await settled();
     expect(turns).toEqual([0, 1, 2]);
     for (const reservation of batches) reservation.release();
+    expect(queue.running).toBe(0);
+  });
+
+  it('preemptible batch jobs take every sequence; an interactive job arriving takes the newest one back', async () => {
+    const { scheduler: queue } = scheduler(3);
+    const batches = [0, 1, 2].map(() => queue.reserve({ priority: 'batch', preemptible: true }));
+    for (const reservation of batches) await reservation.waitForTurn();
+    expect(queue.running).toBe(3);
+    const waitingBatch = queue.reserve({ priority: 'batch', preemptible: true });
+    const interactive = queue.reserve();
+    // The most recently started gives its sequence back; the others go on.
+    expect(batches.map((reservation) => reservation.preempted.aborted)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(batches[2]?.preempted.reason).toBeInstanceOf(PreemptedError);
+    // A second interactive job finds that sequence already promised: one more is preempted.
+    const second = queue.reserve();
+    expect(batches.map((reservation) => reservation.preempted.aborted)).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    let turns = 0;
+    void interactive.waitForTurn().then(() => (turns += 1));
+    void second.waitForTurn().then(() => (turns += 1));
+    batches[2]?.release();
+    batches[1]?.release();
+    await settled();
+    // Both sequences went to the interactive jobs, not to the batch job waiting longer.
+    expect(turns).toBe(2);
+    let batchTurn = false;
+    void waitingBatch.waitForTurn().then(() => (batchTurn = true));
+    await settled();
+    expect(batchTurn).toBe(false);
+    interactive.release();
+    await settled();
+    expect(batchTurn).toBe(true);
+    for (const reservation of [second, waitingBatch, batches[0]]) reservation?.release();
+    expect(queue.running).toBe(0);
+  });
+
+  it('preempts nothing when a sequence is free, and never a batch job that is not preemptible', async () => {
+    const { scheduler: queue } = scheduler(3);
+    const fixed = [0, 1].map(() => queue.reserve({ priority: 'batch' }));
+    for (const reservation of fixed) await reservation.waitForTurn();
+    const interactive = queue.reserve();
+    expect(await interactive.waitForTurn()).toBeLessThan(5);
+    const another = queue.reserve();
+    expect(fixed.some((reservation) => reservation.preempted.aborted)).toBe(false);
+    fixed[0]?.release();
+    expect(await another.waitForTurn()).toBeGreaterThanOrEqual(0);
+    for (const reservation of [interactive, another, fixed[1]]) reservation?.release();
     expect(queue.running).toBe(0);
   });
 

@@ -1,12 +1,14 @@
 import type { Token } from 'node-llama-cpp';
-import { QueueFullError, QueueTimeoutError } from './engine-errors.js';
+import { PreemptedError, QueueFullError, QueueTimeoutError } from './engine-errors.js';
 import type { CachedSequence, PickedSequence, SequencePool } from './sequence-pool.js';
 
 /**
  * `interactive`: someone is waiting for the answer (HTTP requests).
- * `batch`: background work; it gets a sequence only when no interactive job
- * waits, and (with more than one sequence) never the last free one, so an
- * interactive job arriving finds a sequence free instead of waiting behind it.
+ * `batch`: background work; it gets a sequence only when no interactive job waits. A
+ * preemptible batch job (a batch line, which its runner runs again) may take every
+ * sequence of an idle server, and gives one back at once to an interactive job that finds
+ * none free. Any other batch job never takes the last free sequence (with more than one),
+ * so an interactive job arriving finds a sequence free instead of waiting behind it.
  */
 export type Priority = 'interactive' | 'batch';
 
@@ -71,7 +73,13 @@ export class SequenceScheduler<S extends CachedSequence> {
    * `QueueFullError` when no place is left; an aborted `signal` gives the place up.
    */
   reserve(
-    options: { priority?: Priority; signal?: AbortSignal; sequences?: number } = {},
+    options: {
+      priority?: Priority;
+      signal?: AbortSignal;
+      sequences?: number;
+      /** A batch job that may be stopped for an interactive one (see `Priority`). */
+      preemptible?: boolean;
+    } = {},
   ): Reservation<S> {
     const priority = options.priority ?? 'interactive';
     if (options.signal?.aborted) throw options.signal.reason;
@@ -79,7 +87,8 @@ export class SequenceScheduler<S extends CachedSequence> {
     if (size < 1 || size > this.sequences) {
       throw new RangeError(`a job may hold 1 to ${this.sequences} sequences, not ${size}`);
     }
-    const reservation = new Reservation<S>(this, priority, options.signal, size);
+    const preemptible = priority === 'batch' && options.preemptible === true;
+    const reservation = new Reservation<S>(this, priority, options.signal, size, preemptible);
     if (this.canStart(reservation)) {
       this.start(reservation);
       return reservation;
@@ -89,12 +98,39 @@ export class SequenceScheduler<S extends CachedSequence> {
       throw new QueueFullError(this.running, this.queued, this.options.retryAfterSeconds);
     }
     this.enqueue(reservation);
+    if (priority === 'interactive') this.preemptFor();
     return reservation;
   }
 
-  /** Batch jobs leave one sequence to interactive ones (when there is more than one). */
+  /** Batch jobs that cannot be preempted leave one sequence to interactive ones (when there is more than one). */
   private get batchLimit(): number {
     return Math.max(1, this.sequences - 1);
+  }
+
+  /** Sequences held by non-preemptible batch jobs. */
+  private heldByFixedBatch = 0;
+
+  /** Running preemptible batch jobs, in the order they started. */
+  private readonly preemptibleRunning: Array<Reservation<S>> = [];
+
+  /** Sequences of preempted jobs that have not given them back yet. */
+  private preemptedPending = 0;
+
+  /**
+   * Stops the most recently started preemptible batch jobs until the waiting interactive
+   * jobs will find their sequences: the least work is lost, and the sequences they give
+   * back go to the interactive jobs first (`grantNext`).
+   */
+  private preemptFor(): void {
+    const wanted = this.waiting.interactive.reduce((sum, job) => sum + job.size, 0);
+    let deficit = wanted - (this.sequences - this.held) - this.preemptedPending;
+    while (deficit > 0) {
+      const victim = this.preemptibleRunning.pop();
+      if (!victim) return;
+      this.preemptedPending += victim.size;
+      deficit -= victim.size;
+      victim.preempt(new PreemptedError());
+    }
   }
 
   private canStart(reservation: Reservation<S>): boolean {
@@ -103,17 +139,22 @@ export class SequenceScheduler<S extends CachedSequence> {
     return this.waiting.interactive.length === 0 && this.waiting.batch.length === 0;
   }
 
-  /** Whether the job's sequences are free now (a batch job's within the batch limit). */
+  /** Whether the job's sequences are free now (a non-preemptible batch job's within the batch limit). */
   private fits(reservation: Reservation<S>): boolean {
     if (this.held + reservation.size > this.sequences) return false;
     return (
       reservation.priority === 'interactive' ||
-      this.heldBy.batch + reservation.size <= this.batchLimit
+      reservation.preemptible ||
+      this.heldByFixedBatch + reservation.size <= this.batchLimit
     );
   }
 
   private start(reservation: Reservation<S>): void {
     this.heldBy[reservation.priority] += reservation.size;
+    if (reservation.priority === 'batch' && !reservation.preemptible) {
+      this.heldByFixedBatch += reservation.size;
+    }
+    if (reservation.preemptible) this.preemptibleRunning.push(reservation);
     this.runningJobs += 1;
     reservation.granted();
   }
@@ -151,6 +192,12 @@ export class SequenceScheduler<S extends CachedSequence> {
   finish(reservation: Reservation<S>, sequences: readonly S[]): void {
     for (const sequence of sequences) this.pool.give(sequence);
     this.heldBy[reservation.priority] -= reservation.size;
+    if (reservation.priority === 'batch' && !reservation.preemptible) {
+      this.heldByFixedBatch -= reservation.size;
+    }
+    const running = this.preemptibleRunning.indexOf(reservation);
+    if (running !== -1) this.preemptibleRunning.splice(running, 1);
+    if (reservation.wasPreempted) this.preemptedPending -= reservation.size;
     this.runningJobs -= 1;
     this.grantNext();
   }
@@ -200,12 +247,17 @@ export class Reservation<S extends CachedSequence> {
   private readonly settledCallbacks: Array<() => void> = [];
   private abortListener: (() => void) | undefined;
 
+  /** Aborted when the scheduler takes this job's sequences back for an interactive job. */
+  private readonly preemption = new AbortController();
+
   constructor(
     readonly scheduler: SequenceScheduler<S>,
     readonly priority: Priority,
     private readonly signal: AbortSignal | undefined,
     /** Sequences the job holds at once (one per choice). */
     readonly size = 1,
+    /** Whether the scheduler may stop it for an interactive job (`PreemptedError`). */
+    readonly preemptible = false,
   ) {
     this.turn = new Promise<void>((resolve, reject) => {
       this.resolveTurn = resolve;
@@ -246,6 +298,24 @@ export class Reservation<S extends CachedSequence> {
     );
     this.sequences.push(...siblings);
     return siblings;
+  }
+
+  /**
+   * Aborted (with a `PreemptedError`) when the scheduler wants this job's sequences for an
+   * interactive job: the job stops at its next step and releases them.
+   */
+  get preempted(): AbortSignal {
+    return this.preemption.signal;
+  }
+
+  get wasPreempted(): boolean {
+    return this.preemption.signal.aborted;
+  }
+
+  /** Scheduler: give the sequences back. */
+  preempt(reason: PreemptedError): void {
+    if (this.state === 'released' || this.preemption.signal.aborted) return;
+    this.preemption.abort(reason);
   }
 
   release(): void {

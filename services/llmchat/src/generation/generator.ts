@@ -33,6 +33,12 @@ export interface SubmitOptions {
   signal?: AbortSignal;
   /** `batch` for background work: it waits while interactive requests need the sequences. */
   priority?: Priority;
+  /**
+   * A batch job that may take every sequence of an idle server and gives one back to an
+   * interactive job that finds none free: it then fails with `PreemptedError`, and its
+   * caller (the batch runner) runs it again later. Only for work that can be run again.
+   */
+  preemptible?: boolean;
   /** Deliver the output as events while it is generated (else only `result`). */
   stream?: boolean;
   /** The GenAI operation (span name, metrics label). */
@@ -133,7 +139,7 @@ export class Generator {
    */
   private async hold(
     request: { model: string; keepAliveMs?: number },
-    options: { signal?: AbortSignal; priority?: Priority; choices?: number },
+    options: { signal?: AbortSignal; priority?: Priority; preemptible?: boolean; choices?: number },
   ) {
     const { signal } = options;
     const lease = await this.models.acquire(request.model, {
@@ -151,6 +157,7 @@ export class Generator {
         priority: options.priority ?? 'interactive',
         signal,
         sequences: choices,
+        preemptible: options.preemptible === true,
       });
       return { lease, engine, reservation };
     } catch (error) {
@@ -253,6 +260,7 @@ export class Generator {
       );
       // A client that left while its prompt was prepared never starts decoding.
       signal?.throwIfAborted();
+      reservation.preempted.throwIfAborted();
       this.metrics.queueWait.observe({ gen_ai_request_model: request.model }, queueMs / 1000);
       span.setAttribute('llmchat.queue_wait_ms', queueMs);
 
@@ -273,12 +281,16 @@ export class Generator {
       const promptTokens = prepared.job.promptTokens.length;
       admit(channels.map((events) => ({ events, promptTokens })));
       const limit = timeLimit(this.options.generationTimeoutMs, signal);
+      // Stops at the next token for the client, the time limit, or a preemption.
+      const stop = AbortSignal.any([limit.signal, reservation.preempted]);
       try {
         const generationStartedAt = Date.now();
         const generated =
           choices === 1 && sinks[0]
-            ? [await engine.run(reservation, prepared, sinks[0], limit.signal)]
-            : await engine.runChoices(reservation, prepared, sinks, limit.signal);
+            ? [await engine.run(reservation, prepared, sinks[0], stop)]
+            : await engine.runChoices(reservation, prepared, sinks, stop);
+        // Preempted: the answer is cut, and not this job's; its runner runs it again.
+        reservation.preempted.throwIfAborted();
         if (limit.expired) throw new GenerationTimeoutError(this.options.generationTimeoutMs);
         const finished = generated.map(
           (one): FinishedGeneration => ({

@@ -10,6 +10,7 @@ import {
   type FastifyRequest,
   parseRequest,
 } from 'hrserve';
+import { PreemptedError } from '../engine/engine-errors.js';
 import { apiErrorOf } from '../errors.js';
 import type { Generator } from '../generation/generator.js';
 import { responseCreateRequestSchema } from '../protocols/openai-responses/request.js';
@@ -261,6 +262,8 @@ export class BackgroundResponses {
       const generation = await this.generator.submit(prepared.native, {
         signal,
         priority: 'batch',
+        // It can run again from the start: it gives its sequence to an interactive request.
+        preemptible: true,
         stream: false,
         operation: 'chat',
         attributes: {
@@ -278,6 +281,8 @@ export class BackgroundResponses {
     } catch (error) {
       // Stopped here (cancelled, shutting down): the canceller or the next claim decides.
       if (signal.aborted) throw error;
+      // Gave its sequence to an interactive request: back to the queue, run again.
+      if (error instanceof PreemptedError) return { status: 'retry', afterMs: 0 };
       const failure = apiErrorOf(error);
       this.log.warn({ err: error, response_id: prepared.id }, 'background response failed');
       await prepared.fail(prepared.encoder.failed(failure, 'failed'));

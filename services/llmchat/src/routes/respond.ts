@@ -50,8 +50,11 @@ export async function respond<Body>(
   const submitted = natives.map((one) =>
     generator.submitChoices(one, {
       signal: disconnect.signal,
-      // A batch line (sent by the batch runner through this route) waits for free sequences.
+      // A batch line (sent by the batch runner through this route) waits for free sequences,
+      // and gives its own back to an interactive request that finds none (its runner runs it
+      // again: a 503 `preempted`).
       priority: request.workPriority,
+      preemptible: request.workPriority === 'batch',
       stream: answer.stream,
       operation: answer.operation,
       attributes: {
