@@ -126,6 +126,7 @@ export class BatchApi {
       metrics,
       log: app.log,
       onQueued: () => this.#runner.wake(),
+      onExpired: (batchId) => this.#runner.abortGroup(batchId),
     });
     this.#runner = new JobRunner({
       queue: BATCH_QUEUE,

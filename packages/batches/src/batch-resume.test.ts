@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { createDatabase } from '@hrserve/test-support/postgres';
 import { describe, expect, inject, it } from 'vitest';
 import { startEchoService } from './__fixtures__/echo-service.js';
@@ -95,6 +96,46 @@ describe('batches across stops, instances and keys', () => {
       expect(new Set(begun).size).toBe(30);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('expires a batch past its window: what finished is kept, the rest never runs', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hrserve-batches-expire-'));
+    const service = await startEchoService({ store: { dataDir } });
+    try {
+      const client = clientOf(service);
+      const lines = Array.from({ length: 12 }, (_, i) => echoLine(`x${i}`, { delay_ms: 200 }));
+      const file = await upload(client, jsonl(lines));
+      const created = await client.batches.create({
+        input_file_id: file.id,
+        endpoint: ECHO,
+        completion_window: '24h',
+      });
+      await waitFor(client, created.id, ['in_progress']);
+      for (let i = 0; i < 200; i++) {
+        if (((await client.batches.retrieve(created.id)).request_counts?.completed ?? 0) >= 2)
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // Its 24 hours are over (the window moved, as a clock would).
+      const database = new DatabaseSync(join(dataDir, 'store.sqlite'));
+      try {
+        database.prepare('UPDATE batches SET expires_at = 0 WHERE id = ?').run(created.id);
+      } finally {
+        database.close();
+      }
+      const batch = await waitFor(client, created.id);
+      expect(batch.status).toBe('expired');
+      expect(batch.expired_at).toBeGreaterThan(0);
+      const done = batch.request_counts?.completed ?? 0;
+      expect(done).toBeGreaterThanOrEqual(2);
+      expect(done).toBeLessThan(12);
+      expect(await linesOf(client, batch.output_file_id)).toHaveLength(done);
+      const begun = service.begun.length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(service.begun.length).toBe(begun);
+    } finally {
+      await service.close();
     }
   });
 });

@@ -29,6 +29,8 @@ export interface BatchStepsOptions {
   };
   /** A batch's lines were queued: the line runner should look now. */
   onQueued(): void;
+  /** A batch expired: its lines running in this process stop now. */
+  onExpired(batchId: string): void;
 }
 
 type FinalStatus = 'completed' | 'cancelled' | 'expired';
@@ -120,6 +122,7 @@ export class BatchSteps {
         if (batch.expiresAt < now) {
           const body = withStatus(batch.body, 'finalizing', now);
           if (await store.batches.expire(batch.id, this.#options.owner, body, now)) {
+            this.#options.onExpired(batch.id);
             return this.#finalize({ ...batch, body }, 'expired');
           }
           return undefined;
