@@ -50,6 +50,17 @@ describe('files', () => {
     await expect(client.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('sends back a file named in any script, with its name in the download header', async () => {
+    const file = await upload(client, jsonl([echoLine('u')]), 'données-数据.jsonl');
+    expect(file.filename).toBe('données-数据.jsonl');
+    const response = await fetch(`${service.url}/v1/files/${file.id}/content`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toBe(
+      `attachment; filename="donn_es-__.jsonl"; filename*=UTF-8''${encodeURIComponent('données-数据.jsonl')}`,
+    );
+    expect(await response.text()).toBe(jsonl([echoLine('u')]));
+  });
+
   it('pages the list with after and limit', async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await upload(client, jsonl([echoLine(`p${i}`)]))).id);

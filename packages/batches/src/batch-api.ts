@@ -140,6 +140,8 @@ export class BatchApi {
         const payload = job.payload as LinePayload;
         const answer = await executeLine(app, options.tracer, payload, { signal });
         if (signal.aborted) {
+          // Stopped here (shutdown, cancel, expiry): the runner decides what happens to it.
+          retries.delete(job.id);
           metrics.line('released');
           return { status: 'retry', afterMs: 0 };
         }
@@ -224,32 +226,47 @@ export class BatchApi {
   /** Stops running batches: lines running here go back to the queue for the next run. */
   async close(): Promise<void> {
     this.#stopping = true;
+    // A start that failed was reported by its caller; the rest of the shutdown goes on.
+    await this.#started?.catch(() => {});
     clearInterval(this.#progressTimer);
-    await this.#started;
     await Promise.all([this.#runner.stop(), this.#steps.stop()]);
   }
 
   async #start(): Promise<void> {
     await this.#storage.ensure();
-    const store = await this.#openStore();
-    if (!store) return;
-    if (store.backend === 'sqlite') {
-      // One process uses a SQLite store: whatever a previous run held, it held when it was
-      // killed. Its lines run again now, without waiting for their leases to run out.
-      const lines = await store.jobs.requeueRunning(BATCH_QUEUE);
-      const steps = await store.batches.releaseLeases();
-      if (lines + steps > 0) {
-        this.app.log.warn(
-          { lines, steps },
-          `resuming batches the last run left unfinished (${lines} lines run again)`,
-        );
+    for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+      const store = await this.#openStore();
+      if (!store) return;
+      try {
+        if (store.backend === 'sqlite') await this.#resumeKilledRun(store);
+        break;
+      } catch (error) {
+        // The store failed right after it opened: try again, backing off.
+        this.app.log.warn({ err: error }, 'resuming batches failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
       }
     }
+    if (this.#stopping) return;
     this.#runner.start();
     this.#steps.start();
     this.#progressTimer = setInterval(() => void this.#refreshProgress(), 2_000);
     this.#progressTimer.unref();
     void this.#refreshProgress();
+  }
+
+  /**
+   * One process uses a SQLite store: whatever a previous run held, it held when it was
+   * killed. Its lines run again now, without waiting for their leases to run out.
+   */
+  async #resumeKilledRun(store: Store): Promise<void> {
+    const lines = await store.jobs.requeueRunning(BATCH_QUEUE);
+    const steps = await store.batches.releaseLeases();
+    if (lines + steps > 0) {
+      this.app.log.warn(
+        { lines, steps },
+        `resuming batches the last run left unfinished (${lines} lines run again)`,
+      );
+    }
   }
 
   /** Waits for the store to open; undefined when closed first. */

@@ -1,11 +1,12 @@
 import type { JsonObject, Lease, NewJob, Store, StoredBatch, StoredFile } from '@hrserve/store';
 import { type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { type BatchError, requestCounts, withStatus } from './batch-object.js';
+import { type BatchError, requestCounts, seconds, withStatus } from './batch-object.js';
 import type { FileStorage, FileWriter, SavedFile } from './file-storage.js';
 import { newId } from './ids.js';
 import { type BodyCheck, validateBatchInput } from './input-validation.js';
 import { type LinePayload, linkTo } from './line-executor.js';
 import type { BatchMetrics } from './metrics.js';
+import { RateLimitedWarning, Waker } from './waker.js';
 
 /** The job queue batch lines run from. */
 export const BATCH_QUEUE = 'batch';
@@ -45,13 +46,14 @@ type FinalStatus = 'completed' | 'cancelled' | 'expired';
 export class BatchSteps {
   readonly #options: BatchStepsOptions;
   #loop: Promise<void> | undefined;
-  #wakeup: (() => void) | undefined;
-  #woken = false;
+  readonly #waker = new Waker();
+  readonly #warning: RateLimitedWarning;
   #stopping = false;
-  #lastWarning = 0;
+  readonly #validations = new Set<Promise<void>>();
 
   constructor(options: BatchStepsOptions) {
     this.#options = options;
+    this.#warning = new RateLimitedWarning(options.log);
   }
 
   start(): void {
@@ -59,19 +61,27 @@ export class BatchSteps {
   }
 
   wake(): void {
-    // Remembered when nobody sleeps now: the next sleep returns at once.
-    this.#woken = true;
-    this.#wakeup?.();
+    this.#waker.wake();
   }
 
+  /** Stops taking steps; waits for the one under way and the validations started here. */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.wake();
     await this.#loop;
+    await Promise.all(this.#validations);
   }
 
   /** Validates a batch just created here (leased to this runner), ending its span. */
-  async validateNew(batch: StoredBatch, span: Span): Promise<void> {
+  validateNew(batch: StoredBatch, span: Span): Promise<void> {
+    const validation = this.#validateNew(batch, span).finally(() =>
+      this.#validations.delete(validation),
+    );
+    this.#validations.add(validation);
+    return validation;
+  }
+
+  async #validateNew(batch: StoredBatch, span: Span): Promise<void> {
     try {
       const status = await this.#withLease(batch.id, () => this.#validate(batch));
       span.setAttribute('batch.status', status);
@@ -81,7 +91,7 @@ export class BatchSteps {
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR });
       // The lease runs out and a step claim validates it again.
-      this.#warn(error, `validating batch ${batch.id} failed; it will be tried again`);
+      this.#warning.warn(error, `validating batch ${batch.id} failed; it will be tried again`);
     } finally {
       span.end();
     }
@@ -96,18 +106,24 @@ export class BatchSteps {
           .store()
           .batches.claimStep({ owner, until: Date.now() + leaseMs }, Date.now());
       } catch (error) {
-        this.#warn(error, 'looking for batch steps failed; trying again');
-        await this.#sleep(pollMs * 5);
+        this.#warning.warn(error, 'looking for batch steps failed; trying again');
+        await this.#waker.sleep(pollMs * 5);
         continue;
       }
       if (!batch) {
-        await this.#sleep(pollMs);
+        await this.#waker.sleep(pollMs);
         continue;
       }
       try {
         await this.#withLease(batch.id, () => this.#take(batch));
       } catch (error) {
-        this.#warn(error, `a step of batch ${batch.id} failed; it will be tried again`);
+        this.#warning.warn(error, `a step of batch ${batch.id} failed; it will be tried again`);
+      } finally {
+        // A step that moved nothing (another runner did) leaves no lease behind.
+        await this.#options
+          .store()
+          .batches.releaseLease(batch.id, owner)
+          .catch(() => {});
       }
     }
   }
@@ -119,15 +135,19 @@ export class BatchSteps {
       case 'validating':
         return this.#validate(batch);
       case 'in_progress': {
-        if (batch.expiresAt < now) {
-          const body = withStatus(batch.body, 'finalizing', now);
+        const counts = await store.jobs.counts(batch.id);
+        const unfinished = counts.queued + counts.running;
+        if (unfinished > 0 && batch.expiresAt < now) {
+          // Its window is over: what finished is written, the rest dropped.
+          const body = withStatus(batch.body, 'finalizing', now, { expired_at: seconds(now) });
           if (await store.batches.expire(batch.id, this.#options.owner, body, now)) {
             this.#options.onExpired(batch.id);
             return this.#finalize({ ...batch, body }, 'expired');
           }
           return undefined;
         }
-        // Every line has finished: finalize.
+        // Lines still to run (taken while they were being queued): not a step after all.
+        if (unfinished > 0) return undefined;
         const body = withStatus(batch.body, 'finalizing', now);
         const moved = await store.batches.transition(
           batch.id,
@@ -137,11 +157,9 @@ export class BatchSteps {
         );
         return moved && this.#finalize(moved, 'completed');
       }
-      case 'finalizing': {
-        // Resumed after a stop: cancelled lines mean its window ended.
-        const counts = await store.jobs.counts(batch.id);
-        return this.#finalize(batch, counts.cancelled > 0 ? 'expired' : 'completed');
-      }
+      case 'finalizing':
+        // Resumed after a stop: an expiring batch was stamped expired_at as its window ended.
+        return this.#finalize(batch, batch.body.expired_at ? 'expired' : 'completed');
       case 'cancelling':
         return this.#finalize(batch, 'cancelled');
       default:
@@ -156,7 +174,7 @@ export class BatchSteps {
     const endpoint = String(batch.body.endpoint);
     const inputFileId = String(batch.body.input_file_id);
     const check = endpoints[endpoint];
-    const file = await store.files.get(inputFileId);
+    const file = check ? await store.files.get(inputFileId) : undefined;
     const content = file && (await storage.read(file.storedName));
     let result: Awaited<ReturnType<typeof validateBatchInput>>;
     if (!check) {
@@ -344,10 +362,14 @@ export class BatchSteps {
     const { owner, leaseMs } = this.#options;
     const renew = setInterval(() => {
       const lease: Lease = { owner, until: Date.now() + leaseMs };
-      this.#options
-        .store()
-        .batches.renew(batchId, lease)
-        .catch((error: unknown) => this.#warn(error, `renewing batch ${batchId}'s lease failed`));
+      const failed = (error: unknown) =>
+        this.#warning.warn(error, `renewing batch ${batchId}'s lease failed`);
+      try {
+        // store() throws at once when the store is closed: no exception may leave a timer.
+        this.#options.store().batches.renew(batchId, lease).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     }, leaseMs / 3);
     renew.unref();
     try {
@@ -355,30 +377,6 @@ export class BatchSteps {
     } finally {
       clearInterval(renew);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#woken = false;
-        this.#wakeup = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.#wakeup = done;
-    });
-  }
-
-  #warn(error: unknown, message: string): void {
-    if (Date.now() - this.#lastWarning < 60_000) return;
-    this.#lastWarning = Date.now();
-    this.#options.log.warn({ err: error }, message);
   }
 }
 

@@ -142,7 +142,7 @@ export class FileStorage {
 
   #path(name: string): string {
     // Names are ours (hex), never a client's: no path can escape the directory.
-    if (!/^[\w.-]+$/.test(name)) throw new Error(`not a stored file name: ${name}`);
+    if (!/^[\w-]+(\.partial)?$/.test(name)) throw new Error(`not a stored file name: ${name}`);
     return join(this.dir, name);
   }
 }

@@ -35,7 +35,7 @@ export async function filesRoutes(app: FastifyInstance, options: FilesRoutesOpti
   const { store, storage, limits } = options;
   await app.register(multipart, {
     // Busboy stops the file at the size limit and flags it; `save` turns that into a 413.
-    limits: { fileSize: limits.maxBytes, files: 1, fields: 8, fieldSize: 4096, parts: 10 },
+    limits: { fileSize: limits.maxBytes, files: 2, fields: 8, fieldSize: 4096, parts: 10 },
   });
 
   app.post('/v1/files', async (request, reply) => {
@@ -120,13 +120,10 @@ export async function filesRoutes(app: FastifyInstance, options: FilesRoutesOpti
   app.get('/v1/files/:id/content', async (request, reply) => {
     const { id } = parseRequest(idParams, request.params, 'path');
     const file = await fileOf(store(), id);
+    reply.header('content-type', 'application/jsonl');
+    reply.header('content-disposition', attachment(file.filename));
     const content = await storage.read(file.storedName);
     if (!content) throw new FileContentMissingError(id);
-    reply.header('content-type', 'application/jsonl');
-    reply.header(
-      'content-disposition',
-      `attachment; filename="${file.filename.replaceAll('"', '')}"`,
-    );
     return reply.send(content);
   });
 
@@ -137,6 +134,15 @@ export async function filesRoutes(app: FastifyInstance, options: FilesRoutesOpti
     await storage.remove(storedName);
     return { id, object: 'file' as const, deleted: true };
   });
+}
+
+/**
+ * `Content-Disposition` for a client's file name, which may be any Unicode: an ASCII
+ * fallback, and the name itself as RFC 5987 `filename*` (a header carries Latin-1 only).
+ */
+function attachment(filename: string): string {
+  const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
 
 export async function fileOf(store: Store, id: string, param: string | null = null) {

@@ -1,4 +1,5 @@
 import type { ClaimedJob, JobsRepository } from '@hrserve/store';
+import { RateLimitedWarning, Waker } from './waker.js';
 
 /** What running a job came to. */
 export type JobOutcome =
@@ -59,14 +60,14 @@ export class JobRunner {
   readonly #running = new Map<string, Running>();
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #wakeup: (() => void) | undefined;
-  #woken = false;
+  readonly #waker = new Waker();
+  readonly #warning: RateLimitedWarning;
   #stopping = false;
   #pausedUntil = 0;
-  #lastWarning = 0;
 
   constructor(options: JobRunnerOptions) {
     this.#options = options;
+    this.#warning = new RateLimitedWarning(options.log);
   }
 
   /** Jobs running in this process now. */
@@ -82,9 +83,7 @@ export class JobRunner {
 
   /** There may be new work (a batch was started here): look now, not at the next poll. */
   wake(): void {
-    // Remembered when nobody sleeps now: the next sleep returns at once.
-    this.#woken = true;
-    this.#wakeup?.();
+    this.#waker.wake();
   }
 
   /**
@@ -114,7 +113,7 @@ export class JobRunner {
       const free = concurrency - this.#running.size;
       const pausedFor = this.#pausedUntil - Date.now();
       if (free <= 0 || pausedFor > 0) {
-        await this.#sleep(pausedFor > 0 ? pausedFor : pollMs);
+        await this.#waker.sleep(pausedFor > 0 ? pausedFor : pollMs);
         continue;
       }
       let claimed: ClaimedJob[];
@@ -123,16 +122,18 @@ export class JobRunner {
           .jobs()
           .claim(queue, { owner, leaseMs, limit: free, now: Date.now() });
       } catch (error) {
-        this.#warn(error, 'claiming background jobs failed; trying again');
-        await this.#sleep(pollMs * 5);
+        this.#warning.warn(error, 'claiming background jobs failed; trying again');
+        await this.#waker.sleep(pollMs * 5);
         continue;
       }
       if (this.#stopping) {
         await Promise.all(claimed.map((job) => this.#release(job)));
         return;
       }
-      for (const job of claimed) this.#start(job);
-      if (claimed.length < free) await this.#sleep(pollMs);
+      // A job still running here whose lease ran out (renewals failed a while): the store
+      // excludes this owner's own, but a claim must never start a job twice in one process.
+      for (const job of claimed) if (!this.#running.has(job.id)) this.#start(job);
+      if (claimed.length < free) await this.#waker.sleep(pollMs);
     }
   }
 
@@ -162,7 +163,7 @@ export class JobRunner {
       }
     } catch (error) {
       // `failure` itself failed (the store is down): the lease runs out, another claim retries.
-      this.#warn(error, 'recording a failed background job failed; it will run again');
+      this.#warning.warn(error, 'recording a failed background job failed; it will run again');
       return;
     }
     // Stopped: its result (a cut answer) is not the job's.
@@ -177,7 +178,7 @@ export class JobRunner {
       if (recorded) this.#options.onFinished?.(job, outcome.status);
     } catch (error) {
       // Its lease runs out and another claim runs it again.
-      this.#warn(error, 'recording a background job failed; it will run again');
+      this.#warning.warn(error, 'recording a background job failed; it will run again');
     }
   }
 
@@ -185,7 +186,7 @@ export class JobRunner {
     try {
       await this.#options.jobs().release(job.id, this.#options.owner);
     } catch (error) {
-      this.#warn(error, 'giving a background job back failed; its lease runs out instead');
+      this.#warning.warn(error, 'giving a background job back failed; its lease runs out instead');
     }
   }
 
@@ -199,32 +200,7 @@ export class JobRunner {
         if (!kept.has(id)) this.#running.get(id)?.controller.abort(LEASE_LOST);
       }
     } catch (error) {
-      this.#warn(error, 'renewing background job leases failed');
+      this.#warning.warn(error, 'renewing background job leases failed');
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#woken = false;
-        this.#wakeup = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.#wakeup = done;
-    });
-  }
-
-  /** At most one warning per minute: a store that is down would otherwise log every poll. */
-  #warn(error: unknown, message: string): void {
-    if (Date.now() - this.#lastWarning < 60_000) return;
-    this.#lastWarning = Date.now();
-    this.#options.log.warn({ err: error }, message);
   }
 }

@@ -127,43 +127,37 @@ export class BatchesRepository {
   claimStep(lease: Lease, now: number): Promise<StoredBatch | undefined> {
     return guard(async () => {
       const candidates = await this.#db
-        .selectFrom('batches as b')
-        .select('b.id')
-        .where((eb) => eb.or([eb('b.lease_until', 'is', null), eb('b.lease_until', '<', now)]))
-        .where((eb) =>
-          eb.or([
-            eb('b.status', 'in', ['validating', 'finalizing', 'cancelling']),
-            eb.and([
-              eb('b.status', '=', 'in_progress'),
-              eb.or([
-                eb('b.expires_at', '<', now),
-                eb.not(
-                  eb.exists(
-                    eb
-                      .selectFrom('jobs as j')
-                      .select(sql.lit(1).as('one'))
-                      .whereRef('j.group_id', '=', 'b.id')
-                      .where('j.status', 'in', ['queued', 'running']),
-                  ),
-                ),
-              ]),
-            ]),
-          ]),
-        )
-        .orderBy('b.seq')
+        .selectFrom('batches')
+        .select('id')
+        .where(hasStepToTake(now))
+        .orderBy('seq')
         .limit(4)
         .execute();
       for (const { id } of candidates) {
+        // The same test again as it is leased: another runner may have moved it on meanwhile
+        // (a validation that queued its lines is no longer a batch with nothing to run).
         const row = await this.#db
           .updateTable('batches')
           .set({ lease_owner: lease.owner, lease_until: lease.until })
           .where('id', '=', id)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .where(hasStepToTake(now))
           .returningAll()
           .executeTakeFirst();
         if (row) return toStoredBatch(row);
       }
       return undefined;
+    });
+  }
+
+  /** Gives a step's lease up (the step did nothing, or is done); fenced by `owner`. */
+  releaseLease(id: string, owner: string): Promise<void> {
+    return guard(async () => {
+      await this.#db
+        .updateTable('batches')
+        .set({ lease_owner: null, lease_until: null })
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .execute();
     });
   }
 
@@ -294,6 +288,19 @@ export class BatchesRepository {
       }),
     );
   }
+}
+
+/**
+ * A batch whose lease is free and that has a step to take: validating, finalizing or
+ * cancelling, or in progress past its window or with no job left to run. Written once, in
+ * SQL, for the candidates' query and the lease's update alike.
+ */
+function hasStepToTake(now: number) {
+  return sql<boolean>`(batches.lease_until IS NULL OR batches.lease_until < ${now})
+    AND (batches.status IN ('validating', 'finalizing', 'cancelling')
+      OR (batches.status = 'in_progress' AND (batches.expires_at < ${now}
+        OR NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.group_id = batches.id
+          AND jobs.status IN ('queued', 'running')))))`;
 }
 
 function toStoredBatch(row: Selectable<BatchesTable>): StoredBatch {

@@ -84,7 +84,12 @@ export class JobsRepository {
             .where((where) =>
               where.or([
                 where('status', '=', 'queued'),
-                where.and([where('status', '=', 'running'), where('lease_until', '<', now)]),
+                // Not its own: a runner that could not renew for a while still runs those.
+                where.and([
+                  where('status', '=', 'running'),
+                  where('lease_until', '<', now),
+                  where('lease_owner', '!=', owner),
+                ]),
               ]),
             )
             .orderBy('seq')

@@ -6,6 +6,7 @@ describe('batch work token', () => {
     expect(isBatchWorkToken(batchWorkHeaders()[BATCH_WORK_HEADER])).toBe(true);
     expect(isBatchWorkToken('00'.repeat(32))).toBe(false);
     expect(isBatchWorkToken('batch')).toBe(false);
+    expect(isBatchWorkToken('zz'.repeat(32))).toBe(false);
     expect(isBatchWorkToken(undefined)).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ export function batchWorkHeaders(): Record<string, string> {
 
 /** Whether a request's header value is this process's batch-work token. */
 export function isBatchWorkToken(value: unknown): boolean {
-  if (typeof value !== 'string' || value.length !== TOKEN.length * 2) return false;
+  // Hex of the right length only: Buffer.from stops at the first non-hex character.
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) return false;
   return timingSafeEqual(Buffer.from(value, 'hex'), TOKEN);
 }
