@@ -18,6 +18,9 @@ import type { ResponseObject } from '../protocols/openai-responses/response.js';
 import { RESPONSES_SSE } from '../routes/framing.js';
 import { type PreparedResponse, prepareResponse } from './prepare-response.js';
 
+/** Times a durable response is put back for a busy service (429, 503) before it fails. */
+const MAX_RETRIES = 30;
+
 /** The job queue durable background responses run from. */
 export const RESPONSE_QUEUE = 'response';
 
@@ -70,6 +73,8 @@ const KEEP_EVENTS_MS = 10 * 60_000;
 export class BackgroundResponses {
   readonly #runs = new Map<string, Run>();
   readonly #jobs: JobRunner;
+  /** Times each job was put back because the service was busy (bounded by MAX_RETRIES). */
+  readonly #retries = new Map<string, number>();
   #closed = false;
   #resumed: Promise<void> | undefined;
 
@@ -252,13 +257,15 @@ export class BackgroundResponses {
   async #runJob(job: ClaimedJob, signal: AbortSignal): Promise<JobOutcome> {
     const payload = job.payload as ResponseJob;
     const body = parseRequest(responseCreateRequestSchema, payload.request);
-    const prepared = await prepareResponse(body, this.state, Date.now, {
-      id: payload.response_id,
-      createdAtMs: payload.created_at_ms,
-    });
-    // Cancelled or deleted before it started: nothing to do.
-    if (!(await prepared.started())) return { status: 'succeeded', result: null };
+    let prepared: PreparedResponse | undefined;
     try {
+      prepared = await prepareResponse(body, this.state, Date.now, {
+        id: payload.response_id,
+        createdAtMs: payload.created_at_ms,
+      });
+      // Cancelled or deleted before it started: nothing to do.
+      if (!(await prepared.started()))
+        return this.#settled(job, { status: 'succeeded', result: null });
       const generation = await this.generator.submit(prepared.native, {
         signal,
         priority: 'batch',
@@ -277,17 +284,35 @@ export class BackgroundResponses {
       const result = await generation.result;
       signal.throwIfAborted();
       await prepared.finish(prepared.encoder.final([result]));
-      return { status: 'succeeded', result: null };
+      return this.#settled(job, { status: 'succeeded', result: null });
     } catch (error) {
       // Stopped here (cancelled, shutting down): the canceller or the next claim decides.
       if (signal.aborted) throw error;
       // Gave its sequence to an interactive request: back to the queue, run again.
       if (error instanceof PreemptedError) return { status: 'retry', afterMs: 0 };
       const failure = apiErrorOf(error);
+      // Not now (a full queue, a model loading, the store down): run again later, a while.
+      const tries = (this.#retries.get(job.id) ?? 0) + 1;
+      if ((failure.status === 429 || failure.status === 503) && tries <= MAX_RETRIES) {
+        this.#retries.set(job.id, tries);
+        const seconds = Number(failure.headers['retry-after'] ?? 1);
+        return { status: 'retry', afterMs: Number.isFinite(seconds) ? seconds * 1000 : 1000 };
+      }
+      // Not preparable any more (the previous response deleted, say): #jobFailed stores it failed.
+      if (!prepared) throw error;
       this.log.warn({ err: error, response_id: prepared.id }, 'background response failed');
       await prepared.fail(prepared.encoder.failed(failure, 'failed'));
-      return { status: 'failed', result: { code: failure.code, message: failure.message } };
+      return this.#settled(job, {
+        status: 'failed',
+        result: { code: failure.code, message: failure.message },
+      });
     }
+  }
+
+  /** A job's outcome, its retry count forgotten. */
+  #settled(job: ClaimedJob, outcome: JobOutcome): JobOutcome {
+    this.#retries.delete(job.id);
+    return outcome;
   }
 
   /**

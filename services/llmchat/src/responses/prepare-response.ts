@@ -42,6 +42,8 @@ export interface PreparedResponse {
   started(): Promise<boolean>;
   finish(final: ResponseObject): Promise<void>;
   fail(body: ResponseObject): Promise<void>;
+  /** Forgets it: a batch line's attempt that will run again (preempted, stopped). */
+  discard(): Promise<void>;
 }
 
 function invalid(param: string, message: string): ApiError {
@@ -127,7 +129,7 @@ export async function prepareResponse(
   };
 }
 
-type ResponseLife = Pick<PreparedResponse, 'begin' | 'started' | 'finish' | 'fail'>;
+type ResponseLife = Pick<PreparedResponse, 'begin' | 'started' | 'finish' | 'fail' | 'discard'>;
 
 /** `store: false`: the response lives in its request only. */
 const NOT_STORED: ResponseLife = {
@@ -135,6 +137,7 @@ const NOT_STORED: ResponseLife = {
   started: async () => true,
   finish: async () => {},
   fail: async () => {},
+  discard: async () => {},
 };
 
 /** The store writes of a kept response, from created to its end. */
@@ -167,6 +170,9 @@ function storedLife(
         at: now(),
         conversationItems: [...inputItems, ...(final.output as ConversationItem[])],
       });
+    },
+    discard: async () => {
+      await store.responses.delete(id);
     },
     fail: async (failed) => {
       const outcome = { body: failed, at: now() };

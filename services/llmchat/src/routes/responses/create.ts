@@ -1,11 +1,23 @@
 import type { StateStore } from '@hrserve/store';
-import { type FastifyInstance, parseRequest } from 'hrserve';
+import { errorCatalogue, type FastifyInstance, parseRequest } from 'hrserve';
+import { llmchatErrors } from '../../errors.js';
 import type { Generator } from '../../generation/generator.js';
 import { responseCreateRequestSchema } from '../../protocols/openai-responses/request.js';
 import type { BackgroundResponses } from '../../responses/background.js';
 import { prepareResponse } from '../../responses/prepare-response.js';
 import { RESPONSES_SSE } from '../framing.js';
 import { respond } from '../respond.js';
+
+/** The failures after which the batch runner runs a line again (stopped, or busy: 429, 503). */
+const RUN_AGAIN = new Set([
+  errorCatalogue.preempted.code,
+  errorCatalogue.draining.code,
+  errorCatalogue.overloaded.code,
+  errorCatalogue.rateLimited.code,
+  llmchatErrors.clientClosedRequest.code,
+  llmchatErrors.modelLoading.code,
+  llmchatErrors.modelBusy.code,
+]);
 
 /** POST /v1/responses — https://platform.openai.com/docs/api-reference/responses/create */
 export function registerCreateResponse(
@@ -32,7 +44,12 @@ export function registerCreateResponse(
       framing: RESPONSES_SSE,
       attributes,
       onFinished: (results) => prepared.finish(prepared.encoder.final(results)),
-      onFailed: (error) => prepared.fail(prepared.encoder.failed(error)),
+      onFailed: (error) =>
+        // A batch line whose attempt stopped (preempted, its runner stopping) runs again: this
+        // attempt is not the line's response, and leaves none behind.
+        request.workPriority === 'batch' && RUN_AGAIN.has(error.code)
+          ? prepared.discard()
+          : prepared.fail(prepared.encoder.failed(error)),
     });
   });
 }
