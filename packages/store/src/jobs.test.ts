@@ -6,6 +6,12 @@ import { newId } from './test/fixtures.js';
 
 afterAll(removeTestDirectories);
 
+/** The value, which a test expects to be there. */
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}
+
 const jobsOf = (groupId: string, count: number, queue = 'test'): NewJob[] =>
   Array.from({ length: count }, (_, position) => ({
     id: `${groupId}:${position}`,
@@ -39,15 +45,15 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
       [1, { line: 1 }, 1],
     ]);
     const [first, second] = claimed;
-    expect(await store.jobs.finish(first!.id, 'b', { status: 'succeeded', result: 1 }, 3_000)).toBe(
-      false,
-    );
-    expect(await store.jobs.finish(first!.id, 'a', { status: 'succeeded', result: 1 }, 3_000)).toBe(
-      true,
-    );
-    expect(await store.jobs.finish(second!.id, 'a', { status: 'failed', result: 2 }, 3_000)).toBe(
-      true,
-    );
+    expect(
+      await store.jobs.finish(must(first).id, 'b', { status: 'succeeded', result: 1 }, 3_000),
+    ).toBe(false);
+    expect(
+      await store.jobs.finish(must(first).id, 'a', { status: 'succeeded', result: 1 }, 3_000),
+    ).toBe(true);
+    expect(
+      await store.jobs.finish(must(second).id, 'a', { status: 'failed', result: 2 }, 3_000),
+    ).toBe(true);
     expect(await store.jobs.counts(group)).toEqual({
       queued: 1,
       running: 0,
@@ -70,7 +76,7 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
     expect(
       await store.jobs.claim(queue, { owner: 'b', leaseMs: 100, limit: 5, now: 1_050 }),
     ).toEqual([]);
-    expect(await store.jobs.renew('a', [job!.id], 100, 1_080)).toEqual([job!.id]);
+    expect(await store.jobs.renew('a', [must(job).id], 100, 1_080)).toEqual([must(job).id]);
     expect(
       await store.jobs.claim(queue, { owner: 'b', leaseMs: 100, limit: 5, now: 1_150 }),
     ).toEqual([]);
@@ -80,12 +86,12 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
       limit: 5,
       now: 1_200,
     });
-    expect(again).toMatchObject({ id: job!.id, attempts: 2 });
-    expect(await store.jobs.renew('a', [job!.id], 100, 1_210)).toEqual([]);
+    expect(again).toMatchObject({ id: must(job).id, attempts: 2 });
+    expect(await store.jobs.renew('a', [must(job).id], 100, 1_210)).toEqual([]);
     expect(
-      await store.jobs.finish(job!.id, 'a', { status: 'succeeded', result: 'late' }, 1_220),
+      await store.jobs.finish(must(job).id, 'a', { status: 'succeeded', result: 'late' }, 1_220),
     ).toBe(false);
-    expect(await store.jobs.release(job!.id, 'b')).toBe(true);
+    expect(await store.jobs.release(must(job).id, 'b')).toBe(true);
     const [third] = await store.jobs.claim(queue, {
       owner: 'c',
       leaseMs: 100,
@@ -209,7 +215,7 @@ describe.each(BACKENDS)('jobs and batches on $name', (backend) => {
     });
     expect(job?.groupId).toBe(done);
     expect(await store.batches.claimStep({ owner: 'x', until: 10_000 }, 2_600)).toBeUndefined();
-    await store.jobs.finish(job!.id, 'a', { status: 'succeeded', result: {} }, 2_700);
+    await store.jobs.finish(must(job).id, 'a', { status: 'succeeded', result: {} }, 2_700);
     expect(await store.batches.claimStep({ owner: 'x', until: 10_000 }, 3_000)).toMatchObject({
       id: done,
     });
