@@ -8,13 +8,12 @@ import {
   pageRequestOf,
   parseRequest,
 } from 'hrserve';
-import { z } from 'zod';
 import { isRunning, newBatchBody, toBatchObject, withStatus } from './batch-object.js';
 import { batchCreateSchema, COMPLETION_WINDOW_MS } from './batch-request.js';
 import type { BatchSteps } from './batch-steps.js';
 import { BatchNotCancellableError, BatchNotFoundError } from './errors.js';
 import { fileOf } from './files-routes.js';
-import { newId } from './ids.js';
+import { idParams, newId } from './ids.js';
 import { traceParentOf } from './line-executor.js';
 
 export interface BatchesRoutesOptions {
@@ -28,8 +27,6 @@ export interface BatchesRoutesOptions {
   /** A batch was cancelled here: its lines running in this process stop now. */
   onCancelled(batchId: string): void;
 }
-
-const idParams = z.object({ id: z.string().min(1) });
 
 /**
  * The Batch API (https://platform.openai.com/docs/api-reference/batch): create from an

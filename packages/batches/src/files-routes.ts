@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { FileContentMissingError, FileNotFoundError } from './errors.js';
 import { toFileObject } from './file-object.js';
 import type { FileStorage, SavedFile, UploadLimits } from './file-storage.js';
-import { newId } from './ids.js';
+import { idParams, newId } from './ids.js';
 
 export interface FilesRoutesOptions {
   store: () => Store;
@@ -23,7 +23,6 @@ export interface FilesRoutesOptions {
 /** What this server keeps files for. */
 const PURPOSES = ['batch'] as const;
 
-const idParams = z.object({ id: z.string().min(1) });
 const listQuery = z.object({ purpose: z.string().optional() }).loose();
 
 /**

@@ -10,5 +10,6 @@ export {
   type AttributeValue,
   OtlpDecodeError,
   type ReceivedEvent,
+  type ReceivedLink,
   type ReceivedSpan,
 } from './received-span.js';

@@ -30,10 +30,18 @@ export interface ReceivedSpan {
   status: { code: number; message: string };
   attributes: Record<string, AttributeValue>;
   events: ReceivedEvent[];
+  /** Spans this one is linked to (a batch line's span to its batch's), by their ids. */
+  links: ReceivedLink[];
   /** The resource's attributes: `service.name`, `service.version`, … */
   resource: Record<string, AttributeValue>;
   /** The instrumentation scope's name, e.g. `@fastify/otel`. */
   scope: string;
+}
+
+export interface ReceivedLink {
+  traceId: string;
+  spanId: string;
+  attributes: Record<string, AttributeValue>;
 }
 
 export interface ReceivedEvent {
@@ -162,6 +170,14 @@ function span(wire: Wire, resource: Record<string, AttributeValue>, scope: strin
         name: text(fields.name, 'event name'),
         timeUnixNano: int64(fields.timeUnixNano, 'event timeUnixNano').toString(),
         attributes: attributes(fields.attributes, 'event attributes'),
+      };
+    }),
+    links: list(wire.links, 'span links').map((link) => {
+      const fields = object(link, 'span link');
+      return {
+        traceId: id(fields.traceId, 'link traceId'),
+        spanId: id(fields.spanId, 'link spanId'),
+        attributes: attributes(fields.attributes, 'link attributes'),
       };
     }),
     resource,

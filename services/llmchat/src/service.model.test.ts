@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OtlpReceiver, spawnService } from '@hrserve/test-support';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORIES_MODEL } from './__fixtures__/llmchat-server.js';
 
@@ -151,6 +151,80 @@ describe('llmchat as a process', () => {
         (span) => span.traceId === streamTraceId && span.name === 'chat stories260K',
       );
       expect(streamChat?.parentSpanId).toBe(streamServers[0]?.spanId);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('exports a span per batch and per line, each line linked to its batch, client_job_id the batch id', async () => {
+    const service = await spawnLlmchat({
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      DATA_DIR: await mkdtemp(join(tmpdir(), 'llmchat-batch-spans-')),
+    });
+    try {
+      await service.waitForLog((line) => line.msg === 'model loaded');
+      const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const lines = ['a', 'b'].map((id) => ({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'stories260K', messages: [{ role: 'user', content: id }], max_tokens: 4 },
+      }));
+      const file = await openai.files.create({
+        file: await toFile(
+          Buffer.from(lines.map((line) => JSON.stringify(line)).join('\n')),
+          'b.jsonl',
+        ),
+        purpose: 'batch',
+      });
+      const batch = await openai.batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+      const spans = await receiver.waitFor(
+        (all) =>
+          all.filter((span) => span.attributes['batch.id'] === batch.id).length >= 4 &&
+          all.filter(
+            (span) =>
+              span.attributes.client_job_id === batch.id && span.name === 'chat stories260K',
+          ).length >= 2,
+        30_000,
+      );
+      const batchSpan = spans.find((span) => span.name === `batch ${batch.id}`);
+      expect(batchSpan?.attributes).toMatchObject({
+        client_job_id: batch.id,
+        'batch.endpoint': '/v1/chat/completions',
+      });
+      const lineSpans = spans.filter(
+        (span) =>
+          span.name === 'batch line /v1/chat/completions' &&
+          span.attributes['batch.id'] === batch.id,
+      );
+      expect(lineSpans.map((span) => span.attributes['batch.custom_id']).sort()).toEqual([
+        'a',
+        'b',
+      ]);
+      for (const line of lineSpans) {
+        expect(line.attributes.client_job_id).toBe(batch.id);
+        expect(line.links).toEqual([
+          expect.objectContaining({ traceId: batchSpan?.traceId, spanId: batchSpan?.spanId }),
+        ]);
+        // The line's request and its completion are in the line's trace, under it.
+        const server = spans.find((span) => span.traceId === line.traceId && span.kind === 2);
+        expect(server?.parentSpanId).toBe(line.spanId);
+        const chat = spans.find(
+          (span) => span.traceId === line.traceId && span.name === 'chat stories260K',
+        );
+        expect(chat?.attributes.client_job_id).toBe(batch.id);
+      }
+      const finalize = await receiver.waitFor((all) =>
+        all.some((span) => span.name === `batch finalize ${batch.id}`),
+      );
+      expect(
+        finalize.find((span) => span.name === `batch finalize ${batch.id}`)?.links[0]?.spanId,
+      ).toBe(batchSpan?.spanId);
     } finally {
       await service.stop();
     }

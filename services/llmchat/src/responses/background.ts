@@ -16,6 +16,7 @@ import type { Generator } from '../generation/generator.js';
 import { responseCreateRequestSchema } from '../protocols/openai-responses/request.js';
 import type { ResponseObject } from '../protocols/openai-responses/response.js';
 import { RESPONSES_SSE } from '../routes/framing.js';
+import { endedBody } from './ended-body.js';
 import { type PreparedResponse, prepareResponse } from './prepare-response.js';
 
 /** Times a durable response is put back for a busy service (429, 503) before it fails. */
@@ -330,13 +331,9 @@ export class BackgroundResponses {
     const store = this.state.current();
     const stored = await store.responses.get(id);
     if (stored) {
+      const code = error === undefined ? 'server_error' : apiErrorOf(error).code;
       await store.responses.markFailed(id, {
-        body: {
-          ...stored.body,
-          status: 'failed',
-          completed_at: Math.floor(Date.now() / 1000),
-          error: { code: error === undefined ? 'server_error' : apiErrorOf(error).code, message },
-        },
+        body: endedBody(stored.body, 'failed', Date.now(), { code, message }),
         at: Date.now(),
       });
     }

@@ -1,4 +1,5 @@
 import type { Store } from '@hrserve/store';
+import { endedBody } from './ended-body.js';
 
 const BATCH = 500;
 
@@ -17,16 +18,11 @@ export async function failOrphanedResponses(store: Store, now = Date.now()): Pro
     const orphans = await store.responses.listUnfinished(BATCH, { withoutJobs: true });
     for (const orphan of orphans) {
       await store.responses.markFailed(orphan.id, {
-        body: {
-          ...orphan.body,
-          status: 'failed',
-          completed_at: Math.floor(now / 1000),
-          error: {
-            code: 'server_error',
-            message:
-              'The server stopped while this response was running (it was killed or crashed); create it again.',
-          },
-        },
+        body: endedBody(orphan.body, 'failed', now, {
+          code: 'server_error',
+          message:
+            'The server stopped while this response was running (it was killed or crashed); create it again.',
+        }),
         at: now,
       });
       failed += 1;

@@ -9,6 +9,7 @@ import {
 } from 'hrserve';
 import { z } from 'zod';
 import type { BackgroundResponses } from '../../responses/background.js';
+import { endedBody } from '../../responses/ended-body.js';
 import { NotCancellableError, ResponseNotFoundError } from '../../responses/response-errors.js';
 
 type ById = { Params: { id: string } };
@@ -79,11 +80,7 @@ export function registerStoredResponses(
     // that crashed): marked cancelled, which its instance's completion will not overwrite.
     if (!(await background.cancel(response.id))) {
       await state.current().responses.markCancelled(response.id, {
-        body: {
-          ...response.body,
-          status: 'cancelled',
-          completed_at: Math.floor(Date.now() / 1000),
-        },
+        body: endedBody(response.body, 'cancelled', Date.now()),
         at: Date.now(),
       });
     }
