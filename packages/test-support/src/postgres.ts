@@ -9,6 +9,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+declare module 'vitest' {
+  interface ProvidedContext {
+    /** The superuser's URL of the run's PostgreSQL server (postgres-global-setup.ts). */
+    postgresAdminUrl: string;
+  }
+}
+
 /** A throwaway PostgreSQL server on 127.0.0.1, trust auth, superuser `postgres`. */
 export interface PostgresServer {
   /** The superuser's URL to the `postgres` database: create test databases with it. */
