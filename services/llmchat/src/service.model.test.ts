@@ -211,12 +211,11 @@ describe('llmchat as a process', () => {
         expect(line.links).toEqual([
           expect.objectContaining({ traceId: batchSpan?.traceId, spanId: batchSpan?.spanId }),
         ]);
-        // The line's request and its completion are in the line's trace, under it.
-        const server = spans.find((span) => span.traceId === line.traceId && span.kind === 2);
-        expect(server?.parentSpanId).toBe(line.spanId);
+        // The line's completion runs under it, with client_job_id the batch id.
         const chat = spans.find(
           (span) => span.traceId === line.traceId && span.name === 'chat stories260K',
         );
+        expect(chat?.parentSpanId).toBe(line.spanId);
         expect(chat?.attributes.client_job_id).toBe(batch.id);
       }
       const finalize = await receiver.waitFor((all) =>
