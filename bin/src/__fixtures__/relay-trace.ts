@@ -19,6 +19,7 @@ export function fixtureSpan(
     status: { code: 0, message: '' },
     attributes: {},
     events: [],
+    links: [],
     resource: { 'service.name': 'hello-api' },
     scope: 'test',
     ...rest,

@@ -37,6 +37,7 @@ describe('spans of an OTLP/JSON request', () => {
           attributes: { 'exception.message': 'boom' },
         },
       ],
+      links: [],
       resource: { 'service.name': 'my.service', 'service.instance.count': 3 },
       scope: 'my.library',
     });
@@ -49,6 +50,33 @@ describe('spans of an OTLP/JSON request', () => {
       attributes: {},
       events: [],
     });
+  });
+
+  it('reads the spans a span links to', () => {
+    const [span] = spansOfRequest({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'aa',
+                  spanId: 'bb',
+                  links: [
+                    {
+                      traceId: 'cc',
+                      spanId: 'dd',
+                      attributes: [{ key: 'why', value: { stringValue: 'batch' } }],
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(span?.links).toEqual([{ traceId: 'cc', spanId: 'dd', attributes: { why: 'batch' } }]);
   });
 
   it('takes ids as bytes too, as protobuf gives them', () => {
