@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Store, StoreNotReadyError } from '@hrserve/store';
+import type { StateStore, Store } from '@hrserve/store';
 import type { Tracer } from '@opentelemetry/api';
 import { type FastifyInstance, mapErrorsWith } from 'hrserve';
 import { BATCH_QUEUE, BatchSteps } from './batch-steps.js';
@@ -18,8 +18,8 @@ import type { BatchSettings } from './settings.js';
 export interface BatchApiOptions {
   /** The service's name, in lease owners (logs and the jobs table say who ran what). */
   service: string;
-  /** The service's store; throws (StoreNotReadyError) while it is not open. */
-  store: () => Store;
+  /** The service's store, which opens in the background: batches run once it is open. */
+  state: StateStore;
   /** Where uploaded and produced files are kept (`$DATA_DIR/files`). */
   filesDir: string;
   /** The files' storage, when not the default one in `filesDir` (tests choose its names). */
@@ -103,6 +103,7 @@ export class BatchApi {
   #progressTimer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
   #stopping = false;
+  readonly #closing = Promise.withResolvers<undefined>();
 
   private constructor(
     private readonly app: FastifyInstance,
@@ -116,7 +117,7 @@ export class BatchApi {
     const metrics = new BatchMetrics(app.metrics, () => this.#runner.running);
     const retries = new Map<string, number>();
     this.#steps = new BatchSteps({
-      store: options.store,
+      store: () => options.state.current(),
       storage: this.#storage,
       endpoints: options.endpoints,
       owner: this.owner,
@@ -135,7 +136,7 @@ export class BatchApi {
       leaseMs,
       pollMs,
       maxAttempts: options.maxAttempts ?? 3,
-      jobs: () => options.store().jobs,
+      jobs: () => options.state.current().jobs,
       run: async (job, signal) => {
         const payload = job.payload as LinePayload;
         const answer = await executeLine(app, options.tracer, payload, { signal });
@@ -199,9 +200,10 @@ export class BatchApi {
     };
     await app.register(async (scope) => {
       mapErrorsWith(scope, batchApiError);
-      await scope.register(filesRoutes, { store: options.store, storage: api.#storage, limits });
+      const store = () => options.state.current();
+      await scope.register(filesRoutes, { store, storage: api.#storage, limits });
       await scope.register(batchesRoutes, {
-        store: options.store,
+        store,
         steps: api.#steps,
         endpoints: Object.keys(options.endpoints),
         owner: api.owner,
@@ -226,6 +228,8 @@ export class BatchApi {
   /** Stops running batches: lines running here go back to the queue for the next run. */
   async close(): Promise<void> {
     this.#stopping = true;
+    // A start still waiting for the store (a database down) stops waiting.
+    this.#closing.resolve(undefined);
     // A start that failed was reported by its caller; the rest of the shutdown goes on.
     await this.#started?.catch(() => {});
     clearInterval(this.#progressTimer);
@@ -234,19 +238,9 @@ export class BatchApi {
 
   async #start(): Promise<void> {
     await this.#storage.ensure();
-    for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 30_000)) {
-      const store = await this.#openStore();
-      if (!store) return;
-      try {
-        if (store.backend === 'sqlite') await this.#resumeKilledRun(store);
-        break;
-      } catch (error) {
-        // The store failed right after it opened: try again, backing off.
-        this.app.log.warn({ err: error }, 'resuming batches failed; trying again');
-        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      }
-    }
-    if (this.#stopping) return;
+    // The runners give back what a killed run held (SQLite) as they start.
+    const store = await Promise.race([this.#options.state.whenOpen(), this.#closing.promise]);
+    if (!store || this.#stopping) return;
     this.#runner.start();
     this.#steps.start();
     this.#progressTimer = setInterval(() => void this.#refreshProgress(), 2_000);
@@ -254,37 +248,9 @@ export class BatchApi {
     void this.#refreshProgress();
   }
 
-  /**
-   * One process uses a SQLite store: whatever a previous run held, it held when it was
-   * killed. Its lines run again now, without waiting for their leases to run out.
-   */
-  async #resumeKilledRun(store: Store): Promise<void> {
-    const lines = await store.jobs.requeueRunning(BATCH_QUEUE);
-    const steps = await store.batches.releaseLeases();
-    if (lines + steps > 0) {
-      this.app.log.warn(
-        { lines, steps },
-        `resuming batches the last run left unfinished (${lines} lines run again)`,
-      );
-    }
-  }
-
-  /** Waits for the store to open; undefined when closed first. */
-  async #openStore(): Promise<Store | undefined> {
-    for (;;) {
-      if (this.#stopping) return undefined;
-      try {
-        return this.#options.store();
-      } catch (error) {
-        if ((error as StoreNotReadyError).name !== 'StoreNotReadyError') throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250).unref());
-      }
-    }
-  }
-
   async #refreshProgress(): Promise<void> {
     try {
-      const store = this.#options.store();
+      const store = this.#options.state.current();
       const unfinished = await store.batches.listUnfinished(10);
       this.#progress = await Promise.all(
         unfinished.map(async (batch) => {

@@ -99,7 +99,20 @@ export class BatchSteps {
 
   async #stepLoop(): Promise<void> {
     const { owner, leaseMs, pollMs } = this.#options;
+    let resumed = false;
     while (!this.#stopping) {
+      if (!resumed) {
+        try {
+          // One process uses a SQLite store: a step lease it finds was a killed run's.
+          const store = this.#options.store();
+          if (store.backend === 'sqlite') await store.batches.releaseLeases();
+          resumed = true;
+        } catch (error) {
+          this.#warning.warn(error, 'freeing the steps of a killed run failed; trying again');
+          await this.#waker.sleep(pollMs * 5);
+          continue;
+        }
+      }
       let batch: StoredBatch | undefined;
       try {
         batch = await this.#options

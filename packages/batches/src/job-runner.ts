@@ -109,7 +109,18 @@ export class JobRunner {
 
   async #claimLoop(): Promise<void> {
     const { queue, owner, leaseMs, pollMs, concurrency } = this.#options;
+    let resumed = false;
     while (!this.#stopping) {
+      if (!resumed) {
+        try {
+          await this.#resumeKilledRun();
+          resumed = true;
+        } catch (error) {
+          this.#warning.warn(error, 'giving back the jobs of a killed run failed; trying again');
+          await this.#waker.sleep(pollMs * 5);
+          continue;
+        }
+      }
       const free = concurrency - this.#running.size;
       const pausedFor = this.#pausedUntil - Date.now();
       if (free <= 0 || pausedFor > 0) {
@@ -134,6 +145,22 @@ export class JobRunner {
       // excludes this owner's own, but a claim must never start a job twice in one process.
       for (const job of claimed) if (!this.#running.has(job.id)) this.#start(job);
       if (claimed.length < free) await this.#waker.sleep(pollMs);
+    }
+  }
+
+  /**
+   * One process uses a SQLite store: the jobs it finds running were held by a run that was
+   * killed, and run again now rather than when their leases run out.
+   */
+  async #resumeKilledRun(): Promise<void> {
+    const jobs = this.#options.jobs();
+    if (!jobs.singleProcess) return;
+    const resumed = await jobs.requeueRunning(this.#options.queue);
+    if (resumed > 0) {
+      this.#options.log.warn(
+        { queue: this.#options.queue, jobs: resumed },
+        `running again ${resumed} ${this.#options.queue} jobs the last run left unfinished`,
+      );
     }
   }
 

@@ -54,6 +54,14 @@ export class JobsRepository {
     this.#backend = backend;
   }
 
+  /**
+   * Whether one process uses this database (SQLite): a running job it finds at start was
+   * held by a run that was killed, and can be given back at once (`requeueRunning`).
+   */
+  get singleProcess(): boolean {
+    return this.#backend === 'sqlite';
+  }
+
   enqueue(jobs: readonly NewJob[], at: number): Promise<void> {
     return guard(() => this.#db.transaction().execute((trx) => insertJobs(trx, jobs, at)));
   }

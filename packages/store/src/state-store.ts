@@ -43,6 +43,7 @@ export class StateStore {
   #retry: NodeJS.Timeout | undefined;
   #opening: Promise<void> | undefined;
   #closed = false;
+  readonly #waiting: Array<(store: Store | undefined) => void> = [];
   readonly backend: 'sqlite' | 'postgres';
 
   constructor(
@@ -61,6 +62,16 @@ export class StateStore {
     return this.#opening;
   }
 
+  /**
+   * Resolves with the store once it is open (at once when it is); undefined when it is
+   * closed first or cannot be opened (a failed migration: it needs an operator).
+   */
+  whenOpen(): Promise<Store | undefined> {
+    if (this.#store) return Promise.resolve(this.#store);
+    if (this.#closed || this.#fault === 'cannot_open') return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
   /** The open store; `StoreNotReadyError` while it is not. */
   current(): Store {
     if (this.#store) return this.#store;
@@ -75,6 +86,7 @@ export class StateStore {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#settleWaiting(undefined);
     clearTimeout(this.#retry);
     await this.#opening;
     const store = this.#store;
@@ -96,6 +108,7 @@ export class StateStore {
         throw error;
       }
       this.#store = store;
+      this.#settleWaiting(store);
       this.log.info(
         { backend: store.backend, location: store.location, migrations: store.migrationsRun },
         `store open (${store.backend} at ${store.location})`,
@@ -106,6 +119,7 @@ export class StateStore {
       if (!fault) {
         // A failed migration, bad options, a Node without node:sqlite: retrying cannot help.
         this.#fault = 'cannot_open';
+        this.#settleWaiting(undefined);
         this.log.error(
           { err: error },
           `the store cannot be opened: ${error instanceof Error ? error.message : String(error)}. Stateful routes answer 503 until this is fixed and the service restarted; stateless ones work.`,
@@ -122,5 +136,9 @@ export class StateStore {
       }, delayMs);
       this.#retry.unref();
     }
+  }
+
+  #settleWaiting(store: Store | undefined): void {
+    for (const resolve of this.#waiting.splice(0)) resolve(store);
   }
 }

@@ -95,7 +95,7 @@ export async function buildEmbedApp(config: EmbedConfig): Promise<EmbedApp> {
   void state.start();
   const batches = await BatchApi.register(app, {
     service: config.SERVICE_NAME,
-    store: () => state.current(),
+    state,
     // A line's body is checked by the route's schema; its model, per line, when it runs.
     endpoints: { '/v1/embeddings': (body) => void parseRequest(embeddingsRequestSchema, body) },
     ...batchOptionsOf(config, config.EMBED_CONCURRENCY),

@@ -112,7 +112,7 @@ export async function buildLlmchatApp(
   registerTokenize(app, models);
   const batches = await BatchApi.register(app, {
     service: config.SERVICE_NAME,
-    store: () => state.current(),
+    state,
     endpoints: llmchatBatchEndpoints,
     // Every sequence by default: the scheduler still leaves one free for interactive requests.
     ...batchOptionsOf(config, config.LLMCHAT_PARALLEL),

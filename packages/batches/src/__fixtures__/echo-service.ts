@@ -87,7 +87,7 @@ export async function startEchoService(
   const filesDir = options.filesDir ?? join(dataDir, 'files');
   const batches = await BatchApi.register(app, {
     service: 'echo',
-    store: () => state.current(),
+    state,
     filesDir,
     endpoints: { '/v1/echo': (body) => void parseRequest(echoSchema, body) },
     limits: {

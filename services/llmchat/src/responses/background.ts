@@ -77,6 +77,7 @@ export class BackgroundResponses {
   /** Times each job was put back because the service was busy (bounded by MAX_RETRIES). */
   readonly #retries = new Map<string, number>();
   #closed = false;
+  readonly #closing = Promise.withResolvers<undefined>();
   #resumed: Promise<void> | undefined;
 
   constructor(
@@ -113,28 +114,10 @@ export class BackgroundResponses {
    * (with SQLite, one process) those the last run held when it was killed.
    */
   resume(): Promise<void> {
-    this.#resumed ??= (async () => {
-      for (;;) {
-        if (this.#closed) return;
-        try {
-          const store = this.state.current();
-          if (store.backend === 'sqlite') {
-            const resumed = await store.jobs.requeueRunning(RESPONSE_QUEUE);
-            if (resumed > 0) {
-              this.log.warn(
-                { responses: resumed },
-                `running again ${resumed} background responses the last run left unfinished`,
-              );
-            }
-          }
-          this.#jobs.start();
-          return;
-        } catch (error) {
-          if ((error as Error).name !== 'StoreNotReadyError') throw error;
-          await new Promise((resolve) => setTimeout(resolve, 250).unref());
-        }
-      }
-    })();
+    this.#resumed ??= Promise.race([this.state.whenOpen(), this.#closing.promise]).then((store) => {
+      // The runner gives back what a killed run held (SQLite) as it starts.
+      if (store && !this.#closed) this.#jobs.start();
+    });
     return this.#resumed;
   }
 
@@ -240,6 +223,8 @@ export class BackgroundResponses {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    // A resume still waiting for the store (a database down) stops waiting.
+    this.#closing.resolve(undefined);
     await this.#resumed?.catch(() => {});
     await this.#jobs.stop();
     const running = [...this.#runs.values()].filter((run) => !run.done);
