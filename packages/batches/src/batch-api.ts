@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { StateStore, Store } from '@hrserve/store';
+import type { StateStore } from '@hrserve/store';
 import type { Tracer } from '@opentelemetry/api';
 import { type FastifyInstance, mapErrorsWith } from 'hrserve';
 import { BATCH_QUEUE, BatchSteps } from './batch-steps.js';
@@ -106,7 +106,7 @@ export class BatchApi {
   readonly #closing = Promise.withResolvers<undefined>();
 
   private constructor(
-    private readonly app: FastifyInstance,
+    app: FastifyInstance,
     options: BatchApiOptions,
   ) {
     this.#options = options;
