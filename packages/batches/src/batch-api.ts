@@ -105,10 +105,7 @@ export class BatchApi {
   #stopping = false;
   readonly #closing = Promise.withResolvers<undefined>();
 
-  private constructor(
-    app: FastifyInstance,
-    options: BatchApiOptions,
-  ) {
+  private constructor(app: FastifyInstance, options: BatchApiOptions) {
     this.#options = options;
     this.owner = options.owner ?? runnerOwner(options.service);
     const leaseMs = options.leaseMs ?? 30_000;
