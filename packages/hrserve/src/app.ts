@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { handleClientError } from './client-errors.js';
 import type { BaseConfig } from './config.js';
 import { logDestination } from './log-destination.js';
-import authPlugin from './plugins/auth.js';
+import authPlugin, { type AuthOptions } from './plugins/auth.js';
 import clientJobIdPlugin from './plugins/client-job-id.js';
 import errorsPlugin, {
   type DomainErrorMapper,
@@ -42,6 +42,8 @@ export interface BuildAppOptions {
   errorBody?: ErrorBodyRenderer;
   /** The service's domain errors as catalogued API errors, in one place. */
   mapError?: DomainErrorMapper;
+  /** With API_KEYS set: the service's open paths and another credential it accepts. */
+  auth?: Pick<AuthOptions, 'isOpen' | 'accepts'>;
 }
 
 /** The stream a test passes, else the one LOG_FORMAT and stdout call for (log-destination.ts). */
@@ -141,6 +143,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(lifecyclePlugin, { openPaths: DRAIN_OPEN_PATHS, retryAfterSeconds: 5 });
   await app.register(clientJobIdPlugin);
   await app.register(workPriorityPlugin);
-  await app.register(authPlugin, { apiKeys: config.API_KEYS, openPaths: OPEN_PATHS });
+  await app.register(authPlugin, {
+    apiKeys: config.API_KEYS,
+    openPaths: OPEN_PATHS,
+    ...options.auth,
+  });
   return app;
 }

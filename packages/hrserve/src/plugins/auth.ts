@@ -8,6 +8,10 @@ export interface AuthOptions {
   apiKeys: readonly string[];
   /** Paths that stay open for supervisors (`/health`, `/live`…). */
   openPaths: ReadonlySet<string>;
+  /** More of the service's own: paths open to anyone (the console's login page and its assets). */
+  isOpen?: (path: string) => boolean;
+  /** Another credential the service accepts instead of a key (the console's session cookie). */
+  accepts?: (request: FastifyRequest) => boolean;
 }
 
 /** Hashing first gives equal-length inputs, so the comparison time says nothing about the key. */
@@ -34,10 +38,12 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   const keyDigests = options.apiKeys.map(digest);
 
   app.addHook('onRequest', async (request) => {
-    if (options.openPaths.has(request.url.split('?', 1)[0] ?? '')) return;
+    const path = request.url.split('?', 1)[0] ?? '';
+    if (options.openPaths.has(path) || options.isOpen?.(path)) return;
     // A batch line this process sent itself: its batch was created with a key.
     if (request.workPriority === 'batch') return;
     const key = presentedKey(request);
+    if (key === undefined && options.accepts?.(request)) return;
     if (key === undefined) {
       throw new ApiError(
         errorCatalogue.invalidApiKey,

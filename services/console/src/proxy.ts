@@ -1,0 +1,119 @@
+import { Readable } from 'node:stream';
+import {
+  ApiError,
+  errorCatalogue,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  REQUEST_ID_HEADER,
+} from 'hrserve';
+import { consoleErrors } from './errors.js';
+import type { ServiceDirectory } from './services.js';
+
+/** What the browser may say to a service; cookies and its own credentials stay here. */
+const FORWARDED_REQUEST_HEADERS = [
+  'accept',
+  'content-type',
+  'last-event-id',
+  'x-client-job-id',
+] as const;
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and what fetch already undid (content-encoding). */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'set-cookie',
+  'content-encoding',
+]);
+
+export interface ProxyOptions {
+  services: ServiceDirectory;
+  /** Sent to the services as `Authorization: Bearer …` when they have API keys. */
+  serviceApiKey: string | undefined;
+}
+
+type ProxyRequest = FastifyRequest<{ Params: { service: string; '*': string } }>;
+
+/** Why fetch failed, in words: ECONNREFUSED means nothing listens. */
+function unreachable(service: string, url: string, error: unknown): ApiError {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  const why = code === 'ECONNREFUSED' ? 'nothing listens there' : (code ?? String(error));
+  return new ApiError(
+    consoleErrors.serviceUnreachable,
+    `${service} (${url}) does not answer: ${why}. Start it (just start ${service}) or check its log (journalctl --user -u ${service}).`,
+  );
+}
+
+/**
+ * `/console/services/<name>/<path>` → `<service url>/<path>`: the browser's calls to the
+ * services go through here, so there is no CORS and API keys stay on the server. Bodies
+ * stream both ways unbuffered (an SSE answer reaches the browser token by token), and a
+ * browser that goes away (tab closed, Stop) aborts the upstream request, so the service
+ * stops generating and frees its sequence even while the request still waits in its queue.
+ */
+export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): Promise<void> {
+  // Bodies pass through as they come: no parsing, no buffering, the service checks them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.all('/console/services/:service/*', async (request: ProxyRequest, reply: FastifyReply) => {
+    const entry = options.services.get(request.params.service);
+    if (!entry) {
+      throw new ApiError(
+        consoleErrors.unknownService,
+        `No service "${request.params.service}" here. The console knows: ${options.services.names.join(', ') || 'none'} (the port table, or CONSOLE_SERVICES).`,
+      );
+    }
+    const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    const target = `${entry.url}/${request.params['*']}${search}`;
+
+    const headers = new Headers();
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    headers.set(REQUEST_ID_HEADER, request.id);
+    if (options.serviceApiKey) headers.set('authorization', `Bearer ${options.serviceApiKey}`);
+
+    // Aborted when the browser's connection closes before the answer is sent to its end.
+    const upstream = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) upstream.abort();
+    });
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body;
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        method: request.method,
+        headers,
+        signal: upstream.signal,
+        redirect: 'manual',
+        ...(hasBody ? { body: Readable.toWeb(request.body as Readable), duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      if (upstream.signal.aborted) {
+        // The browser left; nobody reads an answer.
+        throw new ApiError(errorCatalogue.requestTimeout, 'The client closed the request.');
+      }
+      throw unreachable(entry.name, entry.url, error);
+    }
+    reply.code(response.status);
+    const encoded = response.headers.has('content-encoding');
+    for (const [name, value] of response.headers) {
+      if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+      if (name === 'content-length' && encoded) continue;
+      reply.header(name, value);
+    }
+    // A service's answer is data, never a page of the console's origin: a file's content
+    // opened in a tab cannot run script here.
+    reply.header('content-security-policy', "sandbox; default-src 'none'");
+    reply.header('x-content-type-options', 'nosniff');
+    if (!response.body) return reply.send();
+    return reply.send(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream));
+  });
+}

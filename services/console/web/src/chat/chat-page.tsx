@@ -1,0 +1,180 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useFleet } from '../fleet/fleet-data';
+import { ConversationList } from './conversation-list';
+import { MessageView } from './message-view';
+import { chatModels, choiceKey, type ModelChoice } from './model-choice';
+import { ParametersPanel } from './parameters-panel';
+import { loadModelChoice, loadParameters, saveModelChoice, saveParameters } from './settings';
+import { useChat } from './use-chat';
+
+/** Chat with any model of any chat service; conversations are kept by the service. */
+export function ChatPage({ route }: { route: { service?: string; conversation?: string } }) {
+  const { fleet, error: fleetError } = useFleet(15_000);
+  const models = useMemo(() => chatModels(fleet), [fleet]);
+  const chatServices = useMemo(() => [...new Set(models.map((model) => model.service))], [models]);
+  const chat = useChat({ chatServices, route });
+  const [choice, setChoice] = useState<string | undefined>(loadModelChoice);
+  const [parameters, setParameters] = useState(loadParameters);
+  const [draft, setDraft] = useState('');
+  const messages = useRef<HTMLDivElement>(null);
+
+  // The open conversation's model, when its service still has it; else the last one picked.
+  useEffect(() => {
+    const { current } = chat;
+    if (!current?.model) return;
+    const key = choiceKey({ service: current.service, model: current.model });
+    if (models.some((model) => choiceKey(model) === key)) setChoice(key);
+  }, [chat.current?.id, chat.current?.model, models]);
+
+  const model: ModelChoice | undefined =
+    models.find((candidate) => choiceKey(candidate) === choice) ?? models[0];
+
+  // Esc stops the answer wherever the focus is.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && chat.busy) chat.stop();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [chat.busy, chat.stop]);
+
+  // Follow the answer as it grows, unless the reader scrolled up.
+  useEffect(() => {
+    const list = messages.current;
+    if (list && list.scrollHeight - list.scrollTop - list.clientHeight < 120) {
+      list.scrollTop = list.scrollHeight;
+    }
+  }, [chat.turns]);
+
+  const submit = () => {
+    if (!model || chat.busy || !draft.trim()) return;
+    const text = draft;
+    setDraft('');
+    void chat.send(
+      text,
+      model,
+      parameters,
+      chat.turns.filter((turn) => turn.itemId),
+    );
+  };
+
+  const lastIndex = chat.turns.length - 1;
+  return (
+    <div class="chat">
+      <ConversationList
+        conversations={chat.conversations}
+        currentId={chat.current?.id}
+        showService={chatServices.length > 1}
+        onNew={chat.startNew}
+        onRename={chat.rename}
+        onDelete={chat.remove}
+        onImport={(file) => void chat.importFile(file, model)}
+      />
+      <main class="conversation" aria-label="Chat">
+        <div class="conversation-head">
+          <h1>{chat.current?.title || 'New conversation'}</h1>
+          <div class="field inline">
+            <label for="model">Model</label>
+            <select
+              id="model"
+              value={model ? choiceKey(model) : ''}
+              disabled={chat.busy}
+              onChange={(event) => {
+                setChoice(event.currentTarget.value);
+                saveModelChoice(event.currentTarget.value);
+              }}
+            >
+              {models.length === 0 && <option value="">no chat service answers</option>}
+              {chatServices.map((service) => (
+                <optgroup key={service} label={service}>
+                  {models
+                    .filter((candidate) => candidate.service === service)
+                    .map((candidate) => (
+                      <option key={choiceKey(candidate)} value={choiceKey(candidate)}>
+                        {candidate.model}
+                      </option>
+                    ))}
+                </optgroup>
+              ))}
+            </select>
+          </div>
+          {chat.current && (
+            <button type="button" class="quiet" onClick={chat.download}>
+              Export
+            </button>
+          )}
+        </div>
+        <ParametersPanel
+          parameters={parameters}
+          onChange={(next) => {
+            setParameters(next);
+            saveParameters(next);
+          }}
+        />
+        <div class="messages" ref={messages}>
+          {chat.turns.map((turn, index) => (
+            <MessageView
+              key={turn.itemId ?? `local-${index}`}
+              turn={turn}
+              busy={chat.busy}
+              traceUrl={fleet?.trace_url ?? null}
+              onEdit={
+                turn.role === 'user' && turn.itemId && model
+                  ? (text) => void chat.resendFrom(index, text, model, parameters)
+                  : undefined
+              }
+              onRegenerate={
+                index === lastIndex && turn.role === 'assistant' && model
+                  ? () => {
+                      const question = chat.turns[index - 1];
+                      if (question?.role === 'user') {
+                        void chat.resendFrom(index - 1, question.text, model, parameters);
+                      }
+                    }
+                  : undefined
+              }
+            />
+          ))}
+        </div>
+        {(chat.error || fleetError) && (
+          <p class="error" role="alert">
+            {chat.error ?? fleetError}
+          </p>
+        )}
+        <form
+          class="composer"
+          onSubmit={(event) => {
+            event.preventDefault();
+            submit();
+          }}
+        >
+          <label class="visually-hidden" for="message">
+            Message
+          </label>
+          <textarea
+            id="message"
+            rows={3}
+            placeholder="Message (Enter sends, Shift+Enter for a new line, Esc stops)"
+            value={draft}
+            onInput={(event) => setDraft(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+                event.preventDefault();
+                submit();
+              }
+            }}
+          />
+          {chat.busy ? (
+            <button type="button" class="danger" onClick={chat.stop}>
+              Stop
+            </button>
+          ) : (
+            <button type="submit" disabled={!model || !draft.trim()}>
+              Send
+            </button>
+          )}
+        </form>
+      </main>
+    </div>
+  );
+}

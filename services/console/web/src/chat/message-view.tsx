@@ -1,0 +1,118 @@
+import { useMemo, useState } from 'preact/hooks';
+import { traceLink } from '../fleet/fleet-data';
+import { renderMarkdown } from '../markdown';
+import type { Turn } from './conversations';
+import type { AnswerStats } from './respond';
+
+/** A turn on the page: a stored one, or one being answered here (with its figures). */
+export interface ShownTurn extends Turn {
+  state?: 'streaming' | 'stopped' | 'failed';
+  stats?: AnswerStats;
+  error?: string;
+}
+
+function Stats({ stats, traceUrl }: { stats: AnswerStats; traceUrl: string | null }) {
+  const parts: string[] = [];
+  if (stats.ttftMs !== undefined) parts.push(`TTFT ${Math.round(stats.ttftMs)} ms`);
+  if (stats.tokensPerSecond !== undefined)
+    parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
+  if (stats.outputTokens !== undefined) parts.push(`${stats.outputTokens} tokens`);
+  if (stats.incomplete) parts.push('cut at the token limit');
+  const link = traceLink(traceUrl, stats.traceId);
+  return (
+    <p class="stats">
+      {parts.join(' · ')}
+      {link && (
+        <>
+          {' · '}
+          <a href={link} target="_blank" rel="noopener noreferrer">
+            trace
+          </a>
+        </>
+      )}
+    </p>
+  );
+}
+
+/** One message: the user's as written, the assistant's as Markdown. */
+export function MessageView(props: {
+  turn: ShownTurn;
+  busy: boolean;
+  traceUrl: string | null;
+  /** Offered on the last answer. */
+  onRegenerate?: () => void;
+  /** Offered on the user's messages. */
+  onEdit?: (text: string) => void;
+}) {
+  const { turn, busy } = props;
+  const [editing, setEditing] = useState<string | undefined>();
+  const html = useMemo(
+    () => (turn.role === 'assistant' ? renderMarkdown(turn.text) : ''),
+    [turn.role, turn.text],
+  );
+  const label = turn.role === 'user' ? 'You' : 'Assistant';
+  return (
+    <article
+      class={`message ${turn.role}`}
+      aria-label={label}
+      data-state={turn.state ?? 'done'}
+      aria-busy={turn.state === 'streaming'}
+    >
+      <h2 class="who">{label}</h2>
+      {editing !== undefined ? (
+        <form
+          class="edit"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (editing.trim()) props.onEdit?.(editing);
+            setEditing(undefined);
+          }}
+        >
+          <label class="visually-hidden" for="edit-message">
+            Edit the message
+          </label>
+          <textarea
+            id="edit-message"
+            rows={3}
+            value={editing}
+            onInput={(event) => setEditing(event.currentTarget.value)}
+          />
+          <div class="actions">
+            <button type="submit">Save and resend</button>
+            <button type="button" class="quiet" onClick={() => setEditing(undefined)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : turn.role === 'assistant' ? (
+        // The Markdown renderer escapes any HTML the model wrote (markdown.ts).
+        <div class="content markdown" dangerouslySetInnerHTML={{ __html: html }} />
+      ) : (
+        <div class="content plain">{turn.text}</div>
+      )}
+      {turn.state === 'stopped' && (
+        <p class="note">Stopped. This answer is not kept in the conversation.</p>
+      )}
+      {turn.error && (
+        <p class="error" role="alert">
+          {turn.error}
+        </p>
+      )}
+      {turn.stats && <Stats stats={turn.stats} traceUrl={props.traceUrl} />}
+      {!busy && editing === undefined && (props.onEdit || props.onRegenerate) && (
+        <div class="actions">
+          {props.onEdit && (
+            <button type="button" class="quiet" onClick={() => setEditing(turn.text)}>
+              Edit
+            </button>
+          )}
+          {props.onRegenerate && (
+            <button type="button" class="quiet" onClick={props.onRegenerate}>
+              Regenerate
+            </button>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,103 @@
+import { problemOf, servicePath } from '../api';
+import { sseEvents } from '../sse';
+
+/** The usual sampling parameters; unset ones are the server's defaults. */
+export interface Parameters {
+  system: string;
+  temperature: number | undefined;
+  topP: number | undefined;
+  maxOutputTokens: number | undefined;
+  seed: number | undefined;
+}
+
+/** How an answer went: the page's figures under it. */
+export interface AnswerStats {
+  /** From sending to the first text, as this browser saw it. */
+  ttftMs: number | undefined;
+  outputTokens: number | undefined;
+  /** Output tokens per second after the first one arrived. */
+  tokensPerSecond: number | undefined;
+  /** Cut by the token limit. */
+  incomplete: boolean;
+  traceId: string | undefined;
+}
+
+/** A failed answer whose response says why (`response.failed`, an `error` event). */
+export class AnswerError extends Error {}
+
+/**
+ * One turn in a stored conversation: POST /v1/responses with `conversation` and
+ * `stream: true`. The service appends the question and the answer to the conversation when
+ * the answer completes; a stopped or failed one leaves it as it was. `onText` gets each
+ * piece of text as it arrives.
+ */
+export async function respond(
+  turn: {
+    service: string;
+    model: string;
+    conversation: string;
+    input: string;
+    parameters: Parameters;
+    signal: AbortSignal;
+  },
+  onText: (delta: string) => void,
+): Promise<AnswerStats> {
+  const { parameters } = turn;
+  const started = performance.now();
+  const response = await fetch(servicePath(turn.service, '/v1/responses'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({
+      model: turn.model,
+      conversation: turn.conversation,
+      input: turn.input,
+      stream: true,
+      // A conversation longer than the model's context drops its oldest turns.
+      truncation: 'auto',
+      ...(parameters.system ? { instructions: parameters.system } : {}),
+      ...(parameters.temperature !== undefined ? { temperature: parameters.temperature } : {}),
+      ...(parameters.topP !== undefined ? { top_p: parameters.topP } : {}),
+      ...(parameters.maxOutputTokens !== undefined
+        ? { max_output_tokens: parameters.maxOutputTokens }
+        : {}),
+      // llmchat's extension: OpenAI's Responses API has no seed.
+      ...(parameters.seed !== undefined ? { seed: parameters.seed } : {}),
+    }),
+    signal: turn.signal,
+  });
+  if (!response.ok || !response.body) throw await problemOf(response);
+  const traceId = response.headers.get('x-trace-id') ?? undefined;
+  let firstText: number | undefined;
+  for await (const event of sseEvents(response.body)) {
+    switch (event.type) {
+      case 'response.output_text.delta': {
+        firstText ??= performance.now();
+        onText(String(event.delta ?? ''));
+        break;
+      }
+      case 'response.completed':
+      case 'response.incomplete': {
+        const usage = (event.response as { usage?: { output_tokens?: number } } | undefined)?.usage;
+        const outputTokens = usage?.output_tokens;
+        const decodeSeconds = firstText === undefined ? 0 : (performance.now() - firstText) / 1000;
+        return {
+          ttftMs: firstText === undefined ? undefined : firstText - started,
+          outputTokens,
+          tokensPerSecond:
+            outputTokens !== undefined && outputTokens > 1 && decodeSeconds > 0
+              ? (outputTokens - 1) / decodeSeconds
+              : undefined,
+          incomplete: event.type === 'response.incomplete',
+          traceId,
+        };
+      }
+      case 'response.failed': {
+        const error = (event.response as { error?: { message?: string } } | undefined)?.error;
+        throw new AnswerError(error?.message ?? 'The answer failed.');
+      }
+      case 'error':
+        throw new AnswerError(String(event.message ?? 'The answer failed.'));
+    }
+  }
+  throw new AnswerError('The answer ended before it was complete (the connection closed).');
+}

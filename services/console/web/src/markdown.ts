@@ -1,0 +1,95 @@
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import c from 'highlight.js/lib/languages/c';
+import css from 'highlight.js/lib/languages/css';
+import go from 'highlight.js/lib/languages/go';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import python from 'highlight.js/lib/languages/python';
+import rust from 'highlight.js/lib/languages/rust';
+import sql from 'highlight.js/lib/languages/sql';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+import { Marked, type Tokens } from 'marked';
+
+// The languages models write most; each one costs bundle size, others show unhighlighted.
+for (const [name, language] of Object.entries({
+  bash,
+  c,
+  css,
+  go,
+  javascript,
+  json,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+})) {
+  hljs.registerLanguage(name, language);
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
+}
+
+/** Links a model writes may go to the web or to mail, never run script (`javascript:`). */
+function safeHref(href: string): string | undefined {
+  try {
+    const url = new URL(href, 'https://relative.invalid/');
+    return ['http:', 'https:', 'mailto:'].includes(url.protocol) ? href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A model's answer is untrusted text: raw HTML in it is shown as text, links open in a new
+ * tab without a referrer, images are links (nothing is loaded from the internet), and code
+ * blocks are highlighted when their language is known.
+ */
+const marked = new Marked({
+  gfm: true,
+  renderer: {
+    html({ text }: Tokens.HTML | Tokens.Tag) {
+      return escapeHtml(text);
+    },
+    code({ text, lang }: Tokens.Code) {
+      const language = (lang ?? '').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+      const known = language && hljs.getLanguage(language);
+      const body = known
+        ? hljs.highlight(text, { language, ignoreIllegals: true }).value
+        : escapeHtml(text);
+      const label = language ? ` data-language="${escapeHtml(language)}"` : '';
+      return `<pre${label}><code class="hljs">${body}</code></pre>\n`;
+    },
+    link(this: { parser: { parseInline(tokens: Tokens.Generic[]): string } }, token: Tokens.Link) {
+      const text = this.parser.parseInline(token.tokens);
+      const href = safeHref(token.href);
+      if (!href) return text;
+      return `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${text}</a>`;
+    },
+    image({ href, text }: Tokens.Image) {
+      const safe = safeHref(href);
+      const label = escapeHtml(text || href);
+      return safe
+        ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">[image: ${label}]</a>`
+        : `[image: ${label}]`;
+    },
+  },
+});
+
+/** An answer (possibly still arriving: an open code fence renders as code) as safe HTML. */
+export function renderMarkdown(text: string): string {
+  return marked.parse(text, { async: false });
+}
