@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Browser tests against model-serving processes: a minute each at most.
+    testTimeout: 60_000,
   },
 });
