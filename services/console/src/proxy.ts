@@ -69,8 +69,9 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
         `No service "${request.params.service}" here. The console knows: ${options.services.names.join(', ') || 'none'} (the port table, or CONSOLE_SERVICES).`,
       );
     }
-    const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-    const target = `${entry.url}/${request.params['*']}${search}`;
+    // The path as the browser sent it (still percent-encoded), always appended to the
+    // service's own address: `//host` in it is a path there, never another host.
+    const target = `${entry.url}${request.url.replace(/^\/console\/services\/[^/?]*/, '')}`;
 
     const headers = new Headers();
     for (const name of FORWARDED_REQUEST_HEADERS) {

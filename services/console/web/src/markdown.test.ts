@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from './markdown';
+
+/* What a model's answer becomes on the page: golden HTML for each kind of content. */
+describe('renderMarkdown', () => {
+  it('renders Markdown and highlights known languages', () => {
+    expect(renderMarkdown('# Hi\n\nSome *text* and `code`.\n\n```js\nconst a = 1;\n```')).toBe(
+      '<h1>Hi</h1>\n<p>Some <em>text</em> and <code>code</code>.</p>\n' +
+        '<pre data-language="js"><code class="hljs"><span class="hljs-keyword">const</span> a = <span class="hljs-number">1</span>;</code></pre>\n',
+    );
+  });
+
+  it('shows code in an unknown language as text, and an unclosed fence (still streaming) as code', () => {
+    expect(renderMarkdown('```brainfuck\n<+>\n```')).toBe(
+      '<pre data-language="brainfuck"><code class="hljs">&lt;+&gt;</code></pre>\n',
+    );
+    expect(renderMarkdown('```python\ndef f(')).toContain('<span class="hljs-keyword">def</span>');
+  });
+
+  it('never passes HTML through: a model cannot run script or load anything', () => {
+    const html = renderMarkdown(
+      '<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> <b>bold</b>',
+    );
+    expect(html).not.toMatch(/<script|<img|<b>/);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('keeps web links (new tab, no referrer), drops script links, turns images into links', () => {
+    expect(renderMarkdown('[a](https://example.com/x?y=1&z=2)')).toBe(
+      '<p><a href="https://example.com/x?y=1&amp;z=2" target="_blank" rel="noopener noreferrer">a</a></p>\n',
+    );
+    expect(renderMarkdown('[a](javascript:alert(1)) [b](data:text/html,x)')).toBe('<p>a b</p>\n');
+    expect(renderMarkdown('![cat](https://example.com/cat.png)')).toBe(
+      '<p><a href="https://example.com/cat.png" target="_blank" rel="noopener noreferrer">[image: cat]</a></p>\n',
+    );
+  });
+});
