@@ -27,7 +27,7 @@ export interface TestFleet {
 export async function startFleet(
   options: { apiKeys?: string; embed?: boolean; consoleEnv?: Record<string, string> } = {},
 ): Promise<TestFleet> {
-  const keys = options.apiKeys ? { API_KEYS: options.apiKeys } : {};
+  const keys: Record<string, string> = options.apiKeys ? { API_KEYS: options.apiKeys } : {};
   const [llmchat, embed] = await Promise.all([
     spawnService({
       cwd: serviceRoot('llmchat'),
