@@ -55,7 +55,10 @@ describe('with API keys', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'stories260K', messages: [{ role: 'user', content: 'x' }] }),
       });
-      return { status: response.status, body: await response.json() };
+      return {
+        status: response.status,
+        body: (await response.json()) as { error: { code: string } },
+      };
     });
     expect(posted.status).toBe(401);
     expect(posted.body.error.code).toBe('invalid_api_key');

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The tests script the page too (page.evaluate runs their functions in the browser).
 import { existsSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, chromium, type Page } from 'playwright-core';
