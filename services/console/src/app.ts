@@ -6,6 +6,7 @@ import type { ConsoleConfig } from './config.js';
 import { registerFleet } from './fleet.js';
 import { MetricsSampler } from './metrics-sampler.js';
 import { proxyRoutes } from './proxy.js';
+import { registerRequestGuard } from './request-guard.js';
 import { ServiceDirectory } from './services.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { SESSION_COOKIE, Sessions } from './sessions.js';
@@ -46,6 +47,7 @@ export async function buildConsoleApp(
         sessions.touch(parseCookie?.(request.headers.cookie ?? '')[SESSION_COOKIE]),
     },
   });
+  registerRequestGuard(app, { bind: config.HOST, hosts: config.CONSOLE_HOSTS });
   await app.register(fastifyCookie);
   parseCookie = (header) => app.parseCookie(header);
 
@@ -66,7 +68,7 @@ export async function buildConsoleApp(
   registerSessionRoutes(app, sessions);
   registerFleet(app, { services, sampler, headers, traceUrl: config.CONSOLE_TRACE_URL });
   await app.register(proxyRoutes, { services, serviceApiKey });
-  await registerWebApp(app, options.webRoot ?? DEFAULT_WEB_ROOT);
+  await registerWebApp(app, options.webRoot ?? config.CONSOLE_WEB_ROOT ?? DEFAULT_WEB_ROOT);
   app.health.addDetail('services', () => services.names);
   app.health.addDetail('sessions', () => sessions.size);
   return { app, sampler };

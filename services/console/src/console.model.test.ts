@@ -147,7 +147,7 @@ describe('chat', () => {
       if (how === 'button') await page.getByRole('button', { name: 'Stop' }).click();
       else await page.keyboard.press('Escape');
       await expectAttribute(answers(page).last(), 'data-state', 'stopped');
-      await expectText(answers(page).last(), 'not kept in the conversation');
+      await expectText(answers(page).last(), 'Neither this question nor its answer is kept');
       await eventually(
         'llmchat running 0',
         async () => (await healthOf(fleet.llmchat)).queue.running === 0,

@@ -28,10 +28,17 @@ export interface FleetOptions {
   traceUrl: string | undefined;
 }
 
-/** A JSON GET that answers its body, or undefined for anything else (404: not this service's API). */
+/** Answered by a service that refuses the console's key. */
+const REFUSED = Symbol('refused');
+
+/**
+ * A JSON GET that answers its body; undefined for anything else (404: not this service's
+ * API), REFUSED for a 401/403.
+ */
 async function getJson(url: string, headers: Record<string, string>): Promise<unknown> {
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(3_000) });
+    if (response.status === 401 || response.status === 403) return REFUSED;
     if (!response.ok) return undefined;
     return await response.json();
   } catch {
@@ -69,6 +76,12 @@ async function describe(entry: ServiceEntry, options: FleetOptions): Promise<Fle
     getJson(`${entry.url}/v1/batches?limit=20`, headers),
     getJson(`${entry.url}/v1/conversations?limit=1`, headers),
   ]);
+  if ([models, ps, batches, conversations].includes(REFUSED)) {
+    return {
+      ...service,
+      error: `refuses the console's API key: set CONSOLE_SERVICE_API_KEY (or the console's first API_KEYS) to one of ${entry.name}'s API_KEYS`,
+    };
+  }
   const loaded = (ps as { models?: unknown } | undefined)?.models;
   return {
     ...service,

@@ -42,12 +42,12 @@ export function totalsOf(text: string, at: number): MetricTotals {
 /** The point between two reads; a counter that went down means the service restarted. */
 export function pointBetween(before: MetricTotals, after: MetricTotals): ChartPoint | undefined {
   const seconds = (after.at - before.at) / 1000;
-  if (
-    seconds <= 0 ||
+  const restarted =
     after.ttftCount < before.ttftCount ||
-    after.outputTokens < before.outputTokens
-  )
-    return undefined;
+    after.ttftSeconds < before.ttftSeconds ||
+    after.outputTokens < before.outputTokens ||
+    after.inputTokens < before.inputTokens;
+  if (seconds <= 0 || restarted) return undefined;
   const answers = after.ttftCount - before.ttftCount;
   return {
     t: after.at,

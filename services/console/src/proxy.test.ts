@@ -23,6 +23,14 @@ let upstreamUrl: string;
 let app: FastifyInstance;
 let consoleUrl: string;
 
+/** A call to the console with its key (the tests' stand-in for a logged-in browser). */
+function call(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, {
+    ...init,
+    headers: { 'x-api-key': 'console-key', ...(init.headers as Record<string, string>) },
+  });
+}
+
 function webRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'console-web-'));
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>console</title>');
@@ -36,6 +44,7 @@ beforeAll(async () => {
   const config = consoleConfigSchema.parse({
     PORT: '0',
     LOG_LEVEL: 'silent',
+    API_KEYS: 'console-key',
     CONSOLE_SERVICE_API_KEY: 'service-key',
   });
   ({ app } = await buildConsoleApp(config, {
@@ -72,7 +81,7 @@ describe('the proxy', () => {
       }
       response.end();
     };
-    const response = await fetch(`${consoleUrl}/console/services/up/v1/stream`);
+    const response = await call(`${consoleUrl}/console/services/up/v1/stream`);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     if (!response.body) throw new Error('no body');
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -103,7 +112,7 @@ describe('the proxy', () => {
       };
     });
     const controller = new AbortController();
-    const response = await fetch(`${consoleUrl}/console/services/up/v1/stream`, {
+    const response = await call(`${consoleUrl}/console/services/up/v1/stream`, {
       signal: controller.signal,
     });
     await response.body?.getReader().read();
@@ -120,7 +129,7 @@ describe('the proxy', () => {
       };
     });
     const controller = new AbortController();
-    const request = fetch(`${consoleUrl}/console/services/up/v1/chat/completions`, {
+    const request = call(`${consoleUrl}/console/services/up/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"model":"m"}',
@@ -153,12 +162,12 @@ describe('the proxy', () => {
     };
     const multipart =
       '--b\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--b--\r\n';
-    const response = await fetch(`${consoleUrl}/console/services/up/v1/files?x=1&y=%20`, {
+    const response = await call(`${consoleUrl}/console/services/up/v1/files?x=1&y=%20`, {
       method: 'POST',
       headers: {
         'content-type': 'multipart/form-data; boundary=b',
         cookie: 'hrserve_console=secret-session',
-        authorization: 'Bearer browser-key',
+        authorization: 'Bearer console-key',
         'x-client-job-id': 'job-7',
       },
       body: multipart,
@@ -180,13 +189,28 @@ describe('the proxy', () => {
     expect(response.headers.get('content-security-policy')).toContain('sandbox');
   });
 
+  it("answers a service's refusal of the console's key as the console's setting to fix, not a logout", async () => {
+    handler = (_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end('{"error":{"message":"Incorrect API key provided.","code":"invalid_api_key"}}');
+    };
+    const response = await call(`${consoleUrl}/console/services/up/v1/models`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 'service_auth_failed',
+        message: expect.stringContaining('CONSOLE_SERVICE_API_KEY'),
+      },
+    });
+  });
+
   it('names the services it knows for an unknown one, and says how to start one that is down', async () => {
-    const unknown = await fetch(`${consoleUrl}/console/services/nope/v1/models`);
+    const unknown = await call(`${consoleUrl}/console/services/nope/v1/models`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({
       error: { code: 'unknown_service', message: expect.stringContaining('up, down') },
     });
-    const down = await fetch(`${consoleUrl}/console/services/down/v1/models`);
+    const down = await call(`${consoleUrl}/console/services/down/v1/models`);
     expect(down.status).toBe(502);
     expect(await down.json()).toMatchObject({
       error: {
@@ -202,11 +226,11 @@ describe('the proxy', () => {
       path = request.url;
       response.end('{}');
     };
-    const response = await fetch(`${consoleUrl}/console/services/up/%2F%2Fevil.example/x`);
+    const response = await call(`${consoleUrl}/console/services/up/%2F%2Fevil.example/x`);
     expect(response.status).toBe(200);
     // Passed on still encoded, to the service's own address.
     expect(path).toBe('/%2F%2Fevil.example/x');
-    const raw = await fetch(`${consoleUrl}/console/services/up//evil.example/y?z=1`);
+    const raw = await call(`${consoleUrl}/console/services/up//evil.example/y?z=1`);
     expect(raw.status).toBe(200);
     expect(path).toBe('//evil.example/y?z=1');
   });

@@ -7,6 +7,7 @@ import {
   type FastifyRequest,
   REQUEST_ID_HEADER,
 } from 'hrserve';
+import { Agent, fetch, type Response } from 'undici';
 import { consoleErrors } from './errors.js';
 import type { ServiceDirectory } from './services.js';
 
@@ -29,7 +30,16 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'proxy-authenticate',
   'set-cookie',
   'content-encoding',
+  // A service's redirect names its own address, which the browser cannot reach.
+  'location',
 ]);
+
+/**
+ * No time limits of the HTTP client's own (undici's 300 s for headers and between body
+ * chunks): a long CPU answer or a model load may take longer. The browser's leaving ends a
+ * request, as does the service's own timeout.
+ */
+const upstreamAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
 export interface ProxyOptions {
   services: ServiceDirectory;
@@ -73,13 +83,12 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
     // service's own address: `//host` in it is a path there, never another host.
     const target = `${entry.url}${request.url.replace(/^\/console\/services\/[^/?]*/, '')}`;
 
-    const headers = new Headers();
+    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: request.id };
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = request.headers[name];
-      if (typeof value === 'string') headers.set(name, value);
+      if (typeof value === 'string') headers[name] = value;
     }
-    headers.set(REQUEST_ID_HEADER, request.id);
-    if (options.serviceApiKey) headers.set('authorization', `Bearer ${options.serviceApiKey}`);
+    if (options.serviceApiKey) headers.authorization = `Bearer ${options.serviceApiKey}`;
 
     // Aborted when the browser's connection closes before the answer is sent to its end.
     const upstream = new AbortController();
@@ -94,14 +103,24 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyOptions): 
         headers,
         signal: upstream.signal,
         redirect: 'manual',
+        dispatcher: upstreamAgent,
         ...(hasBody ? { body: Readable.toWeb(request.body as Readable), duplex: 'half' } : {}),
-      } as RequestInit);
+      } as Parameters<typeof fetch>[1]);
     } catch (error) {
       if (upstream.signal.aborted) {
         // The browser left; nobody reads an answer.
         throw new ApiError(errorCatalogue.requestTimeout, 'The client closed the request.');
       }
       throw unreachable(entry.name, entry.url, error);
+    }
+    if (response.status === 401 || response.status === 403) {
+      // The browser is logged in to the console; a service refusing the console's key is a
+      // setting to fix, not a reason to log the browser out.
+      void response.body?.cancel();
+      throw new ApiError(
+        consoleErrors.serviceAuthFailed,
+        `${entry.name} refused the console's API key. Set CONSOLE_SERVICE_API_KEY (or the console's first API_KEYS) to one of ${entry.name}'s API_KEYS.`,
+      );
     }
     reply.code(response.status);
     const encoded = response.headers.has('content-encoding');

@@ -53,15 +53,7 @@ export async function startFleet(
       console: 2022,
     }),
   );
-  const consoleService = await spawnService({
-    cwd: serviceRoot('console'),
-    env: {
-      HRSERVE_PORTS_FILE: portsFile,
-      CONSOLE_SAMPLE_INTERVAL: '1s',
-      ...keys,
-      ...options.consoleEnv,
-    },
-  });
+  const consoleService = await spawnConsole(portsFile, { ...keys, ...options.consoleEnv });
   return {
     llmchat,
     embed,
@@ -71,6 +63,14 @@ export async function startFleet(
       await Promise.all([consoleService.stop(), llmchat.stop(), embed?.stop()]);
     },
   };
+}
+
+/** A console process reading `portsFile` (the bench starts a second one, on another build). */
+export function spawnConsole(portsFile: string, env: Record<string, string> = {}) {
+  return spawnService({
+    cwd: serviceRoot('console'),
+    env: { HRSERVE_PORTS_FILE: portsFile, CONSOLE_SAMPLE_INTERVAL: '1s', ...env },
+  });
 }
 
 /** What the tests read of a service's /health. */

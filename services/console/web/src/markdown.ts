@@ -93,3 +93,27 @@ const marked = new Marked({
 export function renderMarkdown(text: string): string {
   return marked.parse(text, { async: false });
 }
+
+/** Rendered blocks by their Markdown source: a finished block is never rendered twice. */
+const blockCache = new Map<string, string>();
+const BLOCK_CACHE_SIZE = 2_000;
+
+/**
+ * The answer as one HTML string per top-level block (paragraph, code block, list…). While an
+ * answer streams, only its last block changes: the others come from the cache, and the page
+ * replaces only the last block's DOM, so a frame's work does not grow with the answer.
+ */
+export function renderMarkdownBlocks(text: string): string[] {
+  const tokens = marked.lexer(text);
+  return tokens.map((token) => {
+    const cached = blockCache.get(token.raw);
+    if (cached !== undefined) return cached;
+    const html = marked.parser(Object.assign([token], { links: tokens.links }));
+    if (blockCache.size >= BLOCK_CACHE_SIZE) {
+      const oldest = blockCache.keys().next().value;
+      if (oldest !== undefined) blockCache.delete(oldest);
+    }
+    blockCache.set(token.raw, html);
+    return html;
+  });
+}

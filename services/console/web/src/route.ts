@@ -3,11 +3,23 @@ import { useEffect, useState } from 'preact/hooks';
 /** The page's place, in the URL's hash so a reload comes back to it. */
 export type Route = { page: 'chat'; service?: string; conversation?: string } | { page: 'fleet' };
 
+/** Service names and conversation ids are plain words; a link with anything else opens the chat. */
+const NAME = /^[\w-]{1,128}$/;
+
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return '';
+  }
+}
+
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const parts = hash.replace(/^#\/?/, '').split('/').map(decoded);
   if (parts[0] === 'fleet') return { page: 'fleet' };
-  if (parts[0] === 'chat' && parts[1] && parts[2]) {
-    return { page: 'chat', service: parts[1], conversation: parts[2] };
+  const [, service = '', conversation = ''] = parts;
+  if (parts[0] === 'chat' && NAME.test(service) && NAME.test(conversation)) {
+    return { page: 'chat', service, conversation };
   }
   return { page: 'chat' };
 }

@@ -18,13 +18,15 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
   const [draft, setDraft] = useState('');
   const messages = useRef<HTMLDivElement>(null);
 
-  // The open conversation's model, when its service still has it; else the last one picked.
+  // Opening a conversation picks its model, when its service still has it; else the last
+  // one picked stays. (Keyed by value: the fleet is read again every 15 s.)
+  const modelsKey = models.map(choiceKey).join(' ');
   useEffect(() => {
     const { current } = chat;
     if (!current?.model) return;
     const key = choiceKey({ service: current.service, model: current.model });
-    if (models.some((model) => choiceKey(model) === key)) setChoice(key);
-  }, [chat.current?.id, chat.current?.model, models]);
+    if (modelsKey.split(' ').includes(key)) setChoice(key);
+  }, [chat.current?.id, modelsKey]);
 
   const model: ModelChoice | undefined =
     models.find((candidate) => choiceKey(candidate) === choice) ?? models[0];
@@ -46,16 +48,23 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
     }
   }, [chat.turns]);
 
+  /** Whether the fleet says the model is not loaded: its first answer waits for the load. */
+  const notLoaded = (choice: ModelChoice) =>
+    fleet?.services
+      .find((service) => service.name === choice.service)
+      ?.models?.find((candidate) => candidate.id === choice.model)?.loaded === false;
+
   const submit = () => {
     if (!model || chat.busy || !draft.trim()) return;
     const text = draft;
     setDraft('');
-    void chat.send(
+    void chat.send({
       text,
       model,
       parameters,
-      chat.turns.filter((turn) => turn.itemId),
-    );
+      kept: chat.turns.filter((turn) => turn.itemId),
+      loading: notLoaded(model),
+    });
   };
 
   const lastIndex = chat.turns.length - 1;
@@ -111,16 +120,27 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
             saveParameters(next);
           }}
         />
+        {/* Said to screen readers once per answer (the answer itself changes 20 times a second). */}
+        <p class="visually-hidden" role="status">
+          {chat.busy ? 'Answering…' : chat.turns.at(-1)?.state === 'stopped' ? 'Stopped.' : ''}
+        </p>
         <div class="messages" ref={messages}>
           {chat.turns.map((turn, index) => (
             <MessageView
               key={turn.itemId ?? `local-${index}`}
               turn={turn}
+              index={index}
               busy={chat.busy}
               traceUrl={fleet?.trace_url ?? null}
               onEdit={
                 turn.role === 'user' && turn.itemId && model
-                  ? (text) => void chat.resendFrom(index, text, model, parameters)
+                  ? (text) =>
+                      void chat.resendFrom(index, {
+                        text,
+                        model,
+                        parameters,
+                        loading: notLoaded(model),
+                      })
                   : undefined
               }
               onRegenerate={
@@ -128,7 +148,12 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
                   ? () => {
                       const question = chat.turns[index - 1];
                       if (question?.role === 'user') {
-                        void chat.resendFrom(index - 1, question.text, model, parameters);
+                        void chat.resendFrom(index - 1, {
+                          text: question.text,
+                          model,
+                          parameters,
+                          loading: notLoaded(model),
+                        });
                       }
                     }
                   : undefined
@@ -164,15 +189,15 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
               }
             }}
           />
-          {chat.busy ? (
-            <button type="button" class="danger" onClick={chat.stop}>
-              Stop
-            </button>
-          ) : (
-            <button type="submit" disabled={!model || !draft.trim()}>
-              Send
-            </button>
-          )}
+          {/* One button, Send or Stop: the focus stays on it when it turns. */}
+          <button
+            type={chat.busy ? 'button' : 'submit'}
+            class={chat.busy ? 'danger' : undefined}
+            disabled={!chat.busy && (!model || !draft.trim())}
+            onClick={chat.busy ? chat.stop : undefined}
+          >
+            {chat.busy ? 'Stop' : 'Send'}
+          </button>
         </form>
       </main>
     </div>

@@ -30,7 +30,12 @@ function ConversationEntry(props: {
           <input
             id={`rename-${conversation.id}`}
             value={renaming}
+            // The field replaces the button that opened it: the focus moves to it.
+            ref={(field) => field?.focus()}
             onInput={(event) => setRenaming(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape') setRenaming(undefined);
+            }}
           />
           <button type="submit">Save</button>
         </form>
@@ -60,14 +65,20 @@ function ConversationEntry(props: {
           Rename
         </button>
         {confirming ? (
-          <button
-            type="button"
-            class="danger small"
-            aria-label={`Really delete ${title}`}
-            onClick={props.onDelete}
-          >
-            Delete?
-          </button>
+          <>
+            <button
+              type="button"
+              class="danger small"
+              aria-label={`Really delete ${title}`}
+              ref={(button) => button?.focus()}
+              onClick={props.onDelete}
+            >
+              Delete?
+            </button>
+            <button type="button" class="quiet small" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </>
         ) : (
           <button
             type="button"

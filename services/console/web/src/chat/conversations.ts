@@ -30,6 +30,9 @@ interface ItemBody {
   content?: Array<{ type: string; text?: string }>;
 }
 
+/** An id in a path, encoded: ids come from links too. */
+const id = (value: string) => encodeURIComponent(value);
+
 /** The metadata keys the console sets (OpenAI allows 16 keys of at most 512 characters). */
 function metadata(fields: { title?: string; model?: string }): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,18 +57,37 @@ export function titleFrom(text: string): string {
   return line.length > 60 ? `${line.slice(0, 59)}…` : line || 'New conversation';
 }
 
+/** Conversations listed per service at most (newest first): searching covers these. */
+const LISTED_AT_MOST = 1_000;
+
 /** The newest conversations of one chat service. */
 export async function listConversations(service: string): Promise<ConversationSummary[]> {
-  const page = await callJson<{ data: ConversationBody[] }>(
-    servicePath(service, '/v1/conversations?limit=100&order=desc'),
-  );
-  return page.data.map((body) => summary(service, body));
+  const found: ConversationSummary[] = [];
+  let after = '';
+  while (found.length < LISTED_AT_MOST) {
+    const page = await callJson<{
+      data: ConversationBody[];
+      has_more: boolean;
+      last_id: string | null;
+    }>(
+      servicePath(
+        service,
+        `/v1/conversations?limit=100&order=desc${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+      ),
+    );
+    found.push(...page.data.map((body) => summary(service, body)));
+    if (!page.has_more || !page.last_id) break;
+    after = page.last_id;
+  }
+  return found;
 }
 
 export async function getConversation(service: string, id: string): Promise<ConversationSummary> {
   return summary(
     service,
-    await callJson<ConversationBody>(servicePath(service, `/v1/conversations/${id}`)),
+    await callJson<ConversationBody>(
+      servicePath(service, `/v1/conversations/${encodeURIComponent(id)}`),
+    ),
   );
 }
 
@@ -83,7 +105,7 @@ export async function createConversation(
     json: { metadata: metadata(fields), items: itemsOf(turns.slice(0, 20)) },
   });
   for (let start = 20; start < turns.length; start += 20) {
-    await callJson(servicePath(service, `/v1/conversations/${body.id}/items`), {
+    await callJson(servicePath(service, `/v1/conversations/${id(body.id)}/items`), {
       json: { items: itemsOf(turns.slice(start, start + 20)) },
     });
   }
@@ -96,7 +118,7 @@ export async function updateConversation(
   fields: { title?: string; model?: string },
 ): Promise<ConversationSummary> {
   const body = await callJson<ConversationBody>(
-    servicePath(conversation.service, `/v1/conversations/${conversation.id}`),
+    servicePath(conversation.service, `/v1/conversations/${id(conversation.id)}`),
     {
       json: {
         metadata: metadata({
@@ -112,7 +134,7 @@ export async function updateConversation(
 }
 
 export async function deleteConversation(conversation: ConversationSummary): Promise<void> {
-  await callJson(servicePath(conversation.service, `/v1/conversations/${conversation.id}`), {
+  await callJson(servicePath(conversation.service, `/v1/conversations/${id(conversation.id)}`), {
     method: 'DELETE',
   });
 }
@@ -125,7 +147,7 @@ export async function readTurns(service: string, id: string): Promise<Turn[]> {
     const page = await callJson<{ data: ItemBody[]; has_more: boolean; last_id: string | null }>(
       servicePath(
         service,
-        `/v1/conversations/${id}/items?order=asc&limit=100${after ? `&after=${after}` : ''}`,
+        `/v1/conversations/${encodeURIComponent(id)}/items?order=asc&limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`,
       ),
     );
     for (const item of page.data) {
@@ -135,6 +157,21 @@ export async function readTurns(service: string, id: string): Promise<Turn[]> {
     }
     if (!page.has_more || !page.last_id) return turns;
     after = page.last_id;
+  }
+}
+
+/** Appends turns at the end, 20 at a time (the API's most per call). */
+export async function appendTurns(
+  conversation: ConversationSummary,
+  turns: readonly Turn[],
+): Promise<void> {
+  for (let start = 0; start < turns.length; start += 20) {
+    await callJson(
+      servicePath(conversation.service, `/v1/conversations/${id(conversation.id)}/items`),
+      {
+        json: { items: itemsOf(turns.slice(start, start + 20)) },
+      },
+    );
   }
 }
 
@@ -148,7 +185,7 @@ export async function deleteTurns(
     await callJson(
       servicePath(
         conversation.service,
-        `/v1/conversations/${conversation.id}/items/${turn.itemId}`,
+        `/v1/conversations/${id(conversation.id)}/items/${id(turn.itemId)}`,
       ),
       { method: 'DELETE' },
     );

@@ -1,12 +1,14 @@
 import { useMemo, useState } from 'preact/hooks';
 import { traceLink } from '../fleet/fleet-data';
-import { renderMarkdown } from '../markdown';
+import { renderMarkdownBlocks } from '../markdown';
 import type { Turn } from './conversations';
 import type { AnswerStats } from './respond';
 
 /** A turn on the page: a stored one, or one being answered here (with its figures). */
 export interface ShownTurn extends Turn {
   state?: 'streaming' | 'stopped' | 'failed';
+  /** Said while no text has come yet (a model loading). */
+  note?: string;
   stats?: AnswerStats;
   error?: string;
 }
@@ -37,6 +39,8 @@ function Stats({ stats, traceUrl }: { stats: AnswerStats; traceUrl: string | nul
 /** One message: the user's as written, the assistant's as Markdown. */
 export function MessageView(props: {
   turn: ShownTurn;
+  /** Its place in the conversation (ids of its fields). */
+  index: number;
   busy: boolean;
   traceUrl: string | null;
   /** Offered on the last answer. */
@@ -46,8 +50,8 @@ export function MessageView(props: {
 }) {
   const { turn, busy } = props;
   const [editing, setEditing] = useState<string | undefined>();
-  const html = useMemo(
-    () => (turn.role === 'assistant' ? renderMarkdown(turn.text) : ''),
+  const blocks = useMemo(
+    () => (turn.role === 'assistant' ? renderMarkdownBlocks(turn.text) : []),
     [turn.role, turn.text],
   );
   const label = turn.role === 'user' ? 'You' : 'Assistant';
@@ -68,14 +72,22 @@ export function MessageView(props: {
             setEditing(undefined);
           }}
         >
-          <label class="visually-hidden" for="edit-message">
+          <label class="visually-hidden" for={`edit-message-${props.index}`}>
             Edit the message
           </label>
           <textarea
-            id="edit-message"
+            id={`edit-message-${props.index}`}
             rows={3}
             value={editing}
+            // The field replaces the button that opened it: the focus moves to it.
+            ref={(field) => field?.focus({ preventScroll: true })}
             onInput={(event) => setEditing(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape') {
+                event.stopPropagation();
+                setEditing(undefined);
+              }
+            }}
           />
           <div class="actions">
             <button type="submit">Save and resend</button>
@@ -85,13 +97,26 @@ export function MessageView(props: {
           </div>
         </form>
       ) : turn.role === 'assistant' ? (
-        // The Markdown renderer escapes any HTML the model wrote (markdown.ts).
-        <div class="content markdown" dangerouslySetInnerHTML={{ __html: html }} />
+        <div class="content markdown">
+          {blocks.map((html, index) => (
+            // The Markdown renderer escapes any HTML the model wrote (markdown.ts). One
+            // element per block: Preact sets innerHTML only when a block's HTML changed, so
+            // while streaming only the last one is replaced.
+            <div key={index} class="block" dangerouslySetInnerHTML={{ __html: html }} />
+          ))}
+        </div>
       ) : (
         <div class="content plain">{turn.text}</div>
       )}
+      {turn.note && turn.state === 'streaming' && !turn.text && (
+        <p class="note" aria-busy="true">
+          {turn.note}
+        </p>
+      )}
       {turn.state === 'stopped' && (
-        <p class="note">Stopped. This answer is not kept in the conversation.</p>
+        <p class="note">
+          Stopped. Neither this question nor its answer is kept in the conversation.
+        </p>
       )}
       {turn.error && (
         <p class="error" role="alert">

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiProblem, describeError } from '../api';
 import { navigate } from '../route';
 import {
+  appendTurns,
   type ConversationSummary,
   createConversation,
   deleteConversation,
@@ -16,7 +17,13 @@ import {
 } from './conversations';
 import type { ShownTurn } from './message-view';
 import type { ModelChoice } from './model-choice';
-import { type Parameters, respond } from './respond';
+import { type AnswerStats, type Parameters, respond } from './respond';
+
+/**
+ * How often a streaming answer is repainted at most: 20 times a second reads as continuous,
+ * and costs a third of painting every frame (the bench's main-thread time per chunk).
+ */
+const PAINT_INTERVAL_MS = 50;
 
 /** Why an answer could not start, in the page's words (429 and loading say when to retry). */
 function failureText(error: unknown): string {
@@ -24,6 +31,17 @@ function failureText(error: unknown): string {
     return `The service is busy: ${error.display}.`;
   }
   return describeError(error);
+}
+
+/** A question to send: its text, the model, and the turns it follows. */
+export interface Question {
+  text: string;
+  model: ModelChoice;
+  parameters: Parameters;
+  /** The stored turns the question follows. */
+  kept: ShownTurn[];
+  /** The model is not loaded yet: the answer says it waits for the load. */
+  loading: boolean;
 }
 
 /**
@@ -40,67 +58,107 @@ export function useChat(options: {
   const [turns, setTurns] = useState<ShownTurn[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  /** Set at once (state updates later): a second Enter or click starts nothing. */
+  const busyNow = useRef(false);
   const controller = useRef<AbortController | undefined>(undefined);
+  /** Bumped when the page leaves a conversation: a send of an older one stops updating it. */
+  const generation = useRef(0);
   /** The conversation this page just created: opening it must not reload what is on screen. */
   const created = useRef<string | undefined>(undefined);
+  /** The figures of the answers made here, by item id: they stay under their answers. */
+  const figures = useRef(new Map<string, AnswerStats>());
   const servicesKey = chatServices.join(',');
 
+  const withFigures = useCallback(
+    (stored: ShownTurn[]) =>
+      stored.map((turn) => {
+        const stats = turn.itemId ? figures.current.get(turn.itemId) : undefined;
+        return stats ? { ...turn, stats } : turn;
+      }),
+    [],
+  );
+
   const reloadList = useCallback(async () => {
-    const lists = await Promise.all(
-      servicesKey
-        .split(',')
-        .filter(Boolean)
-        .map((service) => listConversations(service).catch(() => [])),
+    const services = servicesKey.split(',').filter(Boolean);
+    const results = await Promise.allSettled(services.map(listConversations));
+    const failed = results.flatMap((result, index) =>
+      result.status === 'rejected' ? [`${services[index]}: ${describeError(result.reason)}`] : [],
     );
-    setConversations(lists.flat().sort((a, b) => b.createdAt - a.createdAt));
+    if (failed.length) setError(`Cannot list the conversations of ${failed.join('; ')}`);
+    setConversations(
+      results
+        .flatMap((result) => (result.status === 'fulfilled' ? result.value : []))
+        .sort((a, b) => b.createdAt - a.createdAt),
+    );
   }, [servicesKey]);
 
   useEffect(() => {
     void reloadList();
   }, [reloadList]);
 
+  // Leaving the page stops the answer: nobody would see it.
+  useEffect(() => () => controller.current?.abort(), []);
+
   // The conversation in the URL: read from its service (a reload, a link, another browser).
   useEffect(() => {
+    if (created.current !== undefined && created.current === route.conversation) return;
+    created.current = undefined;
+    // Another conversation now: an answer still streaming for the previous one stops.
+    generation.current += 1;
+    controller.current?.abort();
     if (!route.service || !route.conversation) {
       setCurrent(undefined);
       setTurns([]);
       return;
     }
-    if (created.current === route.conversation) return;
-    created.current = undefined;
     let stale = false;
     const { service, conversation } = route;
     Promise.all([getConversation(service, conversation), readTurns(service, conversation)])
       .then(([summary, stored]) => {
         if (stale) return;
         setCurrent(summary);
-        setTurns(stored);
+        setTurns(withFigures(stored));
         setError(undefined);
       })
       .catch((failure: unknown) => !stale && setError(describeError(failure)));
     return () => {
       stale = true;
     };
-  }, [route.service, route.conversation]);
+  }, [route.service, route.conversation, withFigures]);
 
   const stop = useCallback(() => controller.current?.abort(), []);
 
-  /** Sends `text` as the next turn, after `kept` (the turns before it). */
-  const send = useCallback(
-    async (text: string, model: ModelChoice, parameters: Parameters, kept: ShownTurn[]) => {
-      if (busy || !text.trim()) return;
+  /** Sends a question; true when its answer was stored. */
+  const ask = useCallback(
+    async (turn: Question): Promise<boolean> => {
+      const { text, model, parameters, kept } = turn;
+      const mine = generation.current;
+      const live = () => generation.current === mine;
+      const show = (update: (shown: ShownTurn[]) => ShownTurn[]) => {
+        if (live()) setTurns(update);
+      };
+      const abort = new AbortController();
+      controller.current = abort;
       setBusy(true);
       setError(undefined);
       let conversation = current;
-      const answer: ShownTurn = { role: 'assistant', text: '', state: 'streaming' };
+      const answer: ShownTurn = {
+        role: 'assistant',
+        text: '',
+        state: 'streaming',
+        ...(turn.loading ? { note: `Loading ${model.model}…` } : {}),
+      };
+      show(() => [...kept, { role: 'user', text }, { ...answer }]);
+      let streaming = true;
       try {
         if (!conversation || conversation.service !== model.service) {
           // A model of another service: the conversation continues there, as a copy.
           conversation = await createConversation(model.service, {
             title: conversation?.title || titleFrom(text),
             model: model.model,
-            turns: kept.filter((turn) => turn.itemId),
+            turns: kept.filter((shown) => shown.itemId),
           });
+          abort.signal.throwIfAborted();
           created.current = conversation.id;
           setCurrent(conversation);
           navigate({ page: 'chat', service: conversation.service, conversation: conversation.id });
@@ -109,68 +167,112 @@ export function useChat(options: {
           conversation = await updateConversation(conversation, { model: model.model });
           setCurrent(conversation);
         }
-        setTurns([...kept, { role: 'user', text }, answer]);
-        controller.current = new AbortController();
-        // Text arrives token by token; the page repaints at most once a frame.
-        let frame = 0;
+        // Text arrives token by token; the page shows it at most every PAINT_INTERVAL_MS,
+        // in an animation frame: each repaint lays out and rasterizes the answer again.
+        let scheduled: number | undefined;
+        let painted = 0;
         const paint = () => {
-          frame = 0;
-          setTurns((shown) => [...shown.slice(0, -1), { ...answer }]);
+          scheduled = undefined;
+          // A frame asked for just before the answer ended must not undo what replaced it.
+          if (!streaming) return;
+          painted = performance.now();
+          show((shown) => [...shown.slice(0, -1), { ...answer }]);
         };
-        answer.stats = await respond(
+        const stats = await respond(
           {
             service: conversation.service,
             model: model.model,
             conversation: conversation.id,
             input: text,
             parameters,
-            signal: controller.current.signal,
+            signal: abort.signal,
           },
           (delta) => {
             answer.text += delta;
-            frame ||= requestAnimationFrame(paint);
+            delete answer.note;
+            if (scheduled !== undefined) return;
+            const wait = Math.max(0, PAINT_INTERVAL_MS - (performance.now() - painted));
+            scheduled = window.setTimeout(() => requestAnimationFrame(paint), wait);
           },
         );
-        cancelAnimationFrame(frame);
+        streaming = false;
+        window.clearTimeout(scheduled);
         answer.state = undefined;
-        // The stored turns, with their ids (edit, regenerate), and this answer's figures.
-        const stored: ShownTurn[] = await readTurns(conversation.service, conversation.id);
-        const last = stored.at(-1);
-        if (last?.role === 'assistant')
-          stored[stored.length - 1] = { ...last, stats: answer.stats };
-        setTurns(stored);
+        answer.stats = stats;
+        try {
+          // The stored turns, with their ids (edit, regenerate), and this answer's figures.
+          const stored = await readTurns(conversation.service, conversation.id);
+          const last = stored.at(-1);
+          if (last?.role === 'assistant' && last.itemId) figures.current.set(last.itemId, stats);
+          show(() => withFigures(stored));
+        } catch (failure) {
+          show((shown) => [...shown.slice(0, -1), { ...answer }]);
+          if (live())
+            setError(
+              `The answer is kept, but reading the conversation back failed: ${describeError(failure)}`,
+            );
+        }
+        return true;
       } catch (failure) {
-        if (controller.current?.signal.aborted) answer.state = 'stopped';
+        streaming = false;
+        delete answer.note;
+        if (abort.signal.aborted) answer.state = 'stopped';
         else {
           answer.state = 'failed';
           answer.error = failureText(failure);
         }
-        setTurns((shown) =>
-          shown.at(-1) === undefined || shown.at(-1)?.role !== 'assistant'
-            ? [...kept, { role: 'user', text }, { ...answer }]
-            : [...shown.slice(0, -1), { ...answer }],
-        );
+        show((shown) => [...shown.slice(0, -1), { ...answer }]);
+        return false;
       } finally {
-        controller.current = undefined;
+        if (controller.current === abort) controller.current = undefined;
+        busyNow.current = false;
         setBusy(false);
       }
     },
-    [busy, current, reloadList],
+    [current, reloadList, withFigures],
   );
 
-  /** Edit and resend, regenerate: the stored turns from `index` on go, then `text` is sent. */
+  const send = useCallback(
+    async (turn: Question) => {
+      if (busyNow.current || !turn.text.trim()) return;
+      busyNow.current = true;
+      await ask(turn);
+    },
+    [ask],
+  );
+
+  /**
+   * Edit and resend, regenerate: the stored turns from `index` on give way to `text` and its
+   * answer. They are removed first (the model must not see them), and put back should the
+   * new answer fail or be stopped, so nothing is lost.
+   */
   const resendFrom = useCallback(
-    async (index: number, text: string, model: ModelChoice, parameters: Parameters) => {
-      if (busy) return;
+    async (index: number, turn: Omit<Question, 'kept'>) => {
+      if (busyNow.current) return;
+      busyNow.current = true;
+      const mine = generation.current;
+      const conversation = current;
+      const removed = turns.slice(index).filter((shown) => shown.itemId);
+      // On another service the conversation continues as a copy: the original stays whole.
+      const inPlace = conversation !== undefined && conversation.service === turn.model.service;
       try {
-        if (current) await deleteTurns(current, turns.slice(index));
+        if (inPlace) await deleteTurns(conversation, removed);
       } catch (failure) {
+        busyNow.current = false;
         setError(describeError(failure));
         return;
       }
-      await send(text, model, parameters, turns.slice(0, index));
+      const answered = await ask({ ...turn, kept: turns.slice(0, index) });
+      if (answered || !inPlace) return;
+      try {
+        await appendTurns(conversation, removed);
+        const stored = await readTurns(conversation.service, conversation.id);
+        if (generation.current === mine) setTurns(withFigures(stored));
+      } catch (failure) {
+        setError(`The earlier turns could not be put back: ${describeError(failure)}`);
+      }
     },
-    [busy, current, turns, send],
+    [current, turns, ask, withFigures],
   );
 
   const rename = useCallback(

@@ -1,0 +1,221 @@
+/**
+ * What a browser gets from the console, measured in Debian's Chromium (headless) against
+ * real llmchat processes:
+ *   - the JavaScript and CSS shipped, gzipped (what a first visit downloads);
+ *   - the time to the first render: first contentful paint, and the page ready to chat
+ *     (the model picker filled from the fleet), medians over fresh browser contexts;
+ *   - the browser's main-thread time per streamed chunk of a 2,000-token answer (Chrome's
+ *     own TaskDuration over the answer, divided by its tokens: each token is one SSE event).
+ *
+ *   ./pnpm --filter console bench [--rounds N] [--baseline <built web dir>] [--screenshots]
+ *
+ * --baseline serves another build of the page (a `dist/web` directory) from a second console
+ * process and measures both, round by round, in one run. --screenshots also writes
+ * docs/chat.png and docs/fleet.png (the README's).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import type { Browser, CDPSession } from 'playwright-core';
+import { launchChromium, newPage } from '../test/browser.js';
+import { spawnConsole, startFleet, type TestFleet } from '../test/fleet-processes.js';
+
+const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    baseline: { type: 'string' },
+    screenshots: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(args.rounds);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function shippedSizes(): void {
+  const assets = join(PACKAGE, 'dist', 'web', 'assets');
+  const files = readdirSync(assets);
+  let js = 0;
+  let css = 0;
+  console.log('\n== Shipped (dist/web, gzip -9)');
+  for (const file of files) {
+    const raw = readFileSync(join(assets, file));
+    const gzipped = gzipSync(raw, { level: 9 }).length;
+    if (file.endsWith('.js')) js += gzipped;
+    if (file.endsWith('.css')) css += gzipped;
+    console.log(
+      `  ${file.padEnd(28)} ${kib(raw.length).padStart(10)} raw  ${kib(gzipped).padStart(9)} gzipped`,
+    );
+  }
+  const html = gzipSync(readFileSync(join(PACKAGE, 'dist', 'web', 'index.html')), {
+    level: 9,
+  }).length;
+  console.log(`  JavaScript ${kib(js)} + CSS ${kib(css)} + HTML ${kib(html)} gzipped`);
+}
+
+/** One fresh context's first visit: first contentful paint, and ready to chat (ms). */
+async function firstRender(browser: Browser, url: string): Promise<{ fcp: number; ready: number }> {
+  const page = await newPage(browser);
+  await page.goto(url);
+  await page.waitForFunction(() => document.querySelector('#model option[value*="/"]') !== null);
+  const timing = await page.evaluate(() => ({
+    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
+    ready: performance.now(),
+  }));
+  await page.context().close();
+  return timing;
+}
+
+/** Chrome's main-thread time so far, in seconds (Performance.getMetrics): all of it, and its parts. */
+async function mainThread(cdp: CDPSession) {
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as {
+    metrics: Array<{ name: string; value: number }>;
+  };
+  const value = (name: string) =>
+    metrics.find((metric) => metric.name === name)?.value ?? Number.NaN;
+  return {
+    task: value('TaskDuration'),
+    script: value('ScriptDuration'),
+    layout: value('LayoutDuration'),
+  };
+}
+
+interface StreamFigures {
+  /** Main-thread milliseconds per streamed chunk (one token, one SSE event). */
+  perChunk: number;
+  /** Share of the answer's wall time the main thread was busy. */
+  busy: number;
+  line: string;
+}
+
+/** A 2,000-token answer streamed into a fresh page (synth-30M: random weights never stop early). */
+async function streamAnswer(browser: Browser, url: string, round: number): Promise<StreamFigures> {
+  const page = await newPage(browser);
+  await page.goto(url);
+  await page.waitForFunction(
+    () => document.querySelector('#model option[value*="synth-30M"]') !== null,
+  );
+  await page.getByLabel('Model').selectOption({ label: 'synth-30M' });
+  await page.getByText('System prompt and parameters').click();
+  await page.getByLabel('Max tokens').fill('2000');
+  await page.getByLabel('Seed').fill(String(round));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.getByLabel('Message', { exact: true }).fill('Tell me a long story');
+  const before = await mainThread(cdp);
+  const started = Date.now();
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+  await page.locator('article.assistant[data-state="done"]').waitFor({ timeout: 180_000 });
+  const wall = (Date.now() - started) / 1000;
+  const after = await mainThread(cdp);
+  const busy = after.task - before.task;
+  const stats = (await page.locator('article.assistant .stats').textContent()) ?? '';
+  const tokens = Number(/(\d+) tokens(?!\/)/.exec(stats)?.[1] ?? Number.NaN);
+  await page.context().close();
+  return {
+    perChunk: (busy * 1000) / tokens,
+    busy: busy / wall,
+    line: `${tokens} chunks in ${wall.toFixed(1)} s, main thread ${(busy * 1000).toFixed(0)} ms (script ${((after.script - before.script) * 1000).toFixed(0)}, layout ${((after.layout - before.layout) * 1000).toFixed(0)})`,
+  };
+}
+
+async function screenshots(browser: Browser, fleet: TestFleet): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(fleet.console.url);
+  await page.waitForFunction(() => document.querySelector('#model option[value*="/"]') !== null);
+  await page.getByText('System prompt and parameters').click();
+  await page.getByLabel('Max tokens').fill('120');
+  await page.getByText('System prompt and parameters').click();
+  for (const question of [
+    'Once upon a time, there was a little cat.',
+    'What did the cat do next?',
+  ]) {
+    await page.getByLabel('Message', { exact: true }).fill(question);
+    await page.getByLabel('Message', { exact: true }).press('Enter');
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('article.assistant[data-state="done"]').length === count,
+      question.startsWith('Once') ? 1 : 2,
+      { timeout: 60_000 },
+    );
+  }
+  await page.screenshot({ path: join(PACKAGE, 'docs', 'chat.png') });
+  await page.goto(`${fleet.console.url}/#/fleet`);
+  await page.locator('tr[data-model="synth-30M"] button').click();
+  await page.waitForFunction(
+    () =>
+      document.querySelector('tr[data-model="synth-30M"] .model-state')?.textContent === 'loaded',
+    undefined,
+    { timeout: 60_000 },
+  );
+  await page.waitForTimeout(3_000);
+  await page.screenshot({ path: join(PACKAGE, 'docs', 'fleet.png'), fullPage: true });
+  await context.close();
+  console.log('\n== Screenshots: docs/chat.png, docs/fleet.png');
+}
+
+shippedSizes();
+const [fleet, browser] = await Promise.all([startFleet(), launchChromium()]);
+const baseline = args.baseline
+  ? await spawnConsole(fleet.portsFile, { CONSOLE_WEB_ROOT: args.baseline })
+  : undefined;
+const variants = [
+  { name: 'this build', url: fleet.console.url },
+  ...(baseline ? [{ name: 'baseline', url: baseline.url }] : []),
+];
+try {
+  const renders = new Map(
+    variants.map((variant) => [variant.name, [] as Array<{ fcp: number; ready: number }>]),
+  );
+  // Interleaved: each round measures every variant, so drift over the run hits all alike.
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants)
+      renders.get(variant.name)?.push(await firstRender(browser, variant.url));
+  }
+  console.log(
+    `\n== First render (${rounds} fresh contexts each, cache empty; ms from navigation, median)`,
+  );
+  for (const variant of variants) {
+    const figures = renders.get(variant.name) ?? [];
+    console.log(
+      `  ${variant.name.padEnd(11)} first contentful paint ${median(figures.map((f) => f.fcp))
+        .toFixed(0)
+        .padStart(5)} ms   ready to chat ${median(figures.map((f) => f.ready))
+        .toFixed(0)
+        .padStart(5)} ms`,
+    );
+  }
+
+  const streams = new Map(variants.map((variant) => [variant.name, [] as StreamFigures[]]));
+  const streamRounds = Math.min(rounds, 3);
+  console.log(
+    `\n== Streaming a 2,000-token answer (synth-30M, max tokens 2000; ${streamRounds} rounds each)`,
+  );
+  for (let round = 0; round < streamRounds; round++) {
+    for (const variant of variants) {
+      const figures = await streamAnswer(browser, variant.url, round);
+      streams.get(variant.name)?.push(figures);
+      console.log(`  ${variant.name.padEnd(11)} round ${round + 1}: ${figures.line}`);
+    }
+  }
+  for (const variant of variants) {
+    const figures = streams.get(variant.name) ?? [];
+    console.log(
+      `  ${variant.name.padEnd(11)} main-thread time per chunk ${median(figures.map((f) => f.perChunk)).toFixed(2)} ms, busy ${(median(figures.map((f) => f.busy)) * 100).toFixed(0)} % of the answer's time (medians)`,
+    );
+  }
+  if (args.screenshots) await screenshots(browser, fleet);
+} finally {
+  await browser.close();
+  await baseline?.stop();
+  await fleet.stop();
+}
