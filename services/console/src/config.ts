@@ -23,7 +23,7 @@ export const consoleConfigSchema = baseConfigSchema({ name: 'console', port: 202
       .regex(/^https?:\/\/.*\{trace_id\}/, 'expected an http(s) URL with {trace_id} in it')
       .optional()
       .describe(
-        'A trace UI link with {trace_id} in it, e.g. http://127.0.0.1:16686/trace/{trace_id} (Jaeger); answers and batches then link to their trace.',
+        'A trace UI link with {trace_id} in it, e.g. http://127.0.0.1:16686/trace/{trace_id} (Jaeger); each answer in the chat then links to its trace.',
       ),
     CONSOLE_WEB_ROOT: z
       .string()

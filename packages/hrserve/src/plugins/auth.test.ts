@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../__fixtures__/test-app.js';
+import { buildApp } from '../app.js';
+import { baseConfigSchema, loadConfig } from '../config.js';
 
 describe('API keys', () => {
   let secured: TestApp;
@@ -46,5 +48,35 @@ describe('API keys', () => {
     for (const url of ['/health', '/healthz', '/live', '/health?verbose=1']) {
       expect((await secured.app.inject({ url })).statusCode).not.toBe(401);
     }
+  });
+});
+
+describe("a service's own open paths and credential (the console's login page and session)", () => {
+  it('open the paths it names, accept its credential, and still refuse everything else', async () => {
+    const config = loadConfig(baseConfigSchema({ name: 'testsvc', port: 2999 }), {
+      OTEL_SDK_DISABLED: 'true',
+      LOG_LEVEL: 'silent',
+      API_KEYS: 'key-one',
+    });
+    const app = await buildApp({
+      config,
+      version: '1.2.3',
+      auth: {
+        isOpen: (path) => path === '/' || path.startsWith('/assets/'),
+        accepts: (request) => request.headers.cookie === 'session=good',
+      },
+    });
+    for (const url of ['/', '/assets/x.js', '/v1/ok']) app.get(url, async () => ({ ok: true }));
+    const status = async (url: string, headers: Record<string, string> = {}) =>
+      (await app.inject({ url, headers })).statusCode;
+    expect(await status('/')).toBe(200);
+    expect(await status('/assets/x.js?v=1')).toBe(200);
+    expect(await status('/v1/ok')).toBe(401);
+    expect(await status('/v1/ok', { cookie: 'session=bad' })).toBe(401);
+    expect(await status('/v1/ok', { cookie: 'session=good' })).toBe(200);
+    // A wrong key is refused even with a good credential: a key, when sent, decides.
+    expect(await status('/v1/ok', { cookie: 'session=good', 'x-api-key': 'nope' })).toBe(401);
+    expect(await status('/v1/ok', { 'x-api-key': 'key-one' })).toBe(200);
+    await app.close();
   });
 });
