@@ -111,7 +111,7 @@ describe('the justfile', () => {
     expect((await just('port', 'llmchat')).stdout).toBe('2020\n');
     expect((await just('port', 'embed')).stdout).toBe('2021\n');
     await expect(just('port', 'nope')).rejects.toMatchObject({
-      stderr: expect.stringContaining('Unknown service "nope". Services: embed, llmchat.'),
+      stderr: expect.stringContaining('Unknown service "nope". Services: console, embed, llmchat.'),
     });
   });
 

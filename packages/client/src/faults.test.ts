@@ -154,7 +154,7 @@ describe('discovery and the context window', () => {
       'http://10.0.0.5:9000',
     );
     expect(() => serviceUrl('nope', {})).toThrow(
-      /Unknown service "nope"\. The port table has: embed, llmchat/,
+      /Unknown service "nope"\. The port table has: console, embed, llmchat/,
     );
   });
 
