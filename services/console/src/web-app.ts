@@ -25,18 +25,32 @@ export async function registerWebApp(app: FastifyInstance, root: string): Promis
       `The web app is not built (${join(root, 'index.html')} is missing): run ./pnpm --filter console build.`,
     );
   }
+  const common = (reply: { header(name: string, value: string): unknown }) => {
+    reply.header('content-security-policy', PAGE_POLICY);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  };
+  // The hashed assets, looked up per request: a new build's files are found without a restart.
+  await app.register(fastifyStatic, {
+    root: join(root, 'assets'),
+    prefix: '/assets/',
+    wildcard: true,
+    setHeaders: (reply) => {
+      common(reply);
+      reply.header('cache-control', 'public, max-age=31536000, immutable');
+    },
+  });
+  // The page itself, at / only; read again on each request.
   await app.register(fastifyStatic, {
     root,
+    prefix: '/',
     wildcard: false,
     index: 'index.html',
-    setHeaders: (reply, path) => {
-      reply.header('content-security-policy', PAGE_POLICY);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-      reply.header(
-        'cache-control',
-        path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
-      );
+    globIgnore: ['assets/**'],
+    decorateReply: false,
+    setHeaders: (reply) => {
+      common(reply);
+      reply.header('cache-control', 'no-cache');
     },
   });
 }

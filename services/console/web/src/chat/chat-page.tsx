@@ -3,19 +3,23 @@ import { useFleet } from '../fleet/fleet-data';
 import { ConversationList } from './conversation-list';
 import { MessageView } from './message-view';
 import { chatModels, choiceKey, type ModelChoice } from './model-choice';
-import { ParametersPanel } from './parameters-panel';
+import { invalidParameter, ParametersPanel } from './parameters-panel';
 import { loadModelChoice, loadParameters, saveModelChoice, saveParameters } from './settings';
 import { useChat } from './use-chat';
 
 /** Chat with any model of any chat service; conversations are kept by the service. */
 export function ChatPage({ route }: { route: { service?: string; conversation?: string } }) {
-  const { fleet, error: fleetError } = useFleet(15_000);
+  // The fleet again every 15 s, every 3 s while no chat service answers (one coming back shows soon).
+  const [pollMs, setPollMs] = useState(15_000);
+  const { fleet, error: fleetError } = useFleet(pollMs);
   const models = useMemo(() => chatModels(fleet), [fleet]);
+  useEffect(() => setPollMs(models.length ? 15_000 : 3_000), [models.length]);
   const chatServices = useMemo(() => [...new Set(models.map((model) => model.service))], [models]);
   const chat = useChat({ chatServices, route });
   const [choice, setChoice] = useState<string | undefined>(loadModelChoice);
   const [parameters, setParameters] = useState(loadParameters);
   const [draft, setDraft] = useState('');
+  const [parameterError, setParameterError] = useState<string | undefined>();
   const messages = useRef<HTMLDivElement>(null);
 
   // Opening a conversation picks its model, when its service still has it; else the last
@@ -40,11 +44,18 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
     return () => document.removeEventListener('keydown', onKey);
   }, [chat.busy, chat.stop]);
 
-  // Follow the answer as it grows, unless the reader scrolled up.
+  // A conversation opens at its end, a question sent shows with its answer, and the answer
+  // is followed as it grows, unless the reader scrolled up meanwhile.
+  const toEnd = useRef(true);
+  useEffect(() => {
+    toEnd.current = true;
+  }, [chat.current?.id]);
   useEffect(() => {
     const list = messages.current;
-    if (list && list.scrollHeight - list.scrollTop - list.clientHeight < 120) {
+    if (!list) return;
+    if (toEnd.current || list.scrollHeight - list.scrollTop - list.clientHeight < 120) {
       list.scrollTop = list.scrollHeight;
+      if (chat.turns.length) toEnd.current = false;
     }
   }, [chat.turns]);
 
@@ -56,8 +67,15 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
 
   const submit = () => {
     if (!model || chat.busy || !draft.trim()) return;
+    const invalid = invalidParameter(parameters);
+    if (invalid) {
+      setParameterError(invalid);
+      return;
+    }
+    setParameterError(undefined);
     const text = draft;
     setDraft('');
+    toEnd.current = true;
     void chat.send({
       text,
       model,
@@ -74,6 +92,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
         conversations={chat.conversations}
         currentId={chat.current?.id}
         showService={chatServices.length > 1}
+        available={chatServices.length > 0 || !fleet}
         onNew={chat.startNew}
         onRename={chat.rename}
         onDelete={chat.remove}
@@ -133,7 +152,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
               busy={chat.busy}
               traceUrl={fleet?.trace_url ?? null}
               onEdit={
-                turn.role === 'user' && turn.itemId && model
+                turn.role === 'user' && model
                   ? (text) =>
                       void chat.resendFrom(index, {
                         text,
@@ -161,9 +180,9 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
             />
           ))}
         </div>
-        {(chat.error || fleetError) && (
+        {(parameterError || chat.error || fleetError) && (
           <p class="error" role="alert">
-            {chat.error ?? fleetError}
+            {parameterError ?? chat.error ?? fleetError}
           </p>
         )}
         <form

@@ -99,6 +99,8 @@ export function ConversationList(props: {
   conversations: ConversationSummary[];
   currentId: string | undefined;
   showService: boolean;
+  /** False while no chat service answers: its conversations are there, just not listed. */
+  available: boolean;
   onNew: () => void;
   onRename: (conversation: ConversationSummary, title: string) => void;
   onDelete: (conversation: ConversationSummary) => void;
@@ -138,7 +140,13 @@ export function ConversationList(props: {
           />
         ))}
         {shown.length === 0 && (
-          <li class="empty">{needle ? 'No match.' : 'No conversations yet.'}</li>
+          <li class="empty">
+            {!props.available
+              ? 'No chat service answers: its conversations show when it is back.'
+              : needle
+                ? 'No match.'
+                : 'No conversations yet.'}
+          </li>
         )}
       </ul>
       <label class="file-button">

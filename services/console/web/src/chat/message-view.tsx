@@ -20,6 +20,7 @@ function Stats({ stats, traceUrl }: { stats: AnswerStats; traceUrl: string | nul
     parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
   if (stats.outputTokens !== undefined) parts.push(`${stats.outputTokens} tokens`);
   if (stats.incomplete) parts.push('cut at the token limit');
+  if (stats.stopped) parts.push('stopped: the answer so far is kept');
   const link = traceLink(traceUrl, stats.traceId);
   return (
     <p class="stats">
@@ -113,10 +114,11 @@ export function MessageView(props: {
           {turn.note}
         </p>
       )}
-      {turn.state === 'stopped' && (
-        <p class="note">
-          Stopped. Neither this question nor its answer is kept in the conversation.
-        </p>
+      {turn.state === 'stopped' && !turn.text && (
+        <p class="note">Stopped before the answer began: this question is not kept.</p>
+      )}
+      {turn.state === 'failed' && (
+        <p class="note">This question is not kept: retry it, or edit it and send it again.</p>
       )}
       {turn.error && (
         <p class="error" role="alert">
@@ -133,7 +135,7 @@ export function MessageView(props: {
           )}
           {props.onRegenerate && (
             <button type="button" class="quiet" onClick={props.onRegenerate}>
-              Regenerate
+              {turn.state === 'failed' || turn.state === 'stopped' ? 'Retry' : 'Regenerate'}
             </button>
           )}
         </div>

@@ -1,5 +1,26 @@
 import type { Parameters } from './respond';
 
+/** What is wrong with the parameters, said before anything is sent; undefined when nothing. */
+export function invalidParameter(parameters: Parameters): string | undefined {
+  const { temperature, topP, maxOutputTokens, seed } = parameters;
+  if (temperature !== undefined && (temperature < 0 || temperature > 2)) {
+    return 'Temperature goes from 0 to 2 (System prompt and parameters).';
+  }
+  if (topP !== undefined && (topP < 0 || topP > 1)) {
+    return 'Top p goes from 0 to 1 (System prompt and parameters).';
+  }
+  if (
+    maxOutputTokens !== undefined &&
+    (!Number.isInteger(maxOutputTokens) || maxOutputTokens < 1)
+  ) {
+    return 'Max tokens is a whole number from 1 (System prompt and parameters).';
+  }
+  if (seed !== undefined && !Number.isInteger(seed)) {
+    return 'The seed is a whole number (System prompt and parameters).';
+  }
+  return undefined;
+}
+
 /** A number field: empty means the server's default. */
 function NumberField(props: {
   id: string;

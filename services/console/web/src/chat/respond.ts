@@ -19,6 +19,8 @@ export interface AnswerStats {
   tokensPerSecond: number | undefined;
   /** Cut by the token limit. */
   incomplete: boolean;
+  /** Stopped by the user; the text so far was kept. */
+  stopped?: boolean;
   traceId: string | undefined;
 }
 

@@ -25,6 +25,16 @@ import { type AnswerStats, type Parameters, respond } from './respond';
  */
 const PAINT_INTERVAL_MS = 50;
 
+/** What a stopped answer shows under it once kept. */
+const STOPPED: AnswerStats = {
+  ttftMs: undefined,
+  outputTokens: undefined,
+  tokensPerSecond: undefined,
+  incomplete: false,
+  stopped: true,
+  traceId: undefined,
+};
+
 /** Why an answer could not start, in the page's words (429 and loading say when to retry). */
 function failureText(error: unknown): string {
   if (error instanceof ApiProblem && error.status === 429) {
@@ -216,11 +226,29 @@ export function useChat(options: {
       } catch (failure) {
         streaming = false;
         delete answer.note;
-        if (abort.signal.aborted) answer.state = 'stopped';
-        else {
+        if (!abort.signal.aborted) {
           answer.state = 'failed';
           answer.error = failureText(failure);
-        }
+        } else if (answer.text && conversation) {
+          // Stopped: the question and the answer so far stay in the conversation (the
+          // service keeps only finished answers), as a chat keeps what was on screen.
+          answer.state = 'stopped';
+          try {
+            await appendTurns(conversation, [
+              { role: 'user', text },
+              { role: 'assistant', text: answer.text },
+            ]);
+            const stored = await readTurns(conversation.service, conversation.id);
+            const last = stored.at(-1);
+            if (last?.role === 'assistant' && last.itemId) {
+              figures.current.set(last.itemId, STOPPED);
+            }
+            show(() => withFigures(stored));
+            return true;
+          } catch (keeping) {
+            answer.error = `Stopped, but keeping the answer so far failed: ${describeError(keeping)}`;
+          }
+        } else answer.state = 'stopped';
         show((shown) => [...shown.slice(0, -1), { ...answer }]);
         return false;
       } finally {

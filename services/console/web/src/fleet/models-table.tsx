@@ -36,53 +36,55 @@ export function ModelsTable(props: { service: FleetService; onChange: () => void
   return (
     <section aria-label={`${service.name} models`}>
       <h3>Models</h3>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Model</th>
-            <th scope="col">State</th>
-            <th scope="col">RAM (estimate)</th>
-            <th scope="col">Keep-alive</th>
-            {loadable && (
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          {models.map((id) => {
-            const resident = service.loaded?.find((model) => model.name === id);
-            const loaded =
-              resident !== undefined ||
-              service.models?.find((model) => model.id === id)?.loaded === true ||
-              service.health?.models?.some((model) => model.id === id && model.loaded) === true;
-            return (
-              <tr key={id} data-model={id}>
-                <td class="mono">{id}</td>
-                <td class="model-state">
-                  {pending === id ? 'working…' : loaded ? 'loaded' : 'not loaded'}
-                </td>
-                <td>{resident ? formatBytes(resident.size) : '–'}</td>
-                <td>{resident ? formatExpiry(resident.expires_at) : '–'}</td>
-                {loadable && (
-                  <td>
-                    <button
-                      type="button"
-                      class="quiet small"
-                      disabled={pending !== undefined}
-                      aria-label={`${loaded ? 'Unload' : 'Load'} ${id}`}
-                      onClick={() => act(id, loaded)}
-                    >
-                      {loaded ? 'Unload' : 'Load'}
-                    </button>
+      <div class="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">State</th>
+              <th scope="col">RAM (estimate)</th>
+              <th scope="col">Keep-alive</th>
+              {loadable && (
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {models.map((id) => {
+              const resident = service.loaded?.find((model) => model.name === id);
+              const loaded =
+                resident !== undefined ||
+                service.models?.find((model) => model.id === id)?.loaded === true ||
+                service.health?.models?.some((model) => model.id === id && model.loaded) === true;
+              return (
+                <tr key={id} data-model={id}>
+                  <td class="mono">{id}</td>
+                  <td class="model-state">
+                    {pending === id ? 'working…' : loaded ? 'loaded' : 'not loaded'}
                   </td>
-                )}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                  <td>{resident ? formatBytes(resident.size) : '–'}</td>
+                  <td>{resident ? formatExpiry(resident.expires_at) : '–'}</td>
+                  {loadable && (
+                    <td>
+                      <button
+                        type="button"
+                        class="quiet small"
+                        disabled={pending !== undefined}
+                        aria-label={`${loaded ? 'Unload' : 'Load'} ${id}`}
+                        onClick={() => act(id, loaded)}
+                      >
+                        {loaded ? 'Unload' : 'Load'}
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       {error && (
         <p class="error" role="alert">
           {error}

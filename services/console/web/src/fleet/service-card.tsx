@@ -21,9 +21,14 @@ export function ServiceCard(props: { service: FleetService; onChange: () => void
   const state = service.error ?? health?.status ?? 'unknown';
   const queue = health?.queue;
   const chart = service.chart;
-  const tokens = chart.some((point) => point.output_tokens_per_s > 0)
-    ? { label: 'Output tokens/s', values: chart.map((point) => point.output_tokens_per_s) }
-    : { label: 'Input tokens/s', values: chart.map((point) => point.input_tokens_per_s) };
+  // A chat service makes tokens; another (embed) reads them.
+  const tokens = service.chat
+    ? { label: 'Output speed', values: chart.map((point) => point.output_tokens_per_s) }
+    : { label: 'Input speed', values: chart.map((point) => point.input_tokens_per_s) };
+  const minutes =
+    chart.length > 1
+      ? Math.max(1, Math.round(((chart.at(-1)?.t ?? 0) - (chart[0]?.t ?? 0)) / 60_000))
+      : 0;
   return (
     <section
       class="service"
@@ -68,9 +73,12 @@ export function ServiceCard(props: { service: FleetService; onChange: () => void
         <>
           <div class="charts">
             {chart.some((point) => point.ttft_ms !== null) || service.chat ? (
-              <Sparkline label="TTFT" unit="ms" values={chart.map((point) => point.ttft_ms)} />
+              <Sparkline label="Mean TTFT" unit="ms" values={chart.map((point) => point.ttft_ms)} />
             ) : null}
-            <Sparkline label={tokens.label} unit="/s" digits={1} values={tokens.values} />
+            <Sparkline label={tokens.label} unit="tokens/s" digits={1} values={tokens.values} />
+            <p class="chart-window">
+              {minutes ? `last ${minutes} min, one point per sample` : 'collecting samples'}
+            </p>
           </div>
           <ModelsTable service={service} onChange={props.onChange} />
           {service.batches && (
