@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { callJson, LOGGED_OUT_EVENT } from './api';
 import { ChatPage } from './chat/chat-page';
+import { loadMarkdown } from './chat/use-markdown';
 import { FleetPage } from './fleet/fleet-page';
 import { LoginPage } from './login';
 import { hrefOf, useRoute } from './route';
@@ -27,6 +28,8 @@ export function App() {
 
   useEffect(() => {
     refresh();
+    // Fetched now, off the first render's path (chat/use-markdown.ts).
+    void loadMarkdown();
     const loggedOut = () => setSession((state) => state && { ...state, logged_in: false });
     window.addEventListener(LOGGED_OUT_EVENT, loggedOut);
     return () => window.removeEventListener(LOGGED_OUT_EVENT, loggedOut);
@@ -40,7 +43,14 @@ export function App() {
       </main>
     );
   }
-  if (!session) return <main class="centered" aria-busy="true" />;
+  if (!session) {
+    return (
+      <main class="centered" aria-busy="true">
+        <h1>hrserve console</h1>
+        <p>Connecting…</p>
+      </main>
+    );
+  }
   if (!session.logged_in) return <LoginPage onLoggedIn={refresh} />;
 
   const logout = async () => {

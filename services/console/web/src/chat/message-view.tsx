@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'preact/hooks';
 import { traceLink } from '../fleet/fleet-data';
-import { renderMarkdownBlocks } from '../markdown';
 import type { Turn } from './conversations';
 import type { AnswerStats } from './respond';
+import { useMarkdown } from './use-markdown';
 
 /** A turn on the page: a stored one, or one being answered here (with its figures). */
 export interface ShownTurn extends Turn {
@@ -51,9 +51,10 @@ export function MessageView(props: {
 }) {
   const { turn, busy } = props;
   const [editing, setEditing] = useState<string | undefined>();
+  const markdown = useMarkdown();
   const blocks = useMemo(
-    () => (turn.role === 'assistant' ? renderMarkdownBlocks(turn.text) : []),
-    [turn.role, turn.text],
+    () => (turn.role === 'assistant' && markdown ? markdown.renderMarkdownBlocks(turn.text) : []),
+    [turn.role, turn.text, markdown],
   );
   const label = turn.role === 'user' ? 'You' : 'Assistant';
   return (
@@ -97,7 +98,7 @@ export function MessageView(props: {
             </button>
           </div>
         </form>
-      ) : turn.role === 'assistant' ? (
+      ) : turn.role === 'assistant' && markdown ? (
         <div class="content markdown">
           {blocks.map((html, index) => (
             // The Markdown renderer escapes any HTML the model wrote (markdown.ts). One

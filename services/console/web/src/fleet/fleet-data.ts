@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { callJson, describeError } from '../api';
 
 /** What /health says (the fields the page reads). */
@@ -75,6 +75,9 @@ export function useFleet(intervalMs: number): {
   const [fleet, setFleet] = useState<Fleet | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
+  // A new interval applies from the next read: changing it must not drop a read under way.
+  const interval = useRef(intervalMs);
+  interval.current = intervalMs;
   useEffect(() => {
     let stopped = false;
     let timer: number | undefined;
@@ -87,14 +90,14 @@ export function useFleet(intervalMs: number): {
       } catch (failure) {
         if (!stopped) setError(describeError(failure));
       }
-      if (!stopped) timer = window.setTimeout(read, intervalMs);
+      if (!stopped) timer = window.setTimeout(read, interval.current);
     };
     void read();
     return () => {
       stopped = true;
       window.clearTimeout(timer);
     };
-  }, [intervalMs, tick]);
+  }, [tick]);
   return { fleet, error, refresh: () => setTick((value) => value + 1) };
 }
 
