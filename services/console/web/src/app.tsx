@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { callJson, LOGGED_OUT_EVENT } from './api';
 import { ChatPage } from './chat/chat-page';
-import { loadMarkdown } from './chat/use-markdown';
 import { FleetPage } from './fleet/fleet-page';
 import { LoginPage } from './login';
 import { hrefOf, useRoute } from './route';
@@ -28,8 +27,6 @@ export function App() {
 
   useEffect(() => {
     refresh();
-    // Fetched now, off the first render's path (chat/use-markdown.ts).
-    void loadMarkdown();
     const loggedOut = () => setSession((state) => state && { ...state, logged_in: false });
     window.addEventListener(LOGGED_OUT_EVENT, loggedOut);
     return () => window.removeEventListener(LOGGED_OUT_EVENT, loggedOut);

@@ -6,6 +6,7 @@ import { chatModels, choiceKey, type ModelChoice } from './model-choice';
 import { invalidParameter, ParametersPanel } from './parameters-panel';
 import { loadModelChoice, loadParameters, saveModelChoice, saveParameters } from './settings';
 import { useChat } from './use-chat';
+import { loadMarkdown } from './use-markdown';
 
 /** Chat with any model of any chat service; conversations are kept by the service. */
 export function ChatPage({ route }: { route: { service?: string; conversation?: string } }) {
@@ -14,6 +15,11 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
   const { fleet, error: fleetError } = useFleet(pollMs);
   const models = useMemo(() => chatModels(fleet), [fleet]);
   useEffect(() => setPollMs(models.length ? 15_000 : 3_000), [models.length]);
+  // The Markdown renderer once the page is ready to chat, so it does not delay that (an
+  // answer on screen asks for it at once: chat/use-markdown.ts).
+  useEffect(() => {
+    if (fleet) void loadMarkdown();
+  }, [fleet !== undefined]);
   const chatServices = useMemo(() => [...new Set(models.map((model) => model.service))], [models]);
   const chat = useChat({ chatServices, route });
   const [choice, setChoice] = useState<string | undefined>(loadModelChoice);

@@ -7,8 +7,8 @@ let loading: Promise<MarkdownModule> | undefined;
 
 /**
  * The Markdown renderer (marked and highlight.js: two thirds of the page's script) comes in
- * a chunk of its own, fetched right after the first render: the page shows before it, and
- * the fleet page never waits for it.
+ * a chunk of its own, fetched once the chat is ready or an answer is on screen: the page
+ * shows before it, and the fleet page never waits for it.
  */
 export function loadMarkdown(): Promise<MarkdownModule> {
   loading ??= import('../markdown').then((module) => {
