@@ -70,6 +70,7 @@ export async function respond(
   if (!response.ok || !response.body) throw await problemOf(response);
   const traceId = response.headers.get('x-trace-id') ?? undefined;
   let firstText: number | undefined;
+  let finished: { incomplete: boolean; outputTokens: number | undefined } | undefined;
   for await (const event of sseEvents(response.body)) {
     switch (event.type) {
       case 'response.output_text.delta': {
@@ -80,18 +81,11 @@ export async function respond(
       case 'response.completed':
       case 'response.incomplete': {
         const usage = (event.response as { usage?: { output_tokens?: number } } | undefined)?.usage;
-        const outputTokens = usage?.output_tokens;
-        const decodeSeconds = firstText === undefined ? 0 : (performance.now() - firstText) / 1000;
-        return {
-          ttftMs: firstText === undefined ? undefined : firstText - started,
-          outputTokens,
-          tokensPerSecond:
-            outputTokens !== undefined && outputTokens > 1 && decodeSeconds > 0
-              ? (outputTokens - 1) / decodeSeconds
-              : undefined,
+        finished = {
           incomplete: event.type === 'response.incomplete',
-          traceId,
+          outputTokens: usage?.output_tokens,
         };
+        break;
       }
       case 'response.failed': {
         const error = (event.response as { error?: { message?: string } } | undefined)?.error;
@@ -101,5 +95,44 @@ export async function respond(
         throw new AnswerError(String(event.message ?? 'The answer failed.'));
     }
   }
-  throw new AnswerError('The answer ended before it was complete (the connection closed).');
+  if (!finished) {
+    throw new AnswerError('The answer ended before it was complete (the connection closed).');
+  }
+  const { outputTokens } = finished;
+  const seconds = await generationSeconds(started, firstText);
+  return {
+    ttftMs: firstText === undefined ? undefined : firstText - started,
+    outputTokens,
+    tokensPerSecond:
+      outputTokens !== undefined && outputTokens > 1 && seconds > 0
+        ? outputTokens / seconds
+        : undefined,
+    incomplete: finished.incomplete,
+    traceId,
+  };
+}
+
+/**
+ * How long the answer took to generate, from the browser's network timing: from the
+ * response's first byte (llmchat answers once the request leaves its queue) to its last.
+ * These are the network's clocks, so a page busy when tokens arrive (they are then handled
+ * in one go) does not make the answer look faster than it was. Without the entry, the time
+ * from the first text on the page to the end.
+ */
+async function generationSeconds(started: number, firstText: number | undefined) {
+  const ended = performance.now();
+  // The entry is added once the body has ended: after this task.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const entry = performance
+    .getEntriesByType('resource')
+    .filter(
+      (candidate): candidate is PerformanceResourceTiming =>
+        candidate.name.endsWith('/v1/responses') && candidate.startTime >= started - 1,
+    )
+    .at(-1);
+  if (performance.getEntriesByType('resource').length > 200) performance.clearResourceTimings();
+  if (entry && entry.responseEnd > entry.responseStart) {
+    return (entry.responseEnd - entry.responseStart) / 1000;
+  }
+  return firstText === undefined ? 0 : (ended - firstText) / 1000;
 }
