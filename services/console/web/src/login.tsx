@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { Alert } from './alert';
 import { callJson, describeError } from './api';
 
 /**
@@ -40,11 +41,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => void }) {
         <button type="submit" disabled={busy || !key}>
           Log in
         </button>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
       </form>
     </main>
   );

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Alert } from '../alert';
 import { useFleet } from '../fleet/fleet-data';
 import { ConversationList } from './conversation-list';
 import { MessageView } from './message-view';
@@ -186,11 +187,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
             />
           ))}
         </div>
-        {(parameterError || chat.error || fleetError) && (
-          <p class="error" role="alert">
-            {parameterError ?? chat.error ?? fleetError}
-          </p>
-        )}
+        <Alert message={parameterError ?? chat.error ?? fleetError} />
         <form
           class="composer"
           onSubmit={(event) => {

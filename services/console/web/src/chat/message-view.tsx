@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
+import { Alert } from '../alert';
 import { traceLink } from '../fleet/fleet-data';
 import type { Turn } from './conversations';
 import type { AnswerStats } from './respond';
@@ -121,11 +122,7 @@ export function MessageView(props: {
       {turn.state === 'failed' && (
         <p class="note">This question is not kept: retry it, or edit it and send it again.</p>
       )}
-      {turn.error && (
-        <p class="error" role="alert">
-          {turn.error}
-        </p>
-      )}
+      <Alert message={turn.error} />
       {turn.stats && <Stats stats={turn.stats} traceUrl={props.traceUrl} />}
       {!busy && editing === undefined && (props.onEdit || props.onRegenerate) && (
         <div class="actions">

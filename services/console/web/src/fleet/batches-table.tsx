@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { Alert } from '../alert';
 import { callJson, describeError, servicePath } from '../api';
 import type { Batch } from './fleet-data';
 
@@ -110,11 +111,7 @@ export function BatchesTable(props: { service: string; batches: Batch[]; onChang
           </table>
         </div>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
     </section>
   );
 }

@@ -1,3 +1,4 @@
+import { Alert } from '../alert';
 import { useFleet } from './fleet-data';
 import { ServiceCard } from './service-card';
 
@@ -7,11 +8,7 @@ export function FleetPage() {
   return (
     <main class="fleet" aria-label="Fleet">
       <h1>Fleet</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {!fleet && !error && <p aria-busy="true">Asking every service…</p>}
       {fleet?.services.length === 0 && (
         <p>No services: the port table is empty (run just gen), or CONSOLE_SERVICES names none.</p>

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { Alert } from '../alert';
 import { callJson, describeError, servicePath } from '../api';
 import { formatBytes, formatExpiry } from '../format';
 import type { FleetService } from './fleet-data';
@@ -85,11 +86,7 @@ export function ModelsTable(props: { service: FleetService; onChange: () => void
           </tbody>
         </table>
       </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
     </section>
   );
 }
