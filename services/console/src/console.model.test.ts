@@ -86,9 +86,12 @@ describe('chat', () => {
     await expectText(page.locator('article.user').first(), /Once upon a time/);
     await answers(page).and(page.locator('[data-state="done"]')).waitFor({ timeout: 30_000 });
     const lengths = await page.evaluate(() => (window as unknown as { lengths: number[] }).lengths);
-    // Incremental: several partial lengths, growing, before the whole answer.
+    // Incremental: the text grew several times before the whole answer was there. (Not
+    // strictly: on a first visit the answer may show as plain text until the Markdown
+    // renderer has arrived, and Markdown shows fewer characters.)
+    const growths = lengths.filter((length, i) => i > 0 && length > (lengths[i - 1] ?? 0));
+    expect(growths.length).toBeGreaterThanOrEqual(3);
     expect(lengths.filter((length) => length > 0).length).toBeGreaterThanOrEqual(3);
-    expect(lengths.slice(1).every((length, i) => length >= (lengths[i] ?? 0))).toBe(true);
     const stats = await answers(page).locator('.stats').textContent();
     expect(stats).toMatch(/TTFT \d+ ms · [\d.]+ tokens\/s · \d+ tokens/);
 
