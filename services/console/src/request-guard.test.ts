@@ -41,6 +41,11 @@ describe('the request guard', () => {
       (await named.inject({ url: '/', headers: { host: 'console.lan:2022' } })).statusCode,
     ).toBe(200);
     // Bound to every interface without CONSOLE_HOSTS: any name (API_KEYS protect it then).
+    // Supervisors and scrapers reach /health and /metrics by any address.
+    for (const url of ['/health', '/metrics']) {
+      const probe = await app.inject({ url, headers: { host: '10.0.0.7:2022' } });
+      expect(probe.statusCode).not.toBe(421);
+    }
     const open = await consoleApp({ HOST: '0.0.0.0' });
     expect((await open.inject({ url: '/', headers: { host: 'box.lan' } })).statusCode).toBe(200);
   });
@@ -62,6 +67,19 @@ describe('the request guard', () => {
       (await post({ 'sec-fetch-site': 'same-origin', origin: 'http://127.0.0.1:2022' })).statusCode,
     ).toBe(204);
     expect((await post({})).statusCode).toBe(204);
+    // Behind a reverse proxy that rewrote Host: Fetch Metadata decides, or a known name.
+    expect(
+      (await post({ 'sec-fetch-site': 'same-origin', origin: 'https://console.example.com' }))
+        .statusCode,
+    ).toBe(204);
+    expect((await post({ origin: 'https://console.example.com' })).statusCode).toBe(403);
+    const named = await consoleApp({ CONSOLE_HOSTS: 'console.example.com' });
+    const proxied = await named.inject({
+      method: 'POST',
+      url: '/console/logout',
+      headers: { host: '127.0.0.1:2022', origin: 'https://console.example.com' },
+    });
+    expect(proxied.statusCode).toBe(204);
     // Reading is not guarded by origin (the browser keeps other sites from reading answers).
     const read = await app.inject({
       url: '/console/session',

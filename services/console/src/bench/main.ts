@@ -11,7 +11,7 @@
  *
  * --baseline serves another build of the page (a `dist/web` directory) from a second console
  * process and measures both, round by round, in one run. --screenshots also writes
- * docs/chat.png and docs/fleet.png (the README's).
+ * docs/chat.png, docs/fleet.png and docs/login.png (the README's).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -183,7 +183,16 @@ async function screenshots(browser: Browser, fleet: TestFleet): Promise<void> {
   await page.waitForTimeout(3_000);
   await page.screenshot({ path: join(PACKAGE, 'docs', 'fleet.png'), fullPage: true });
   await context.close();
-  console.log('\n== Screenshots: docs/chat.png, docs/fleet.png');
+  // The login, from a console with API keys.
+  const keyed = await spawnConsole(fleet.portsFile, { API_KEYS: 'screenshot-key' });
+  const login = await browser.newContext({ viewport: { width: 1280, height: 560 } });
+  const loginPage = await login.newPage();
+  await loginPage.goto(keyed.url);
+  await loginPage.getByLabel('API key').waitFor();
+  await loginPage.screenshot({ path: join(PACKAGE, 'docs', 'login.png') });
+  await login.close();
+  await keyed.stop();
+  console.log('\n== Screenshots: docs/chat.png, docs/fleet.png, docs/login.png');
 }
 
 shippedSizes();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from './markdown';
+import { renderMarkdown, renderMarkdownBlocks } from './markdown';
 
 /* What a model's answer becomes on the page: golden HTML for each kind of content. */
 describe('renderMarkdown', () => {
@@ -33,6 +33,21 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown('[a](javascript:alert(1)) [b](data:text/html,x)')).toBe('<p>a b</p>\n');
     expect(renderMarkdown('![cat](https://example.com/cat.png)')).toBe(
       '<p><a href="https://example.com/cat.png" target="_blank" rel="noopener noreferrer">[image: cat]</a></p>\n',
+    );
+  });
+
+  it('renders block by block what it renders whole, reference links included', () => {
+    const answer = 'See [docs][1].\n\nMore text.\n\n[1]: https://a.example/';
+    expect(renderMarkdownBlocks('See [docs][1].\n\nMore')).not.toContain('href');
+    // The definition arrives later: the earlier block links now.
+    expect(renderMarkdownBlocks(answer).join('')).toContain('<a href="https://a.example/"');
+    // Another answer, the same paragraph, another definition: its own link.
+    expect(renderMarkdownBlocks(answer.replace('a.example', 'b.example')).join('')).toContain(
+      '<a href="https://b.example/"',
+    );
+    const plain = 'One.\n\n```js\nconst a = 1;\n```\n\n- x\n- y\n';
+    expect(renderMarkdownBlocks(plain).join('').replace(/\n/g, '')).toBe(
+      renderMarkdown(plain).replace(/\n/g, ''),
     );
   });
 });

@@ -105,10 +105,16 @@ const BLOCK_CACHE_SIZE = 2_000;
  */
 export function renderMarkdownBlocks(text: string): string[] {
   const tokens = marked.lexer(text);
-  return tokens.map((token) => {
+  // A block's HTML depends on its source alone, unless the answer defines reference links
+  // (`[1]: https://…`, possibly arriving after the block that uses them): then nothing is
+  // cached. The last block is still growing while an answer streams: never cached either.
+  const cacheable = Object.keys(tokens.links).length === 0;
+  return tokens.map((token, index) => {
+    const render = () => marked.parser(Object.assign([token], { links: tokens.links }));
+    if (!cacheable || index === tokens.length - 1) return render();
     const cached = blockCache.get(token.raw);
     if (cached !== undefined) return cached;
-    const html = marked.parser(Object.assign([token], { links: tokens.links }));
+    const html = render();
     if (blockCache.size >= BLOCK_CACHE_SIZE) {
       const oldest = blockCache.keys().next().value;
       if (oldest !== undefined) blockCache.delete(oldest);

@@ -19,7 +19,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
   // The Markdown renderer once the page is ready to chat, so it does not delay that (an
   // answer on screen asks for it at once: chat/use-markdown.ts).
   useEffect(() => {
-    if (fleet) void loadMarkdown();
+    if (fleet) loadMarkdown().catch(() => undefined);
   }, [fleet !== undefined]);
   const chatServices = useMemo(() => [...new Set(models.map((model) => model.service))], [models]);
   const chat = useChat({ chatServices, route });
@@ -66,6 +66,13 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
     }
   }, [chat.turns]);
 
+  /** The parameters, checked before anything is sent (Send, Edit, Regenerate). */
+  const parametersOk = () => {
+    const invalid = invalidParameter(parameters);
+    setParameterError(invalid);
+    return invalid === undefined;
+  };
+
   /** Whether the fleet says the model is not loaded: its first answer waits for the load. */
   const notLoaded = (choice: ModelChoice) =>
     fleet?.services
@@ -73,13 +80,8 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
       ?.models?.find((candidate) => candidate.id === choice.model)?.loaded === false;
 
   const submit = () => {
-    if (!model || chat.busy || !draft.trim()) return;
-    const invalid = invalidParameter(parameters);
-    if (invalid) {
-      setParameterError(invalid);
-      return;
-    }
-    setParameterError(undefined);
+    if (!model || chat.busy || !chat.ready || !draft.trim()) return;
+    if (!parametersOk()) return;
     const text = draft;
     setDraft('');
     toEnd.current = true;
@@ -161,6 +163,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
               onEdit={
                 turn.role === 'user' && model
                   ? (text) =>
+                      parametersOk() &&
                       void chat.resendFrom(index, {
                         text,
                         model,
@@ -173,7 +176,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
                 index === lastIndex && turn.role === 'assistant' && model
                   ? () => {
                       const question = chat.turns[index - 1];
-                      if (question?.role === 'user') {
+                      if (question?.role === 'user' && parametersOk()) {
                         void chat.resendFrom(index - 1, {
                           text: question.text,
                           model,
@@ -215,7 +218,7 @@ export function ChatPage({ route }: { route: { service?: string; conversation?: 
           <button
             type={chat.busy ? 'button' : 'submit'}
             class={chat.busy ? 'danger' : undefined}
-            disabled={!chat.busy && (!model || !draft.trim())}
+            disabled={!chat.busy && (!model || !chat.ready || !draft.trim())}
             onClick={chat.busy ? chat.stop : undefined}
           >
             {chat.busy ? 'Stop' : 'Send'}

@@ -15,7 +15,7 @@ export interface AnswerStats {
   /** From sending to the first text, as this browser saw it. */
   ttftMs: number | undefined;
   outputTokens: number | undefined;
-  /** Output tokens per second after the first one arrived. */
+  /** Output tokens per second, from the response's first byte to its last (generationSeconds). */
   tokensPerSecond: number | undefined;
   /** Cut by the token limit. */
   incomplete: boolean;
@@ -45,6 +45,8 @@ export async function respond(
   onText: (delta: string) => void,
 ): Promise<AnswerStats> {
   const { parameters } = turn;
+  // Room for this answer's network timing (the buffer holds 250 entries).
+  performance.clearResourceTimings();
   const started = performance.now();
   const response = await fetch(servicePath(turn.service, '/v1/responses'), {
     method: 'POST',
@@ -71,28 +73,38 @@ export async function respond(
   const traceId = response.headers.get('x-trace-id') ?? undefined;
   let firstText: number | undefined;
   let finished: { incomplete: boolean; outputTokens: number | undefined } | undefined;
-  for await (const event of sseEvents(response.body)) {
-    switch (event.type) {
-      case 'response.output_text.delta': {
-        firstText ??= performance.now();
-        onText(String(event.delta ?? ''));
-        break;
+  try {
+    await readEvents();
+  } catch (error) {
+    // Stopped after the answer was complete (and stored): it is an answer, not a stop.
+    if (!finished) throw error;
+  }
+  async function readEvents(): Promise<void> {
+    if (!response.body) return;
+    for await (const event of sseEvents(response.body)) {
+      switch (event.type) {
+        case 'response.output_text.delta': {
+          firstText ??= performance.now();
+          onText(String(event.delta ?? ''));
+          break;
+        }
+        case 'response.completed':
+        case 'response.incomplete': {
+          const usage = (event.response as { usage?: { output_tokens?: number } } | undefined)
+            ?.usage;
+          finished = {
+            incomplete: event.type === 'response.incomplete',
+            outputTokens: usage?.output_tokens,
+          };
+          break;
+        }
+        case 'response.failed': {
+          const error = (event.response as { error?: { message?: string } } | undefined)?.error;
+          throw new AnswerError(error?.message ?? 'The answer failed.');
+        }
+        case 'error':
+          throw new AnswerError(String(event.message ?? 'The answer failed.'));
       }
-      case 'response.completed':
-      case 'response.incomplete': {
-        const usage = (event.response as { usage?: { output_tokens?: number } } | undefined)?.usage;
-        finished = {
-          incomplete: event.type === 'response.incomplete',
-          outputTokens: usage?.output_tokens,
-        };
-        break;
-      }
-      case 'response.failed': {
-        const error = (event.response as { error?: { message?: string } } | undefined)?.error;
-        throw new AnswerError(error?.message ?? 'The answer failed.');
-      }
-      case 'error':
-        throw new AnswerError(String(event.message ?? 'The answer failed.'));
     }
   }
   if (!finished) {
@@ -130,7 +142,6 @@ async function generationSeconds(started: number, firstText: number | undefined)
         candidate.name.endsWith('/v1/responses') && candidate.startTime >= started - 1,
     )
     .at(-1);
-  if (performance.getEntriesByType('resource').length > 200) performance.clearResourceTimings();
   if (entry && entry.responseEnd > entry.responseStart) {
     return (entry.responseEnd - entry.responseStart) / 1000;
   }

@@ -138,9 +138,12 @@ export function useChat(options: {
 
   const stop = useCallback(() => controller.current?.abort(), []);
 
-  /** Sends a question; true when its answer was stored. */
+  /**
+   * Sends a question: `stored` when the conversation got it (answered, or stopped with text
+   * so far); otherwise why not. The caller holds `busy` around it.
+   */
   const ask = useCallback(
-    async (turn: Question): Promise<boolean> => {
+    async (turn: Question): Promise<{ stored: boolean; failure?: string }> => {
       const { text, model, parameters, kept } = turn;
       const mine = generation.current;
       const live = () => generation.current === mine;
@@ -149,7 +152,6 @@ export function useChat(options: {
       };
       const abort = new AbortController();
       controller.current = abort;
-      setBusy(true);
       setError(undefined);
       let conversation = current;
       const answer: ShownTurn = {
@@ -175,7 +177,8 @@ export function useChat(options: {
           void reloadList();
         } else if (conversation.model !== model.model) {
           conversation = await updateConversation(conversation, { model: model.model });
-          setCurrent(conversation);
+          abort.signal.throwIfAborted();
+          if (live()) setCurrent(conversation);
         }
         // Text arrives token by token; the page shows it at most every PAINT_INTERVAL_MS,
         // in an animation frame: each repaint lays out and rasterizes the answer again.
@@ -222,7 +225,7 @@ export function useChat(options: {
               `The answer is kept, but reading the conversation back failed: ${describeError(failure)}`,
             );
         }
-        return true;
+        return { stored: true };
       } catch (failure) {
         streaming = false;
         delete answer.note;
@@ -238,35 +241,54 @@ export function useChat(options: {
               { role: 'user', text },
               { role: 'assistant', text: answer.text },
             ]);
+          } catch (keeping) {
+            answer.error = `Stopped, but keeping the answer so far failed: ${describeError(keeping)}`;
+            show((shown) => [...shown.slice(0, -1), { ...answer }]);
+            return { stored: false, failure: answer.error };
+          }
+          try {
             const stored = await readTurns(conversation.service, conversation.id);
             const last = stored.at(-1);
             if (last?.role === 'assistant' && last.itemId) {
               figures.current.set(last.itemId, STOPPED);
             }
             show(() => withFigures(stored));
-            return true;
-          } catch (keeping) {
-            answer.error = `Stopped, but keeping the answer so far failed: ${describeError(keeping)}`;
+          } catch (reading) {
+            if (live())
+              setError(
+                `The answer so far is kept, but reading it back failed: ${describeError(reading)}`,
+              );
           }
+          return { stored: true };
         } else answer.state = 'stopped';
         show((shown) => [...shown.slice(0, -1), { ...answer }]);
-        return false;
+        return { stored: false, failure: answer.error ?? 'Stopped before the answer began.' };
       } finally {
         if (controller.current === abort) controller.current = undefined;
-        busyNow.current = false;
-        setBusy(false);
       }
     },
     [current, reloadList, withFigures],
   );
 
+  /** Holds `busy` (Send becomes Stop, Edit and Regenerate hide) while `work` runs. */
+  const whileBusy = useCallback(async (work: () => Promise<void>) => {
+    if (busyNow.current) return;
+    busyNow.current = true;
+    setBusy(true);
+    try {
+      await work();
+    } finally {
+      busyNow.current = false;
+      setBusy(false);
+    }
+  }, []);
+
   const send = useCallback(
-    async (turn: Question) => {
-      if (busyNow.current || !turn.text.trim()) return;
-      busyNow.current = true;
-      await ask(turn);
-    },
-    [ask],
+    (turn: Question) =>
+      whileBusy(async () => {
+        if (turn.text.trim()) await ask(turn);
+      }),
+    [ask, whileBusy],
   );
 
   /**
@@ -275,32 +297,32 @@ export function useChat(options: {
    * new answer fail or be stopped, so nothing is lost.
    */
   const resendFrom = useCallback(
-    async (index: number, turn: Omit<Question, 'kept'>) => {
-      if (busyNow.current) return;
-      busyNow.current = true;
-      const mine = generation.current;
-      const conversation = current;
-      const removed = turns.slice(index).filter((shown) => shown.itemId);
-      // On another service the conversation continues as a copy: the original stays whole.
-      const inPlace = conversation !== undefined && conversation.service === turn.model.service;
-      try {
-        if (inPlace) await deleteTurns(conversation, removed);
-      } catch (failure) {
-        busyNow.current = false;
-        setError(describeError(failure));
-        return;
-      }
-      const answered = await ask({ ...turn, kept: turns.slice(0, index) });
-      if (answered || !inPlace) return;
-      try {
-        await appendTurns(conversation, removed);
-        const stored = await readTurns(conversation.service, conversation.id);
-        if (generation.current === mine) setTurns(withFigures(stored));
-      } catch (failure) {
-        setError(`The earlier turns could not be put back: ${describeError(failure)}`);
-      }
-    },
-    [current, turns, ask, withFigures],
+    (index: number, turn: Omit<Question, 'kept'>) =>
+      whileBusy(async () => {
+        const mine = generation.current;
+        const conversation = current;
+        const removed = turns.slice(index).filter((shown) => shown.itemId);
+        // On another service the conversation continues as a copy: the original stays whole.
+        const inPlace = conversation !== undefined && conversation.service === turn.model.service;
+        try {
+          if (inPlace) await deleteTurns(conversation, removed);
+        } catch (failure) {
+          setError(describeError(failure));
+          return;
+        }
+        const result = await ask({ ...turn, kept: turns.slice(0, index) });
+        if (result.stored || !inPlace || removed.length === 0) return;
+        try {
+          await appendTurns(conversation, removed);
+          const stored = await readTurns(conversation.service, conversation.id);
+          if (generation.current !== mine) return;
+          setTurns(withFigures(stored));
+          setError(`${result.failure ?? 'No answer.'} The earlier turns are back as they were.`);
+        } catch (failure) {
+          setError(`The earlier turns could not be put back: ${describeError(failure)}`);
+        }
+      }),
+    [current, turns, ask, whileBusy, withFigures],
   );
 
   const rename = useCallback(
@@ -373,6 +395,8 @@ export function useChat(options: {
   }, []);
 
   return {
+    /** The conversation in the address is the one shown (a send goes to it). */
+    ready: !route.conversation || current?.id === route.conversation,
     conversations,
     current,
     turns,

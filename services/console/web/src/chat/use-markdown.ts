@@ -11,10 +11,17 @@ let loading: Promise<MarkdownModule> | undefined;
  * shows before it, and the fleet page never waits for it.
  */
 export function loadMarkdown(): Promise<MarkdownModule> {
-  loading ??= import('../markdown').then((module) => {
-    loaded = module;
-    return module;
-  });
+  loading ??= import('../markdown').then(
+    (module) => {
+      loaded = module;
+      return module;
+    },
+    (error: unknown) => {
+      // Asked again next time (a rebuild replaced the chunk, the network blinked).
+      loading = undefined;
+      throw error;
+    },
+  );
   return loading;
 }
 
@@ -22,7 +29,7 @@ export function loadMarkdown(): Promise<MarkdownModule> {
 export function useMarkdown(): MarkdownModule | undefined {
   const [module, setModule] = useState(loaded);
   useEffect(() => {
-    if (!module) void loadMarkdown().then(setModule);
+    if (!module) loadMarkdown().then(setModule, () => undefined);
   }, [module]);
   return module;
 }
