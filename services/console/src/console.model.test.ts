@@ -397,16 +397,16 @@ describe('fleet', () => {
 
     const synth = chat.locator('tr[data-model="synth-30M"]');
     if ((await synth.locator('.model-state').textContent()) === 'loaded') {
-      await synth.getByRole('button', { name: 'Unload synth-30M' }).click();
+      await synth.getByRole('button', { name: 'Unload synth-30M', exact: true }).click();
       await expectText(synth.locator('.model-state'), 'not loaded', 15_000);
     }
-    await synth.getByRole('button', { name: 'Load synth-30M' }).click();
+    await synth.getByRole('button', { name: 'Load synth-30M', exact: true }).click();
     await expectText(synth.locator('.model-state'), 'loaded', 30_000);
     await expectText(synth.locator('td').nth(2), /\d+ (MiB|GiB)/);
     await expectText(synth.locator('td').nth(3), /unloads in|kept loaded/);
     expect((await healthOf(fleet.llmchat)).models.map((model) => model.id)).toContain('synth-30M');
 
-    await synth.getByRole('button', { name: 'Unload synth-30M' }).click();
+    await synth.getByRole('button', { name: 'Unload synth-30M', exact: true }).click();
     await expectText(synth.locator('.model-state'), 'not loaded', 15_000);
     expect((await healthOf(fleet.llmchat)).models.map((model) => model.id)).not.toContain(
       'synth-30M',

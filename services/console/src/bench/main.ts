@@ -172,15 +172,50 @@ async function screenshots(browser: Browser, fleet: TestFleet): Promise<void> {
     );
   }
   await page.screenshot({ path: join(PACKAGE, 'docs', 'chat.png') });
+  // A batch running, so the fleet page shows one in progress.
+  const lines = Array.from({ length: 60 }, (_, i) =>
+    JSON.stringify({
+      custom_id: `story-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: {
+        model: 'stories260K',
+        messages: [{ role: 'user', content: `Story ${i}` }],
+        max_tokens: 400,
+        ignore_eos: true,
+      },
+    }),
+  );
+  const form = new FormData();
+  form.set('purpose', 'batch');
+  form.set('file', new Blob([lines.join('\n')]), 'stories.jsonl');
+  const file = (await (
+    await fetch(`${fleet.llmchat.url}/v1/files`, { method: 'POST', body: form })
+  ).json()) as { id: string };
+  await fetch(`${fleet.llmchat.url}/v1/batches`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    }),
+  });
   await page.goto(`${fleet.console.url}/#/fleet`);
-  await page.locator('tr[data-model="synth-30M"] button').click();
+  const load = page.getByRole('button', { name: 'Load synth-30M', exact: true });
+  await page.locator('tr[data-model="synth-30M"] button').waitFor();
+  if (await load.count()) await load.click();
   await page.waitForFunction(
     () =>
       document.querySelector('tr[data-model="synth-30M"] .model-state')?.textContent === 'loaded',
     undefined,
     { timeout: 60_000 },
   );
-  await page.waitForTimeout(3_000);
+  await page.waitForFunction(
+    () => Number(document.querySelector('tr[data-batch] progress')?.getAttribute('value')) > 10,
+    undefined,
+    { timeout: 60_000 },
+  );
   await page.screenshot({ path: join(PACKAGE, 'docs', 'fleet.png'), fullPage: true });
   await context.close();
   // The login, from a console with API keys.
