@@ -44,7 +44,7 @@ export { type ListPage, type ListPageRequest, listBody, pageRequestOf } from './
 export { type MemoryLimits, readMemoryLimits } from './memory-limit.js';
 export { readAnyBodyAsJson } from './plugins/any-body-as-json.js';
 // Exported so the declaration bundle keeps each plugin's fastify decorations (app.metrics, request.clientJobId…).
-export type { AuthOptions } from './plugins/auth.js';
+export { type AuthOptions, keyMatcher } from './plugins/auth.js';
 export type { ClientJobIdDecoration } from './plugins/client-job-id.js';
 export {
   type DomainErrorMapper,

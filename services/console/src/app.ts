@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import fastifyCookie from '@fastify/cookie';
+import { fastifyCookie } from '@fastify/cookie';
 import { buildApp, type FastifyInstance } from 'hrserve';
 import packageJson from '../package.json' with { type: 'json' };
 import type { ConsoleConfig } from './config.js';
@@ -36,20 +36,19 @@ export async function buildConsoleApp(
   options: ConsoleAppOptions = {},
 ): Promise<ConsoleApp> {
   const sessions = new Sessions(config.API_KEYS, config.CONSOLE_SESSION_TTL);
-  let parseCookie: ((header: string) => Record<string, string | undefined>) | undefined;
   const app = await buildApp({
     config,
     version: packageJson.version,
     auth: {
       isOpen: (path) => isWebAppPath(path) || SESSION_PATHS.has(path),
       // A browser that logged in presents its session cookie instead of a key.
+      // (Read here: the auth hook runs before @fastify/cookie's has parsed request.cookies.)
       accepts: (request) =>
-        sessions.touch(parseCookie?.(request.headers.cookie ?? '')[SESSION_COOKIE]),
+        sessions.touch(fastifyCookie.parse(request.headers.cookie ?? '')[SESSION_COOKIE]),
     },
   });
   registerRequestGuard(app, { bind: config.HOST, hosts: config.CONSOLE_HOSTS });
   await app.register(fastifyCookie);
-  parseCookie = (header) => app.parseCookie(header);
 
   const services =
     options.services ??

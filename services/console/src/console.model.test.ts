@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newPage, seriousViolations } from './test/browser.js';
 import { eventually, healthOf, startFleet, type TestFleet } from './test/fleet-processes.js';
 import { expectAttribute, expectCount, expectText, expectVisible } from './test/page-expect.js';
+import { startStoriesBatch } from './test/stories-batch.js';
 
 /*
  * The console in a real browser (Debian's Chromium, driven by playwright-core) in front of
@@ -415,31 +416,8 @@ describe('fleet', () => {
   });
 
   it("shows a batch's progress, offers its output, and cancels another", async () => {
-    const lines = (count: number, maxTokens: number) =>
-      Array.from({ length: count }, (_, i) =>
-        JSON.stringify({
-          custom_id: `line-${i}`,
-          method: 'POST',
-          url: '/v1/chat/completions',
-          body: {
-            model: 'stories260K',
-            messages: [{ role: 'user', content: `Story ${i}` }],
-            max_tokens: maxTokens,
-            ignore_eos: true,
-          },
-        }),
-      ).join('\n');
-    const start = async (count: number, maxTokens: number) => {
-      const file = await llmchat.files.create({
-        file: await toFile(Buffer.from(lines(count, maxTokens)), 'batch.jsonl'),
-        purpose: 'batch',
-      });
-      return llmchat.batches.create({
-        input_file_id: file.id,
-        endpoint: '/v1/chat/completions',
-        completion_window: '24h',
-      });
-    };
+    const start = (count: number, maxTokens: number) =>
+      startStoriesBatch(fleet.llmchat.url, count, maxTokens);
     const page = await newPage(browser);
     await page.goto(`${fleet.console.url}/#/fleet`);
     const chat = page.locator('section.service[data-service="llmchat"]');

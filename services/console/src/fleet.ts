@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'hrserve';
 import type { ChartPoint, MetricsSampler } from './metrics-sampler.js';
-import type { ServiceDirectory, ServiceEntry } from './services.js';
+import { type ServiceDirectory, type ServiceEntry, whyUnreachable } from './services.js';
 
 /** One service as the fleet page shows it; every part is what the service itself answers. */
 export interface FleetService {
@@ -59,8 +59,8 @@ async function describe(entry: ServiceEntry, options: FleetOptions): Promise<Fle
     const response = await fetch(`${entry.url}/health`, { signal: AbortSignal.timeout(3_000) });
     health = (await response.json()) as Record<string, unknown>;
   } catch (cause) {
-    const code = (cause as { cause?: { code?: string } }).cause?.code;
-    error = code === 'ECONNREFUSED' ? 'down (nothing listens)' : 'no answer';
+    const why = whyUnreachable(cause);
+    error = why === 'nothing listens' ? 'down (nothing listens)' : 'no answer';
   }
   const service: FleetService = {
     name: entry.name,

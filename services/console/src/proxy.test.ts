@@ -1,14 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'hrserve';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsoleApp } from './app.js';
 import { consoleConfigSchema } from './config.js';
 import { ServiceDirectory } from './services.js';
+import { placeholderWebRoot } from './test/web-root.js';
 
 /*
  * The proxy against a scripted upstream: bodies stream both ways unbuffered, a browser that
@@ -31,12 +29,6 @@ function call(url: string, init: RequestInit = {}): Promise<Response> {
   });
 }
 
-function webRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'console-web-'));
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>console</title>');
-  return root;
-}
-
 beforeAll(async () => {
   upstream = createServer((request, response) => handler(request, response));
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -52,7 +44,7 @@ beforeAll(async () => {
       { name: 'up', url: upstreamUrl },
       { name: 'down', url: 'http://127.0.0.1:1' },
     ]),
-    webRoot: webRoot(),
+    webRoot: placeholderWebRoot(),
   }));
   consoleUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 });

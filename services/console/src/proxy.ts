@@ -9,7 +9,7 @@ import {
 } from 'hrserve';
 import { Agent, fetch, type Response } from 'undici';
 import { consoleErrors } from './errors.js';
-import type { ServiceDirectory } from './services.js';
+import { type ServiceDirectory, whyUnreachable } from './services.js';
 
 /** What the browser may say to a service; cookies and its own credentials stay here. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -49,10 +49,8 @@ export interface ProxyOptions {
 
 type ProxyRequest = FastifyRequest<{ Params: { service: string; '*': string } }>;
 
-/** Why fetch failed, in words: ECONNREFUSED means nothing listens. */
 function unreachable(service: string, url: string, error: unknown): ApiError {
-  const code = (error as { cause?: { code?: string } }).cause?.code;
-  const why = code === 'ECONNREFUSED' ? 'nothing listens there' : (code ?? String(error));
+  const why = whyUnreachable(error);
   return new ApiError(
     consoleErrors.serviceUnreachable,
     `${service} (${url}) does not answer: ${why}. Start it (just start ${service}) or check its log (journalctl --user -u ${service}).`,

@@ -1,25 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from 'hrserve';
 import { describe, expect, it } from 'vitest';
 import { buildConsoleApp } from './app.js';
 import { consoleConfigSchema } from './config.js';
 import { ServiceDirectory } from './services.js';
+import { placeholderWebRoot } from './test/web-root.js';
 
 /* What a hostile page in the same browser cannot make the console do. */
-
-function webRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'console-web-'));
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>console</title>');
-  return root;
-}
 
 async function consoleApp(env: Record<string, string> = {}) {
   const config = consoleConfigSchema.parse({ LOG_LEVEL: 'silent', ...env });
   const { app } = await buildConsoleApp(config, {
     services: new ServiceDirectory([]),
-    webRoot: webRoot(),
+    webRoot: placeholderWebRoot(),
   });
   return app;
 }

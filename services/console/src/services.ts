@@ -40,3 +40,9 @@ export class ServiceDirectory {
     return [...this.#byName.values()];
   }
 }
+
+/** Why a call to a service got no answer, in words: ECONNREFUSED means nothing listens. */
+export function whyUnreachable(error: unknown): string {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNREFUSED' ? 'nothing listens' : (code ?? 'no answer');
+}

@@ -1,14 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { keyMatcher } from 'hrserve';
 
 /** The session cookie's name; its value is a random id the server keeps, nothing else. */
 export const SESSION_COOKIE = 'hrserve_console';
 
 /** Sessions at most: a script logging in forever cannot grow the process. */
 const MAX_SESSIONS = 10_000;
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
 
 /**
  * Logins to the console, kept in memory: a browser presents an API key once and gets a
@@ -17,28 +14,26 @@ function digest(value: string): Buffer {
  */
 export class Sessions {
   readonly #lastUsed = new Map<string, number>();
-  readonly #keyDigests: Buffer[];
+  readonly #isKey: (key: string) => boolean;
+  readonly #required: boolean;
 
   constructor(
     apiKeys: readonly string[],
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.#keyDigests = apiKeys.map(digest);
+    this.#isKey = keyMatcher(apiKeys);
+    this.#required = apiKeys.length > 0;
   }
 
   /** Whether logging in is needed at all (API_KEYS is set). */
   get required(): boolean {
-    return this.#keyDigests.length > 0;
+    return this.#required;
   }
 
   /** Compared in constant time against every key, as the services compare theirs. */
   keyIsValid(key: string): boolean {
-    const presented = digest(key);
-    let matched = false;
-    for (const candidate of this.#keyDigests)
-      matched = timingSafeEqual(candidate, presented) || matched;
-    return matched;
+    return this.#isKey(key);
   }
 
   /** A new session id; the oldest session goes when there are too many. */

@@ -30,12 +30,27 @@ function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * Whether a presented key is one of `apiKeys`, compared in constant time against every key
+ * (no early exit). Shared by the plugin below and services that take a key otherwise (the
+ * console's login).
+ */
+export function keyMatcher(apiKeys: readonly string[]): (key: string) => boolean {
+  const keyDigests = apiKeys.map(digest);
+  return (key) => {
+    const presented = digest(key);
+    let matched = false;
+    for (const candidate of keyDigests) matched = timingSafeEqual(candidate, presented) || matched;
+    return matched;
+  };
+}
+
+/**
  * Optional API keys: `Authorization: Bearer <key>` or `X-Api-Key: <key>`,
  * compared in constant time against every configured key (no early exit).
  */
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   if (options.apiKeys.length === 0) return;
-  const keyDigests = options.apiKeys.map(digest);
+  const isKey = keyMatcher(options.apiKeys);
 
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?', 1)[0] ?? '';
@@ -50,10 +65,7 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, options) => {
         'Missing API key. Send it as "Authorization: Bearer <key>" or in the X-Api-Key header.',
       );
     }
-    const presented = digest(key);
-    let matched = false;
-    for (const candidate of keyDigests) matched = timingSafeEqual(candidate, presented) || matched;
-    if (!matched) {
+    if (!isKey(key)) {
       throw new ApiError(errorCatalogue.invalidApiKey, 'Incorrect API key provided.');
     }
   });

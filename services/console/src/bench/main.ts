@@ -21,6 +21,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, CDPSession } from 'playwright-core';
 import { launchChromium, newPage } from '../test/browser.js';
 import { spawnConsole, startFleet, type TestFleet } from '../test/fleet-processes.js';
+import { startStoriesBatch } from '../test/stories-batch.js';
 
 const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
 const { values: args } = parseArgs({
@@ -173,34 +174,7 @@ async function screenshots(browser: Browser, fleet: TestFleet): Promise<void> {
   }
   await page.screenshot({ path: join(PACKAGE, 'docs', 'chat.png') });
   // A batch running, so the fleet page shows one in progress.
-  const lines = Array.from({ length: 60 }, (_, i) =>
-    JSON.stringify({
-      custom_id: `story-${i}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: {
-        model: 'stories260K',
-        messages: [{ role: 'user', content: `Story ${i}` }],
-        max_tokens: 400,
-        ignore_eos: true,
-      },
-    }),
-  );
-  const form = new FormData();
-  form.set('purpose', 'batch');
-  form.set('file', new Blob([lines.join('\n')]), 'stories.jsonl');
-  const file = (await (
-    await fetch(`${fleet.llmchat.url}/v1/files`, { method: 'POST', body: form })
-  ).json()) as { id: string };
-  await fetch(`${fleet.llmchat.url}/v1/batches`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-    }),
-  });
+  await startStoriesBatch(fleet.llmchat.url, 60, 400);
   await page.goto(`${fleet.console.url}/#/fleet`);
   const load = page.getByRole('button', { name: 'Load synth-30M', exact: true });
   await page.locator('tr[data-model="synth-30M"] button').waitFor();
