@@ -73,7 +73,9 @@ async function storedTurns(conversation: string) {
 
 describe('chat', () => {
   it('streams an answer into the page as it is generated, then keeps it in the conversation', async () => {
-    const page = await openChat({ maxTokens: 300 });
+    // stories260K writes 300 tokens in under 0.2 s, fewer than the page's 50 ms repaints could
+    // show growing; 1,500 take about a second (it does not stop early: its answers run to the cap).
+    const page = await openChat({ maxTokens: 1500 });
     // Every length the answer's text had on screen, as the browser painted it.
     await page.evaluate(() => {
       const lengths: number[] = [];
