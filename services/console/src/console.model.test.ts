@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { OtlpReceiver } from '@hrserve/test-support';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,15 +16,24 @@ import { startStoriesBatch } from './test/stories-batch.js';
 let fleet: TestFleet;
 let browser: Browser;
 let llmchat: OpenAI;
+/** Where llmchat sends its traces; the console links each answer to one. */
+let traces: OtlpReceiver;
+const TRACE_UI = 'http://127.0.0.1:16686/trace/{trace_id}';
 
 beforeAll(async () => {
-  [fleet, browser] = await Promise.all([startFleet(), launchChromium()]);
+  traces = await OtlpReceiver.start();
+  const traced = { OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: traces.endpoint };
+  [fleet, browser] = await Promise.all([
+    startFleet({ llmchatEnv: traced, consoleEnv: { ...traced, CONSOLE_TRACE_URL: TRACE_UI } }),
+    launchChromium(),
+  ]);
   llmchat = new OpenAI({ baseURL: `${fleet.llmchat.url}/v1`, apiKey: 'unused' });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await fleet?.stop();
+  await traces?.stop();
 });
 
 const answers = (page: Page) => page.locator('article.assistant');
@@ -72,7 +82,7 @@ async function storedTurns(conversation: string) {
 }
 
 describe('chat', () => {
-  it('streams an answer into the page as it is generated, then keeps it in the conversation', async () => {
+  it('streams an answer into the page as it is generated, keeps it in the conversation, and links its trace', async () => {
     // stories260K writes 300 tokens in under 0.2 s, fewer than the page's 50 ms repaints could
     // show growing; 1,500 take about a second (it does not stop early: its answers run to the cap).
     const page = await openChat({ maxTokens: 1500 });
@@ -97,6 +107,22 @@ describe('chat', () => {
     expect(lengths.filter((length) => length > 0).length).toBeGreaterThanOrEqual(3);
     const stats = await answers(page).locator('.stats').textContent();
     expect(stats).toMatch(/TTFT \d+ ms · [\d.]+ tokens\/s · \d+ tokens/);
+    // Its trace link opens the trace of this very answer: one trace from the console's proxy
+    // through llmchat's server span.
+    const link = await answers(page).locator('.stats a', { hasText: 'trace' }).getAttribute('href');
+    const traceId = /^http:\/\/127\.0\.0\.1:16686\/trace\/([0-9a-f]{32})$/.exec(link ?? '')?.[1];
+    expect(traceId, `trace link ${link}`).toBeDefined();
+    const servers = (service: string) =>
+      traces.spans.filter(
+        (span) =>
+          span.traceId === traceId && span.kind === 2 && span.resource['service.name'] === service,
+      );
+    // Spans leave in batches every few seconds: a generous wait for a loaded machine.
+    await traces.waitFor(
+      () => servers('console-api').length > 0 && servers('llmchat-api').length > 0,
+      30_000,
+    );
+    expect(servers('llmchat-api').map((span) => span.name)).toContain('POST /v1/responses');
 
     // The conversation is the server's: its items hold both turns.
     const conversation = conversationOf(page);

@@ -25,7 +25,12 @@ export interface TestFleet {
  * own, as it finds a fleet's services.
  */
 export async function startFleet(
-  options: { apiKeys?: string; embed?: boolean; consoleEnv?: Record<string, string> } = {},
+  options: {
+    apiKeys?: string;
+    embed?: boolean;
+    llmchatEnv?: Record<string, string>;
+    consoleEnv?: Record<string, string>;
+  } = {},
 ): Promise<TestFleet> {
   const keys: Record<string, string> = options.apiKeys ? { API_KEYS: options.apiKeys } : {};
   const [llmchat, embed] = await Promise.all([
@@ -37,6 +42,7 @@ export async function startFleet(
         LLMCHAT_PARALLEL: '2',
         LLMCHAT_THREADS: '1',
         ...keys,
+        ...options.llmchatEnv,
       },
     }),
     options.embed === false
