@@ -81,14 +81,14 @@ export const llmchatConfigSchema = baseConfigSchema({ name: 'llmchat', port: 202
     4,
   ),
   LLMCHAT_THREADS: envPositiveInteger(
-    'CPU threads the engine may use at once, shared by every loaded model (default: every core). Each batch uses one thread or all of them, by the work in it (LLMCHAT_THREAD_POLICY).',
+    'CPU threads the engine may use at once, shared by every loaded model (default: every core). Each batch uses one thread or all of them, whichever is measured faster for its size (LLMCHAT_THREAD_POLICY).',
     availableParallelism(),
   ),
   LLMCHAT_THREAD_POLICY: z
     .enum(['auto', 'fixed'])
     .default('auto')
     .describe(
-      'auto (default): each batch uses one thread, or all LLMCHAT_THREADS when its work (tokens × model size) is large enough to gain from them, as measured (README, Threads); fixed: every batch uses LLMCHAT_THREADS.',
+      'auto (default): each batch uses one thread or all LLMCHAT_THREADS, whichever llmchat measures faster on this host for batches of its size, starting from a guess by its work (tokens × model size; README, Threads); fixed: every batch uses LLMCHAT_THREADS.',
     ),
   LLMCHAT_BATCH_SIZE: envPositiveInteger('Tokens evaluated per batch (default 512).', 512),
   LLMCHAT_GPU: z

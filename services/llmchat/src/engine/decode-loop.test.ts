@@ -8,6 +8,7 @@ import {
   type TokenStream,
 } from './decode-loop.js';
 import type { NativeSampler } from './native.js';
+import { ONE_THREAD } from './thread-policy.js';
 
 interface Added {
   sequenceId: number;
@@ -259,7 +260,7 @@ describe('DecodeLoop', () => {
   it("two models' loops sharing the process's gate never decode at once", async () => {
     const inFlight = { now: 0, most: 0 };
     const gate = new DecodeGate();
-    const loops = [0, 1].map(() => new DecodeLoop(new FakeBackend(inFlight), 64, () => 1, gate));
+    const loops = [0, 1].map(() => new DecodeLoop(new FakeBackend(inFlight), 64, ONE_THREAD, gate));
     const streams = loops.map((loop, index) => start(loop, 0, [index * 100]));
     const outputs = await Promise.all(streams.map((stream) => take(stream, 5)));
     expect(outputs).toEqual([
@@ -279,12 +280,19 @@ describe('DecodeLoop', () => {
     await Promise.all(apart.map((stream) => stream.stop()));
   });
 
-  it('asks the thread choice for each batch by its token count, and sets threads only when they change', async () => {
+  it("asks the thread choice for each batch by its token count, sets threads only when they change, and reports each decode's time", async () => {
     const backend = new FakeBackend();
     const asked: number[] = [];
-    const loop = new DecodeLoop(backend, 64, (tokens) => {
-      asked.push(tokens);
-      return tokens >= 10 ? 2 : 1;
+    const timed: Array<[number, number]> = [];
+    const loop = new DecodeLoop(backend, 64, {
+      threadsFor(tokens) {
+        asked.push(tokens);
+        return tokens >= 10 ? 2 : 1;
+      },
+      observe(tokens, threads, ms) {
+        expect(ms).toBeGreaterThanOrEqual(0);
+        timed.push([tokens, threads]);
+      },
     });
     // A 12-token prompt, then one token per round.
     const stream = start(
@@ -296,6 +304,12 @@ describe('DecodeLoop', () => {
     await stream.stop();
     expect(asked.slice(0, 3)).toEqual([12, 1, 1]);
     expect(backend.threads).toEqual([2, 1]);
+    // Each decode's time is reported with the batch and the threads it ran with.
+    expect(timed.slice(0, 3)).toEqual([
+      [12, 2],
+      [1, 1],
+      [1, 1],
+    ]);
   });
 
   it('scores: evaluates the input over rounds, reading candidates at the indexes asked, sampling nothing', async () => {

@@ -2,7 +2,7 @@ import type { Token } from 'node-llama-cpp';
 import { DecodeGate } from './decode-gate.js';
 import { probeLogprobs, probeTokenLogprobs, type TokenLogprob } from './logprobs.js';
 import type { NativeContext, NativeSampler } from './native.js';
-import type { ThreadChoice } from './thread-policy.js';
+import { ONE_THREAD, type ThreadChoice } from './thread-policy.js';
 
 export type DecodeBackend = Pick<
   NativeContext,
@@ -66,8 +66,8 @@ export class DecodeLoop {
   constructor(
     private readonly backend: DecodeBackend,
     private readonly batchSize: number,
-    /** Threads for a batch of so many tokens (thread-policy.ts). */
-    private readonly threadsFor: ThreadChoice = () => 1,
+    /** Threads for each batch, learning from each decode's time (thread-policy.ts). */
+    private readonly threads: ThreadChoice = ONE_THREAD,
     /** Shared by every model's loop in the process (one decode at a time). */
     private readonly gate: DecodeGate = new DecodeGate(),
   ) {}
@@ -220,7 +220,7 @@ export class DecodeLoop {
   ): Promise<BatchOutputs> {
     const size = items.reduce((sum, item) => sum + item.count, 0);
     // node-llama-cpp's addon sets one count for both of llama.cpp's, so it is switched per batch.
-    const threads = this.threadsFor(size);
+    const threads = this.threads.threadsFor(size);
     if (threads !== this.threadsSet) {
       this.backend.setThreads(threads);
       this.threadsSet = threads;
@@ -256,7 +256,12 @@ export class DecodeLoop {
       );
       return finishesInput ? indexes[0] : undefined;
     });
-    await this.gate.run(() => this.backend.decodeBatch());
+    await this.gate.run(async () => {
+      // Timed inside the gate: waiting for another model's decode is not this decode's cost.
+      const started = performance.now();
+      await this.backend.decodeBatch();
+      this.threads.observe(size, threads, performance.now() - started);
+    });
     return { last, reads };
   }
 

@@ -1,12 +1,17 @@
 /**
  * How many of the process's CPU threads one native decode uses, chosen per
- * batch from the work in it. ggml splits each operation of the graph over the
- * threads and synchronises them after it, a cost paid per operation whatever
- * the batch; it pays off only when the batch has enough arithmetic to split.
- * That arithmetic is roughly the batch's tokens times the model's weights, so
- * the policy compares `tokens × weight bytes` with a threshold measured on this
- * class of machine (README, "Threads"): below it one thread, above it the whole
- * budget.
+ * batch: one thread or the whole budget. node-llama-cpp's prebuilt binaries
+ * start and join their worker threads for every graph (no OpenMP, no ggml
+ * threadpool), a fixed cost of several milliseconds per decode; a second
+ * thread pays off only when the batch has enough arithmetic to split.
+ *
+ * Where that point lies depends on the CPU, not only on the model: one token of
+ * synth-100M took 19 ms on one thread on one 2-core machine of this kind (the
+ * budget won) and 6 ms on another (one thread won, by 1.9×). So `auto` starts
+ * from a prior (tokens × weight bytes against PARALLEL_WORK_BYTES) and then
+ * measures: per class of batch size, it times decodes with one thread and with
+ * the budget, uses the faster, and checks the other again now and then (load
+ * from other processes changes the answer too).
  *
  * The budget is the process's, not a model's: decodes are serialised across
  * models (DecodeGate), so however many models are busy, at most `budget`
@@ -15,27 +20,159 @@
 export interface ThreadOptions {
   /** Threads one decode may use at most (LLMCHAT_THREADS; default: every core). */
   budget: number;
-  /** `auto`: by the work in each batch; `fixed`: always the whole budget. */
+  /** `auto`: measured per batch size; `fixed`: always the whole budget. */
   policy: 'auto' | 'fixed';
 }
 
+/** Picks the threads of each decode, and learns from how long decodes took. */
+export interface ThreadChoice {
+  /** Threads for the next decode of a batch of `batchTokens`. */
+  threadsFor(batchTokens: number): number;
+  /** That decode took `ms` (the native decode alone) with `threads`. */
+  observe(batchTokens: number, threads: number, ms: number): void;
+}
+
 /**
- * Work (batch tokens × weight bytes) from which a decode uses the whole budget.
+ * The prior: work (batch tokens × weight bytes) from which a decode uses the whole budget.
  * Measured on 2 cores with node-llama-cpp's prebuilt CPU binary
- * (`./pnpm --filter llmchat bench:threads`, README "Threads"): a second thread
- * costs ≈7 ms per graph (ggml starts and joins it for every graph) and pays
- * off once one thread would need about twice that. One token of synth-30M
- * (30 MB) is below (1 thread: 114 tokens/s, 2: 90); one token of synth-100M
- * (91 MB) is above (52 vs 58), as are 8 tokens of synth-30M (214 vs 326
- * tokens/s) and a 512-token prompt of stories260K (319 vs 194 ms).
+ * (`./pnpm --filter llmchat bench:threads`, README "Threads"), where a second thread
+ * cost ≈7 ms per graph and paid off once one thread would need about twice that.
  */
 export const PARALLEL_WORK_BYTES = 50_000_000;
 
-export type ThreadChoice = (batchTokens: number) => number;
+/** Decodes timed with each count before the measurements overrule the prior. */
+const SAMPLES_TO_COMPARE = 3;
+/**
+ * After that, a size class tries the other count again after so many decodes, twice as many
+ * after each recheck that changed nothing (up to RECHECK_AT_MOST), back to the first
+ * interval once the faster count changed. A recheck costs one slower decode.
+ */
+const RECHECK_FIRST = 64;
+const RECHECK_AT_MOST = 1024;
+/** Weight of the newest decode in a count's running mean. */
+const SMOOTHING = 0.25;
+/**
+ * One thread is tried only where decodes with the budget are this short. With a per-graph
+ * cost O, n threads beat one unless their decode takes under O·n/(n−1), ≈ 15–20 ms here; a
+ * longer decode cannot go faster on one thread, and trying it on a long prompt of a large
+ * model would cost seconds.
+ */
+const TRY_ONE_THREAD_BELOW_MS = 25;
 
-/** The thread count for each batch of a model whose weights take `weightBytes`. */
+export const ONE_THREAD: ThreadChoice = { threadsFor: () => 1, observe: () => {} };
+
+/** The thread choice for a model whose weights take `weightBytes`. */
 export function threadChoice(options: ThreadOptions, weightBytes: number): ThreadChoice {
   const { budget, policy } = options;
-  if (policy === 'fixed' || budget === 1) return () => budget;
-  return (batchTokens) => (batchTokens * weightBytes >= PARALLEL_WORK_BYTES ? budget : 1);
+  if (policy === 'fixed' || budget === 1) return { threadsFor: () => budget, observe: () => {} };
+  return new MeasuredThreads(budget, (batchTokens) =>
+    batchTokens * weightBytes >= PARALLEL_WORK_BYTES ? budget : 1,
+  );
+}
+
+/** Running mean of milliseconds per batch token, for one thread count. */
+interface Timing {
+  samples: number;
+  msPerToken: number;
+}
+
+/** Batches of 1, 2, 3–4, 5–8, … tokens: each class's best count is learnt on its own. */
+class SizeClass {
+  decodes = 0;
+  readonly timings = new Map<number, Timing>();
+  /** The count found faster when last asked (undefined: not measured yet). */
+  best: number | undefined;
+  recheckEvery = RECHECK_FIRST;
+  nextRecheck = RECHECK_FIRST;
+
+  /** Whether this decode rechecks the other count; schedules the next recheck if so. */
+  rechecks(): boolean {
+    if (this.decodes < this.nextRecheck) return false;
+    this.nextRecheck = this.decodes + this.recheckEvery;
+    this.recheckEvery = Math.min(this.recheckEvery * 2, RECHECK_AT_MOST);
+    return true;
+  }
+
+  /** A change of the faster count: recheck soon again, the load may be changing. */
+  found(best: number): void {
+    if (this.best !== undefined && best !== this.best) {
+      this.recheckEvery = RECHECK_FIRST;
+      this.nextRecheck = this.decodes + RECHECK_FIRST;
+    }
+    this.best = best;
+  }
+
+  samples(threads: number): number {
+    return this.timings.get(threads)?.samples ?? 0;
+  }
+
+  msPerToken(threads: number): number | undefined {
+    return this.timings.get(threads)?.msPerToken;
+  }
+
+  record(threads: number, msPerToken: number): void {
+    const timing = this.timings.get(threads);
+    if (!timing) this.timings.set(threads, { samples: 1, msPerToken });
+    else {
+      timing.samples++;
+      timing.msPerToken += SMOOTHING * (msPerToken - timing.msPerToken);
+    }
+  }
+}
+
+export class MeasuredThreads implements ThreadChoice {
+  private readonly classes = new Map<number, SizeClass>();
+
+  constructor(
+    private readonly budget: number,
+    private readonly prior: (batchTokens: number) => number,
+  ) {}
+
+  threadsFor(batchTokens: number): number {
+    const size = this.classOf(batchTokens);
+    size.decodes++;
+    const best = this.best(size, batchTokens);
+    const other = best === 1 ? this.budget : 1;
+    if (other === 1) {
+      const budgetMs = (size.msPerToken(this.budget) ?? 0) * batchTokens;
+      if (budgetMs >= TRY_ONE_THREAD_BELOW_MS) return best;
+    }
+    // The other count: a few decodes once the class is warm (its first may be cold), then now
+    // and then.
+    const unmeasured = size.samples(other) < SAMPLES_TO_COMPARE && size.decodes > 1;
+    if (unmeasured || size.rechecks()) return other;
+    return best;
+  }
+
+  observe(batchTokens: number, threads: number, ms: number): void {
+    if (batchTokens < 1 || !(ms >= 0)) return;
+    this.classOf(batchTokens).record(threads, ms / batchTokens);
+  }
+
+  /** The faster count once both are measured; the prior until then. */
+  private best(size: SizeClass, batchTokens: number): number {
+    const one = size.msPerToken(1);
+    const all = size.msPerToken(this.budget);
+    if (
+      one === undefined ||
+      all === undefined ||
+      size.samples(1) < SAMPLES_TO_COMPARE ||
+      size.samples(this.budget) < SAMPLES_TO_COMPARE
+    ) {
+      return this.prior(batchTokens);
+    }
+    const best = one <= all ? 1 : this.budget;
+    size.found(best);
+    return best;
+  }
+
+  private classOf(batchTokens: number): SizeClass {
+    const key = Math.ceil(Math.log2(Math.max(1, batchTokens)));
+    let size = this.classes.get(key);
+    if (!size) {
+      size = new SizeClass();
+      this.classes.set(key, size);
+    }
+    return size;
+  }
 }
