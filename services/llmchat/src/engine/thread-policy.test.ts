@@ -80,13 +80,24 @@ describe('threadChoice', () => {
     );
   });
 
+  it('does not count a cold first decode, and stops trying one thread once it is far behind', () => {
+    const choice = threadChoice({ budget: 8, policy: 'auto' }, 91 * MB);
+    // The first decode is slow (cold caches); the budget is in fact the faster.
+    expect(choice.threadsFor(1)).toBe(8);
+    choice.observe(1, 8, 500);
+    // One thread takes 5× the budget on this many-core host: tried once, then not until a recheck.
+    const used = run(choice, 1, 60, { oneThreadMs: 20, budgetMs: 4 });
+    expect(count(used, 1)).toBe(1);
+    expect(count(run(choice, 1, 200, { oneThreadMs: 20, budgetMs: 4 }), 1)).toBeLessThanOrEqual(2);
+  });
+
   it('learns each batch size on its own, and follows a change (another process taking a core)', () => {
     const choice = threadChoice({ budget: 2, policy: 'auto' }, 91 * MB);
     run(choice, 1, 100, { oneThreadMs: 6, budgetMs: 12 });
     run(choice, 8, 100, { oneThreadMs: 20, budgetMs: 12 });
     expect(choice.threadsFor(1)).toBe(1);
     expect(choice.threadsFor(7)).toBe(2);
-    // Single tokens get faster on the budget (say, the other process left): the rechecks see it.
+    // Single tokens get faster on the budget (say, the other process left): a recheck sees it.
     const later = run(choice, 1, 400, { oneThreadMs: 12, budgetMs: 6 });
     expect(count(later.slice(-50), 1)).toBeLessThanOrEqual(1);
   });

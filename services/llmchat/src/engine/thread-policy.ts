@@ -43,14 +43,21 @@ export const PARALLEL_WORK_BYTES = 50_000_000;
 /** Decodes timed with each count before the measurements overrule the prior. */
 const SAMPLES_TO_COMPARE = 3;
 /**
- * After that, a size class tries the other count again after so many decodes, twice as many
- * after each recheck that changed nothing (up to RECHECK_AT_MOST), back to the first
- * interval once the faster count changed. A recheck costs one slower decode.
+ * After that, a size class tries the other count again 64 decodes later, then 128 more,
+ * 256 more, … up to every RECHECK_AT_MOST; 64 again once the faster count changed. A
+ * recheck costs one slower decode.
  */
 const RECHECK_FIRST = 64;
 const RECHECK_AT_MOST = 1024;
-/** Weight of the newest decode in a count's running mean. */
+/**
+ * Weight of the newest decode in a count's running mean, once it has SAMPLES_TO_COMPARE (a
+ * plain mean before): the count in use is timed every decode. A recheck of the other count
+ * weighs more (RECHECK_WEIGHT), its value being old.
+ */
 const SMOOTHING = 0.25;
+const RECHECK_WEIGHT = 0.5;
+/** One thread this much slower per token than the budget: no more tries of it until a recheck. */
+const HOPELESS = 2;
 /**
  * One thread is tried only where decodes with the budget are this short. With a per-graph
  * cost O, n threads beat one unless their decode takes under O·n/(n−1), ≈ 15–20 ms here; a
@@ -85,11 +92,14 @@ class SizeClass {
   recheckEvery = RECHECK_FIRST;
   nextRecheck = RECHECK_FIRST;
 
+  /** Decodes timed so far (the first is not kept: caches may be cold). */
+  timed = 0;
+
   /** Whether this decode rechecks the other count; schedules the next recheck if so. */
   rechecks(): boolean {
     if (this.decodes < this.nextRecheck) return false;
-    this.nextRecheck = this.decodes + this.recheckEvery;
     this.recheckEvery = Math.min(this.recheckEvery * 2, RECHECK_AT_MOST);
+    this.nextRecheck = this.decodes + this.recheckEvery;
     return true;
   }
 
@@ -111,12 +121,20 @@ class SizeClass {
   }
 
   record(threads: number, msPerToken: number): void {
+    if (this.timed++ === 0) return;
     const timing = this.timings.get(threads);
-    if (!timing) this.timings.set(threads, { samples: 1, msPerToken });
-    else {
-      timing.samples++;
-      timing.msPerToken += SMOOTHING * (msPerToken - timing.msPerToken);
+    if (!timing) {
+      this.timings.set(threads, { samples: 1, msPerToken });
+      return;
     }
+    timing.samples++;
+    const weight =
+      timing.samples <= SAMPLES_TO_COMPARE
+        ? 1 / timing.samples
+        : this.best !== undefined && threads !== this.best
+          ? RECHECK_WEIGHT
+          : SMOOTHING;
+    timing.msPerToken += weight * (msPerToken - timing.msPerToken);
   }
 }
 
@@ -134,12 +152,16 @@ export class MeasuredThreads implements ThreadChoice {
     const best = this.best(size, batchTokens);
     const other = best === 1 ? this.budget : 1;
     if (other === 1) {
-      const budgetMs = (size.msPerToken(this.budget) ?? 0) * batchTokens;
-      if (budgetMs >= TRY_ONE_THREAD_BELOW_MS) return best;
+      // Not before the budget's own time is known: it may be a long prompt of a large model.
+      const budgetMs = size.msPerToken(this.budget);
+      if (budgetMs === undefined || budgetMs * batchTokens >= TRY_ONE_THREAD_BELOW_MS) return best;
     }
     // The other count: a few decodes once the class is warm (its first may be cold), then now
-    // and then.
-    const unmeasured = size.samples(other) < SAMPLES_TO_COMPARE && size.decodes > 1;
+    // and then; no more early tries of one thread once it is far behind.
+    const one = size.msPerToken(1);
+    const all = size.msPerToken(this.budget);
+    const hopeless = other === 1 && one !== undefined && all !== undefined && one > HOPELESS * all;
+    const unmeasured = size.samples(other) < SAMPLES_TO_COMPARE && size.decodes > 1 && !hopeless;
     if (unmeasured || size.rechecks()) return other;
     return best;
   }
